@@ -1,0 +1,23 @@
+/* app/commands.c: the table of subcommands that main() dispatches on and --help prints.
+ * A command marked unavailable is still listed, honestly, so --help never promises more. */
+#include "app.h"
+
+const app_command app_commands[] = {
+    {"index", "PATH... [--db FILE] [--watch] [--json]", "index folders of PDFs, text and code", app_cmd_index, 0},
+    {"search", "QUERY [--in FOLDER | --db FILE] [--json]", "ranked passages with file, page and lines", app_cmd_search, 0},
+    {"ask", "QUESTION [--in FOLDER] [--model DIR]", "answer a question about a library", app_cmd_ask, 0},
+    {"summarize", "FILE [--model DIR]", "summarize a document", app_cmd_summarize, 0},
+    {"extract", "FILE [--format json]", "extract legal clauses with page citations", app_cmd_extract, 0},
+    {"code", "FOLDER QUESTION", "questions about a code repository", app_cmd_code, 0},
+    {"convert", "--model DIR --out DIR", "quantize a BF16 checkpoint to FP8 blocks once", app_cmd_convert, 0},
+    {"tokenize", "--tokenizer FILE | --model DIR [--decode] [--chat FILE]", "encode or decode text with a model's tokenizer", app_cmd_tokenize, 0},
+    {"generate", "--model DIR [--chat] PROMPT", "run the engine directly on a prompt", app_cmd_generate, 0},
+    {"model", "info DIR", "describe a checkpoint: parameters, memory, context", app_cmd_model, 0},
+    {0, 0, 0, 0, 0},
+};
+
+int app_not_available(const char *name)
+{
+    fprintf(stderr, "folio: '%s' is not available yet in this version of folio\n", name);
+    return APP_EXIT_USAGE;
+}

@@ -1,0 +1,52 @@
+/* app/main.c: folio's entry point. Finds the subcommand in app_commands and runs it; with no
+ * argument or a folder as the only argument it opens the interactive interface. */
+#include "app.h"
+#include "folio_version.h"
+#include "krn.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "folio %s: ask questions about a folder of PDFs, contracts and source code\n\n"
+            "usage: folio [FOLDER]                 open the interactive interface (not available yet)\n"
+            "       folio COMMAND [ARGS...]\n"
+            "       folio COMMAND --help           options of one command\n\n"
+            "commands:\n",
+            FOLIO_VERSION);
+    for (const app_command *c = app_commands; c->name; c++)
+        fprintf(out, "  %-10s %-56s %s%s\n", c->name, c->args, c->summary,
+                c->available ? "" : " (not available yet)");
+    fprintf(out,
+            "\nWithout a model everything that can be done by search is done by search. A model is a\n"
+            "HuggingFace DeepSeek-V3/V2 checkpoint folder given with --model DIR or FOLIO_MODEL.\n"
+            "options: --help, --version\n");
+}
+
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return app_cmd_tui(argc, argv);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        print_help(stdout);
+        return APP_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("folio %s (%s build, CUDA backend %s)\n", FOLIO_VERSION, FOLIO_BUILD_TYPE,
+               krn_built() ? "built" : "not built");
+        return APP_EXIT_OK;
+    }
+    for (const app_command *c = app_commands; c->name; c++)
+        if (!strcmp(cmd, c->name)) return c->run(argc - 1, argv + 1);
+    if (argc == 2 && is_directory(cmd)) return app_cmd_tui(argc - 1, argv + 1);
+    fprintf(stderr, "folio: unknown command '%s' (see 'folio --help')\n", cmd);
+    return APP_EXIT_USAGE;
+}

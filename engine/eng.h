@@ -1,0 +1,9 @@
+/* engine/eng.h: the public interface of folio's inference engine. The engine is split by area;
+ * this umbrella header is what other modules include. Each area's header documents ownership
+ * and lifetimes of what it hands out. */
+#ifndef ENG_H
+#define ENG_H
+
+#include "eng_cpu.h"
+
+#endif

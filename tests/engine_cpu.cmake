@@ -1,0 +1,1 @@
+folio_test(test_cpu_features SOURCES test_cpu_features.c LIBS folio_engine LABELS unit)

@@ -1,0 +1,1 @@
+folio_test(test_ui SOURCES test_ui.c LIBS folio_ui LABELS unit)

@@ -5,5 +5,6 @@
 #define ENG_H
 
 #include "eng_cpu.h"
+#include "eng_model.h"
 
 #endif

@@ -6,5 +6,6 @@
 
 #include "eng_cpu.h"
 #include "eng_model.h"
+#include "eng_ops.h"
 
 #endif

@@ -1,0 +1,49 @@
+/* engine/eng_ops.h: the CPU backend's compute primitives: a persistent thread pool and the few
+ * kernels a DeepSeek forward pass spends its time in. Every kernel has a scalar reference that the
+ * SIMD versions (AVX2, AVX-512, chosen at run time from eng_cpu_get()) are tested against.
+ *
+ * Conventions: activations are float32, row-major; weights are eng_tensor (eng_model.h) in their
+ * stored dtype, [out, in], y = x W^T. Kernels split work as (ith, nth) over the pool's threads and
+ * allocate nothing per call beyond what eng_pool keeps for scratch. */
+#ifndef ENG_OPS_H
+#define ENG_OPS_H
+
+#include "eng_model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct eng_pool eng_pool;
+
+/* A pool of nthreads workers (the calling thread is worker 0); nthreads <= 0: one per core. */
+eng_pool *eng_pool_create(int nthreads);
+void eng_pool_destroy(eng_pool *p); /* NULL is a no-op */
+int eng_pool_size(const eng_pool *p);
+
+/* Runs fn(arg, ith, nth) on every worker and returns when all are done. */
+typedef void (*eng_task_fn)(void *arg, int ith, int nth);
+void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg);
+
+/* Which kernels the ops use: the best the CPU has (default), or a lower level for testing. */
+typedef enum eng_isa { ENG_ISA_SCALAR = 0, ENG_ISA_AVX2 = 1, ENG_ISA_AVX512 = 2 } eng_isa;
+eng_isa eng_ops_isa(void);          /* in effect now */
+void eng_ops_force_isa(eng_isa isa); /* lowers (never raises above what the CPU has) */
+
+/* y[n, out] = x[n, in] * W^T for W of dtype F8_E4M3 (with 128x128 scale_inv), BF16, F16 or F32.
+ * n == 1 is the decode GEMV (memory bound: reads each weight byte once); n > 1 is the prefill
+ * GEMM (compute bound). Rows [row0, row0 + nrows) of W only, written to y[:, 0..nrows): used to
+ * take one head's slice of a projection; pass row0 = 0, nrows = out for the whole matrix. */
+void eng_linear(eng_pool *p, const eng_tensor *w, int row0, int nrows, const float *x, int n,
+                float *y);
+
+/* W[row0 .. row0+nrows) dequantized to float32 [nrows, in] (for weights the engine keeps in
+ * float32, e.g. kv_b_proj for absorbed attention). */
+void eng_dequantize_rows(const eng_tensor *w, int row0, int nrows, float *out);
+
+/* out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i], weight in BF16 or F32 (tensor dtype). */
+void eng_rmsnorm(const float *x, const eng_tensor *weight, int dim, float eps, float *out);
+
+/* out[d] = embedding row `token` widened to float32. */
+void eng_embed(const eng_tensor *table, int token, float *out);
+
+#endif

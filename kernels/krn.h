@@ -29,6 +29,11 @@ int krn_device_describe(int dev, char *buf, size_t bufsz);
 int krn_fp8_matvec_host(const uint8_t *w, const float *scale_inv, int rows, int cols,
                         const float *x, float *y, char *err, size_t errsz);
 
+/* Benchmark of the FP8 GEMV on device-resident data: GB/s of weights + scales read per second,
+ * and, as the anchor measured in the same run, device-to-device copy GB/s (read + write). */
+int krn_fp8_matvec_bench(int rows, int cols, int iters, double *gemv_gbps, double *copy_gbps,
+                         char *err, size_t errsz);
+
 #ifdef __cplusplus
 }
 #endif

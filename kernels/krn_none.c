@@ -27,3 +27,10 @@ int krn_fp8_matvec_host(const uint8_t *w, const float *scale_inv, int rows, int 
     (void)w, (void)scale_inv, (void)rows, (void)cols, (void)x, (void)y;
     return not_built(err, errsz);
 }
+
+int krn_fp8_matvec_bench(int rows, int cols, int iters, double *gemv_gbps, double *copy_gbps,
+                         char *err, size_t errsz)
+{
+    (void)rows, (void)cols, (void)iters, (void)gemv_gbps, (void)copy_gbps;
+    return not_built(err, errsz);
+}

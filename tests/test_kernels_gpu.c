@@ -55,5 +55,6 @@ int main(void)
     one_shape(144, 256, 1);
     one_shape(2048, 10944, 2);
     one_shape(80, 200, 3);
+    one_shape(130, 256, 4); /* rows not a multiple of a warp's row group */
     return check_finish();
 }

@@ -24,6 +24,14 @@ int eng_pool_size(const eng_pool *p);
 typedef void (*eng_task_fn)(void *arg, int ith, int nth);
 void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg);
 
+/* How eng_linear computes the prefill GEMM (n > 1) on this pool. ENG_PREC_F32 (the default)
+ * multiplies the dequantized float32 weights by the float32 activations, like the reference.
+ * ENG_PREC_BF16 rounds the activations to BF16 (FP8 and BF16 weights are exact in BF16) and sums
+ * in float32 with the CPU's BF16 dot products (AVX512-BF16) where present, else as ENG_PREC_F32;
+ * its error is that of 8-bit activation mantissas (see tests/test_ops.c for the bound). */
+typedef enum eng_precision { ENG_PREC_F32 = 0, ENG_PREC_BF16 = 1 } eng_precision;
+void eng_pool_set_precision(eng_pool *p, eng_precision prec);
+
 /* Which kernels the ops use: the best the CPU has (default), or a lower level for testing. */
 typedef enum eng_isa { ENG_ISA_SCALAR = 0, ENG_ISA_AVX2 = 1, ENG_ISA_AVX512 = 2 } eng_isa;
 eng_isa eng_ops_isa(void);          /* in effect now */

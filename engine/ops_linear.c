@@ -1,0 +1,180 @@
+/* engine/ops_linear.c: y = x W^T for weights in their stored dtype (FP8 e4m3 with 128x128 float32
+ * scale_inv blocks, BF16, F16, F32): the run-time choice of kernel level, the split of rows over
+ * the pool, and the scalar reference kernels every SIMD level is tested against. */
+#include "ops_int.h"
+
+#include "eng_cpu.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+
+#define FP8_4(c) OPS_FP8(c), OPS_FP8((c) + 1), OPS_FP8((c) + 2), OPS_FP8((c) + 3)
+#define FP8_16(c) FP8_4(c), FP8_4((c) + 4), FP8_4((c) + 8), FP8_4((c) + 12)
+#define FP8_64(c) FP8_16(c), FP8_16((c) + 16), FP8_16((c) + 32), FP8_16((c) + 48)
+const float ops_fp8_table[256] = {FP8_64(0u), FP8_64(64u), FP8_64(128u), FP8_64(192u)};
+
+/* The one piece of process-wide state the interface asks for: a test-only ceiling on the level. */
+static _Atomic int isa_ceiling = ENG_ISA_AVX512;
+
+static eng_isa hardware_isa(void)
+{
+    const eng_cpu_features *f = eng_cpu_get();
+    if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512dq && f->fma && f->f16c)
+        return ENG_ISA_AVX512;
+    if (f->avx2 && f->fma && f->f16c) return ENG_ISA_AVX2;
+    return ENG_ISA_SCALAR;
+}
+
+eng_isa eng_ops_isa(void)
+{
+    eng_isa hw = hardware_isa();
+    int c = atomic_load(&isa_ceiling);
+    return c < (int)hw ? (eng_isa)c : hw;
+}
+
+void eng_ops_force_isa(eng_isa isa) { atomic_store(&isa_ceiling, (int)isa); }
+
+static const ops_level *current_level(void)
+{
+    return &ops_scalar;
+}
+
+static int use_bf16_gemm(eng_pool *p, const ops_level *L, const eng_tensor *w)
+{
+    return pool_precision(p) == ENG_PREC_BF16 && L->gemm_bf16 && eng_cpu_get()->avx512_bf16 &&
+           (w->dtype == ENG_DT_F8_E4M3 || w->dtype == ENG_DT_BF16);
+}
+
+/* ---- the split over the pool --------------------------------------------------------------- */
+
+typedef struct linear_job {
+    const ops_level *L;
+    const eng_tensor *w;
+    int row0, nrows, n, chunk;
+    const float *x;
+    const void *xc; /* the activations as the gemm reads them */
+    float *y;
+    eng_pool *p;
+    int bf16;
+} linear_job;
+
+static void gemv_task(void *arg, int ith, int nth)
+{
+    linear_job *j = arg;
+    (void)ith, (void)nth;
+    ops_gemv_fn fn = j->L->gemv[j->w->dtype];
+    for (;;) {
+        int i = pool_counter_next(j->p, j->chunk);
+        if (i >= j->nrows) break;
+        int e = i + j->chunk < j->nrows ? i + j->chunk : j->nrows;
+        fn(j->w, j->row0 + i, j->row0 + e, j->x, j->n, j->y + i, j->nrows);
+    }
+}
+
+static void gemm_task(void *arg, int ith, int nth)
+{
+    linear_job *j = arg;
+    (void)nth;
+    ops_gemm_fn fn = j->bf16 ? j->L->gemm_bf16 : j->L->gemm;
+    void *scratch = pool_thread(j->p, ith);
+    for (;;) {
+        int i = pool_counter_next(j->p, j->chunk);
+        if (i >= j->nrows) break;
+        int e = i + j->chunk < j->nrows ? i + j->chunk : j->nrows;
+        fn(j->w, j->row0 + i, j->row0 + e, j->xc, j->n, j->y + i, j->nrows, scratch);
+    }
+}
+
+static void x_bf16_task(void *arg, int ith, int nth)
+{
+    linear_job *j = arg;
+    int in = (int)j->w->shape[1], ld = (in + OPS_BLOCK - 1) / OPS_BLOCK * OPS_BLOCK;
+    int t0 = (int)((int64_t)j->n * ith / nth), t1 = (int)((int64_t)j->n * (ith + 1) / nth);
+    ops_x_to_bf16_scalar(j->x, in, ld, t0, t1, (uint16_t *)j->xc);
+}
+
+/* Rows per work item of the streaming kernel: small enough that every worker gets several (the
+ * machine may be shared, so items are handed out dynamically), a multiple of 4 (row unrolling). */
+static int gemv_chunk(int nrows, int nth)
+{
+    int c = nrows / (nth * 8);
+    c = c < 4 ? 4 : c > 64 ? 64 : c;
+    return c & ~3;
+}
+
+static int run_gemm(eng_pool *p, linear_job *j)
+{
+    int64_t in = j->w->shape[1], ld = (in + OPS_BLOCK - 1) / OPS_BLOCK * OPS_BLOCK;
+    size_t xbytes = j->bf16 ? (size_t)j->n * (size_t)ld * 2 : 0;
+    if (pool_reserve(p, xbytes, (size_t)j->L->row_tile * (size_t)ld * sizeof(float)) < 0)
+        return -1;
+    j->chunk = j->L->row_tile;
+    j->xc = j->x;
+    if (j->bf16) {
+        j->xc = pool_shared(p);
+        eng_pool_run(p, x_bf16_task, j);
+    }
+    pool_counter_reset(p);
+    eng_pool_run(p, gemm_task, j);
+    return 0;
+}
+
+void eng_linear(eng_pool *p, const eng_tensor *w, int row0, int nrows, const float *x, int n,
+                float *y)
+{
+    assert(w && w->ndim == 2 && row0 >= 0 && nrows >= 0 && row0 + nrows <= w->shape[0]);
+    assert(w->dtype <= ENG_DT_F8_E4M3 && (w->dtype != ENG_DT_F8_E4M3 || w->scale_inv));
+    if (n <= 0 || nrows == 0) return;
+    const ops_level *L = current_level();
+    linear_job j = {L, w, row0, nrows, n, 0, x, NULL, y, p, 0};
+    if (p && n > L->gemv_max_n && L->gemm) {
+        j.bf16 = use_bf16_gemm(p, L, w);
+        if (run_gemm(p, &j) == 0) return;
+    }
+    if (!p) {
+        L->gemv[w->dtype](w, row0, row0 + nrows, x, n, y, nrows);
+        return;
+    }
+    j.chunk = gemv_chunk(nrows, eng_pool_size(p));
+    pool_counter_reset(p);
+    eng_pool_run(p, gemv_task, &j);
+}
+
+/* ---- scalar reference ---------------------------------------------------------------------- */
+
+/* Row r widened to float32 (scale included) in buf[in], then one double-precision dot per token:
+ * the most direct statement of y = x W^T, slow but easy to trust. */
+static void gemv_scalar(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y,
+                        int ldy)
+{
+    int in = (int)w->shape[1];
+    for (int r = ra; r < rb; r++) {
+        for (int t = 0; t < n; t++) {
+            const float *xt = x + (size_t)t * in;
+            double acc = 0.0;
+            for (int k0 = 0; k0 < in; k0 += OPS_BLOCK) {
+                float buf[OPS_BLOCK];
+                int kn = in - k0 < OPS_BLOCK ? in - k0 : OPS_BLOCK;
+                for (int k = 0; k < kn; k++) buf[k] = ops_weight_at(w, r, k0 + k);
+                for (int k = 0; k < kn; k++) acc += (double)buf[k] * xt[k0 + k];
+            }
+            y[(size_t)t * ldy + (r - ra)] = (float)acc;
+        }
+    }
+}
+
+void ops_x_to_bf16_scalar(const float *x, int in, int ld, int t0, int t1, uint16_t *xc)
+{
+    for (int t = t0; t < t1; t++) {
+        for (int k = 0; k < in; k++) xc[(size_t)t * ld + k] = ops_f32_to_bf16(x[(size_t)t * in + k]);
+        for (int k = in; k < ld; k++) xc[(size_t)t * ld + k] = 0;
+    }
+}
+
+const ops_level ops_scalar = {
+    .gemv = {gemv_scalar, gemv_scalar, gemv_scalar, gemv_scalar},
+    .gemm = NULL,
+    .gemm_bf16 = NULL,
+    .row_tile = 0,
+    .gemv_max_n = 1 << 30,
+};

@@ -120,6 +120,9 @@ int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
                       size_t first_block, eng_kv_fill_fn fill, void *ctx, size_t *n_stored,
                       char *err, size_t errsz);
 
+/* The geometry the cache was created with. */
+const eng_kv_geometry *eng_kvcache_geometry(const eng_kvcache *kc);
+
 void eng_kvcache_get_stats(eng_kvcache *kc, eng_kvcache_stats *st);
 /* Drops every unreferenced block from memory (the disk copies stay); for tests and low memory. */
 void eng_kvcache_trim(eng_kvcache *kc);

@@ -409,6 +409,11 @@ int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
 
 /* ---- maintenance ---------------------------------------------------------------------------- */
 
+const eng_kv_geometry *eng_kvcache_geometry(const eng_kvcache *kc)
+{
+    return &kc->geo;
+}
+
 void eng_kvcache_get_stats(eng_kvcache *kc, eng_kvcache_stats *st)
 {
     memset(st, 0, sizeof *st);

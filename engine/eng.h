@@ -7,6 +7,7 @@
 #include "eng_cpu.h"
 #include "eng_kvcache.h"
 #include "eng_model.h"
+#include "eng_tokenizer.h"
 #include "eng_ops.h"
 
 #endif

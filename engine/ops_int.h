@@ -73,10 +73,20 @@ static inline float ops_weight_at(const eng_tensor *w, int64_t row, int64_t col)
 typedef void (*ops_gemv_fn)(const eng_tensor *w, int ra, int rb, const float *x, int n,
                             float *y, int ldy);
 
-/* The blocked GEMM for larger n on rows [ra, rb) (a multiple of the level's row tile except at
- * the end of the matrix), using `scratch` (ops_gemm_scratch bytes) for converted weights. */
-typedef void (*ops_gemm_fn)(const eng_tensor *w, int ra, int rb, const void *xc, int n,
+/* The blocked GEMM for larger n on rows [ra, rb) (at most the level's row_tile), same output
+ * convention, with `scratch` (row_tile x ld floats, ld = in rounded up to 128) for the weight
+ * rows converted once. Activations come packed by ops_pack_x_f32 / ops_pack_x_bf16. */
+typedef void (*ops_gemm_fn)(const eng_tensor *w, int ra, int rb, const void *xp, int n,
                             float *y, int ldy, void *scratch);
+
+/* Packed activations put 16 tokens side by side (one 512-bit vector), so that a kernel multiplies
+ * one broadcast weight by 16 tokens at once and the weights need no transposition:
+ *   f32:  xp[g][k][16]        = x[16 g + l][k]            (k < in)
+ *   bf16: xp[g][k / 2][16][2] = bf16(x[16 g + l][k])      (k < ld, zero beyond in)
+ * with tokens past n zero. Groups [g0, g1) are written, so the pool can share the work. */
+#define OPS_TG 16
+void ops_pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp);
+void ops_pack_x_bf16(const float *x, int n, int in, int ld, int g0, int g1, uint16_t *xp);
 
 typedef struct ops_level {
     ops_gemv_fn gemv[4];   /* by eng_dtype */
@@ -87,11 +97,6 @@ typedef struct ops_level {
 } ops_level;
 
 extern const ops_level ops_scalar, ops_avx2, ops_avx512;
-
-/* x rows [t0, t1) of [n, in] float32 -> BF16 (round to nearest even) in rows of `ld` values,
- * zero-padded from in to ld: the activation layout gemm_bf16 reads. */
-void ops_x_to_bf16_scalar(const float *x, int in, int ld, int t0, int t1, uint16_t *xc);
-void ops_x_to_bf16_avx512(const float *x, int in, int ld, int t0, int t1, uint16_t *xc);
 
 static inline uint16_t ops_f32_to_bf16(float f)
 {

@@ -36,7 +36,11 @@ void eng_ops_force_isa(eng_isa isa) { atomic_store(&isa_ceiling, (int)isa); }
 
 static const ops_level *current_level(void)
 {
-    return &ops_scalar;
+    switch (eng_ops_isa()) {
+    case ENG_ISA_AVX512: return &ops_avx512;
+    case ENG_ISA_AVX2: return &ops_avx2;
+    default: return &ops_scalar;
+    }
 }
 
 static int use_bf16_gemm(eng_pool *p, const ops_level *L, const eng_tensor *w)
@@ -85,12 +89,14 @@ static void gemm_task(void *arg, int ith, int nth)
     }
 }
 
-static void x_bf16_task(void *arg, int ith, int nth)
+static void pack_x_task(void *arg, int ith, int nth)
 {
     linear_job *j = arg;
     int in = (int)j->w->shape[1], ld = (in + OPS_BLOCK - 1) / OPS_BLOCK * OPS_BLOCK;
-    int t0 = (int)((int64_t)j->n * ith / nth), t1 = (int)((int64_t)j->n * (ith + 1) / nth);
-    ops_x_to_bf16_scalar(j->x, in, ld, t0, t1, (uint16_t *)j->xc);
+    int ng = (j->n + OPS_TG - 1) / OPS_TG;
+    int g0 = (int)((int64_t)ng * ith / nth), g1 = (int)((int64_t)ng * (ith + 1) / nth);
+    if (j->bf16) ops_pack_x_bf16(j->x, j->n, in, ld, g0, g1, (uint16_t *)j->xc);
+    else ops_pack_x_f32(j->x, j->n, in, g0, g1, (float *)j->xc);
 }
 
 /* Rows per work item of the streaming kernel: small enough that every worker gets several (the
@@ -105,15 +111,13 @@ static int gemv_chunk(int nrows, int nth)
 static int run_gemm(eng_pool *p, linear_job *j)
 {
     int64_t in = j->w->shape[1], ld = (in + OPS_BLOCK - 1) / OPS_BLOCK * OPS_BLOCK;
-    size_t xbytes = j->bf16 ? (size_t)j->n * (size_t)ld * 2 : 0;
+    size_t tokens = (size_t)(j->n + OPS_TG - 1) / OPS_TG * OPS_TG;
+    size_t xbytes = j->bf16 ? tokens * (size_t)ld * 2 : tokens * (size_t)in * sizeof(float);
     if (pool_reserve(p, xbytes, (size_t)j->L->row_tile * (size_t)ld * sizeof(float)) < 0)
         return -1;
     j->chunk = j->L->row_tile;
-    j->xc = j->x;
-    if (j->bf16) {
-        j->xc = pool_shared(p);
-        eng_pool_run(p, x_bf16_task, j);
-    }
+    j->xc = pool_shared(p);
+    eng_pool_run(p, pack_x_task, j);
     pool_counter_reset(p);
     eng_pool_run(p, gemm_task, j);
     return 0;
@@ -163,11 +167,31 @@ static void gemv_scalar(const eng_tensor *w, int ra, int rb, const float *x, int
     }
 }
 
-void ops_x_to_bf16_scalar(const float *x, int in, int ld, int t0, int t1, uint16_t *xc)
+void ops_pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp)
 {
-    for (int t = t0; t < t1; t++) {
-        for (int k = 0; k < in; k++) xc[(size_t)t * ld + k] = ops_f32_to_bf16(x[(size_t)t * in + k]);
-        for (int k = in; k < ld; k++) xc[(size_t)t * ld + k] = 0;
+    for (int g = g0; g < g1; g++) {
+        float *dst = xp + (size_t)g * in * OPS_TG;
+        for (int l = 0; l < OPS_TG; l++) {
+            int t = g * OPS_TG + l;
+            const float *src = x + (size_t)t * in;
+            if (t < n) for (int k = 0; k < in; k++) dst[(size_t)k * OPS_TG + l] = src[k];
+            else for (int k = 0; k < in; k++) dst[(size_t)k * OPS_TG + l] = 0.0f;
+        }
+    }
+}
+
+void ops_pack_x_bf16(const float *x, int n, int in, int ld, int g0, int g1, uint16_t *xp)
+{
+    for (int g = g0; g < g1; g++) {
+        uint16_t *dst = xp + (size_t)g * ld * OPS_TG;
+        for (int l = 0; l < OPS_TG; l++) {
+            int t = g * OPS_TG + l;
+            const float *src = x + (size_t)t * in;
+            for (int k = 0; k < ld; k++) {
+                uint16_t v = t < n && k < in ? ops_f32_to_bf16(src[k]) : 0;
+                dst[(size_t)(k >> 1) * 2 * OPS_TG + 2 * l + (k & 1)] = v;
+            }
+        }
     }
 }
 

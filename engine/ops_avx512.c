@@ -1,0 +1,298 @@
+/* engine/ops_avx512.c: AVX-512 kernels for y = x W^T (weights FP8 e4m3 with 128x128 float32
+ * scale_inv, BF16, F16, F32): the decode GEMV, a float32 GEMM and an AVX512-BF16 GEMM. */
+#include "ops_int.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define ALWAYS static inline __attribute__((always_inline))
+#define ROWS 8     /* weight rows per GEMM micro-tile (broadcast operands) */
+#define GROUPS 3   /* token groups of 16 per GEMM micro-tile (vector operands) */
+#define ROW_TILE 64
+
+static size_t dtype_bytes(eng_dtype dt)
+{
+    return dt == ENG_DT_F32 ? 4 : dt == ENG_DT_F8_E4M3 ? 1 : 2;
+}
+
+static inline __mmask32 mask_upto(int k) { return k >= 32 ? 0xffffffffu : (1u << k) - 1; }
+
+/* 32 FP8 codes -> float32 through FP16: the e4m3 exponent and mantissa bits placed in an FP16
+ * exponent/mantissa give the same number times 2^-8, subnormals included, so the conversion is
+ * exact and the 2^8 is folded into the block scale. The sign extension puts the sign in bit 15. */
+ALWAYS void fp8x32(__m256i b, __m512 *lo, __m512 *hi)
+{
+    __m512i h = _mm512_cvtepi8_epi16(b);
+    h = _mm512_and_si512(_mm512_slli_epi16(h, 7), _mm512_set1_epi16((short)0xBFFF));
+    *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+    *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
+}
+
+/* Weights k .. k+31 of one row as float32 (FP8: in units of 2^-8); lanes outside m read as 0. */
+ALWAYS void load_w32(eng_dtype dt, const uint8_t *row, int k, __mmask32 m, __m512 *lo,
+                     __m512 *hi)
+{
+    if (dt == ENG_DT_F8_E4M3) {
+        fp8x32(_mm256_maskz_loadu_epi8(m, row + k), lo, hi);
+    } else if (dt == ENG_DT_BF16) {
+        const uint16_t *p = (const uint16_t *)row + k;
+        __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((__mmask16)m, p));
+        __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((__mmask16)(m >> 16), p + 16));
+        *lo = _mm512_castsi512_ps(_mm512_slli_epi32(a, 16));
+        *hi = _mm512_castsi512_ps(_mm512_slli_epi32(b, 16));
+    } else if (dt == ENG_DT_F16) {
+        const uint16_t *p = (const uint16_t *)row + k;
+        *lo = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)m, p));
+        *hi = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)(m >> 16), p + 16));
+    } else {
+        const float *p = (const float *)row + k;
+        *lo = _mm512_maskz_loadu_ps((__mmask16)m, p);
+        *hi = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), p + 16);
+    }
+}
+
+/* Multiplier of a 128-column block's partial sum: the FP8 block scale (times the 2^8 the FP16
+ * route leaves out), 1 for other dtypes. */
+ALWAYS float block_scale(eng_dtype dt, const eng_tensor *w, int r, int kb)
+{
+    if (dt != ENG_DT_F8_E4M3) return 1.0f;
+    int nkb = (int)((w->shape[1] + OPS_BLOCK - 1) / OPS_BLOCK);
+    return ((const float *)w->scale_inv->data)[(size_t)(r / OPS_BLOCK) * nkb + kb] * 256.0f;
+}
+
+/* ---- GEMV ---------------------------------------------------------------------------------- */
+
+/* NR rows starting at r dotted with one activation row xt: NR independent weight streams keep
+ * enough loads in flight; each 128-column block is summed, then scaled once. */
+ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt,
+                      float *out, int ldo)
+{
+    int in = (int)w->shape[1];
+    size_t rowbytes = (size_t)in * dtype_bytes(dt);
+    const uint8_t *base = (const uint8_t *)w->data + (size_t)r * rowbytes;
+    __m512 tot[4];
+    for (int i = 0; i < NR; i++) tot[i] = _mm512_setzero_ps();
+    for (int k0 = 0, kb = 0; k0 < in; k0 += OPS_BLOCK, kb++) {
+        int kend = k0 + OPS_BLOCK < in ? k0 + OPS_BLOCK : in;
+        __m512 a0[4], a1[4];
+        for (int i = 0; i < NR; i++) a0[i] = a1[i] = _mm512_setzero_ps();
+        for (int k = k0; k < kend; k += 32) {
+            __mmask32 m = mask_upto(kend - k);
+            __m512 x0 = _mm512_maskz_loadu_ps((__mmask16)m, xt + k);
+            __m512 x1 = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), xt + k + 16);
+            for (int i = 0; i < NR; i++) {
+                __m512 lo, hi;
+                load_w32(dt, base + i * rowbytes, k, m, &lo, &hi);
+                a0[i] = _mm512_fmadd_ps(lo, x0, a0[i]);
+                a1[i] = _mm512_fmadd_ps(hi, x1, a1[i]);
+            }
+        }
+        for (int i = 0; i < NR; i++) {
+            __m512 s = _mm512_set1_ps(block_scale(dt, w, r + i, kb));
+            tot[i] = _mm512_fmadd_ps(_mm512_add_ps(a0[i], a1[i]), s, tot[i]);
+        }
+    }
+    for (int i = 0; i < NR; i++) out[i * ldo] = _mm512_reduce_add_ps(tot[i]);
+}
+
+ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,
+                      float *y, int ldy)
+{
+    int in = (int)w->shape[1], r = ra;
+    for (; r + 4 <= rb; r += 4)
+        for (int t = 0; t < n; t++)
+            gemv_rows(dt, 4, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
+    for (; r < rb; r++)
+        for (int t = 0; t < n; t++)
+            gemv_rows(dt, 1, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
+}
+
+static void gemv_f32(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y, int ldy)
+{
+    gemv_body(ENG_DT_F32, w, ra, rb, x, n, y, ldy);
+}
+static void gemv_bf16(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y,
+                      int ldy)
+{
+    gemv_body(ENG_DT_BF16, w, ra, rb, x, n, y, ldy);
+}
+static void gemv_f16(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y, int ldy)
+{
+    gemv_body(ENG_DT_F16, w, ra, rb, x, n, y, ldy);
+}
+static void gemv_fp8(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y, int ldy)
+{
+    gemv_body(ENG_DT_F8_E4M3, w, ra, rb, x, n, y, ldy);
+}
+
+/* ---- float32 GEMM -------------------------------------------------------------------------- */
+
+/* Rows [ra, rb) dequantized to float32 (scale folded in, as the reference dequantizer does) into
+ * wt[ROW_TILE][in]; rows past rb up to a multiple of ROWS are zero. */
+static void dequant_rows_f32(const eng_tensor *w, int ra, int rb, float *wt)
+{
+    int in = (int)w->shape[1];
+    eng_dtype dt = w->dtype;
+    size_t rowbytes = (size_t)in * dtype_bytes(dt);
+    for (int r = ra; r < rb; r++) {
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)r * rowbytes;
+        float *dst = wt + (size_t)(r - ra) * in;
+        for (int k = 0; k < in; k += 32) {
+            __mmask32 m = mask_upto(in - k);
+            __m512 lo, hi;
+            if (dt == ENG_DT_F8_E4M3) load_w32(ENG_DT_F8_E4M3, row, k, m, &lo, &hi);
+            else if (dt == ENG_DT_BF16) load_w32(ENG_DT_BF16, row, k, m, &lo, &hi);
+            else if (dt == ENG_DT_F16) load_w32(ENG_DT_F16, row, k, m, &lo, &hi);
+            else load_w32(ENG_DT_F32, row, k, m, &lo, &hi);
+            if (dt == ENG_DT_F8_E4M3) {
+                /* (fp8 * 2^-8) * (scale * 2^8): both factors exact, one rounding like fp8*scale */
+                __m512 s = _mm512_set1_ps(block_scale(dt, w, r, k / OPS_BLOCK));
+                lo = _mm512_mul_ps(lo, s);
+                hi = _mm512_mul_ps(hi, s);
+            }
+            _mm512_mask_storeu_ps(dst + k, (__mmask16)m, lo);
+            _mm512_mask_storeu_ps(dst + k + 16, (__mmask16)(m >> 16), hi);
+        }
+    }
+    int pad = (rb - ra + ROWS - 1) / ROWS * ROWS;
+    memset(wt + (size_t)(rb - ra) * in, 0, (size_t)(pad - (rb - ra)) * in * sizeof(float));
+}
+
+/* ROWS weight rows x NG groups of 16 tokens over all of k: acc[r][g] += w[r][k] * x[g][k][:]. */
+ALWAYS void micro_f32(int NG, const float *wt, int in, const float *xg, float *tmp)
+{
+    __m512 acc[ROWS][GROUPS];
+    for (int r = 0; r < ROWS; r++)
+        for (int g = 0; g < NG; g++) acc[r][g] = _mm512_setzero_ps();
+    for (int k = 0; k < in; k++) {
+        __m512 xv[GROUPS];
+        for (int g = 0; g < NG; g++) xv[g] = _mm512_loadu_ps(xg + ((size_t)g * in + k) * OPS_TG);
+        for (int r = 0; r < ROWS; r++) {
+            __m512 wv = _mm512_set1_ps(wt[(size_t)r * in + k]);
+            for (int g = 0; g < NG; g++) acc[r][g] = _mm512_fmadd_ps(wv, xv[g], acc[r][g]);
+        }
+    }
+    for (int r = 0; r < ROWS; r++)
+        for (int g = 0; g < NG; g++) _mm512_storeu_ps(tmp + (r * GROUPS + g) * OPS_TG, acc[r][g]);
+}
+
+/* tmp[ROWS][GROUPS * 16] (rows x tokens) into y[t][r] for the rows and tokens that exist. */
+static void store_tile(const float *tmp, int nr, int t0, int nt, float *y, int ldy)
+{
+    for (int r = 0; r < nr; r++)
+        for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * ldy + r] = tmp[r * GROUPS * OPS_TG + t];
+}
+
+static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
+                     int ldy, void *scratch)
+{
+    int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG;
+    float *wt = scratch, tmp[ROWS * GROUPS * OPS_TG];
+    dequant_rows_f32(w, ra, rb, wt);
+    for (int g0 = 0; g0 < ng; g0 += GROUPS) {
+        const float *xg = (const float *)xp + (size_t)g0 * in * OPS_TG;
+        int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
+        int nt = n - g0 * OPS_TG < GROUPS * OPS_TG ? n - g0 * OPS_TG : GROUPS * OPS_TG;
+        for (int r = 0; r < rb - ra; r += ROWS) {
+            const float *wr = wt + (size_t)r * in;
+            if (gn == 3) micro_f32(3, wr, in, xg, tmp);
+            else if (gn == 2) micro_f32(2, wr, in, xg, tmp);
+            else micro_f32(1, wr, in, xg, tmp);
+            int nr = rb - ra - r < ROWS ? rb - ra - r : ROWS;
+            store_tile(tmp, nr, g0 * OPS_TG, nt, y + r, ldy);
+        }
+    }
+}
+
+/* ---- BF16 GEMM ----------------------------------------------------------------------------- */
+
+/* Rows [ra, rb) as BF16 in wb[ROW_TILE][ld], zero past `in` and on padding rows. FP8 and BF16
+ * values are exact in BF16 (FP8 in units of 2^-8); the block scales stay apart. */
+static void rows_to_bf16(const eng_tensor *w, int ra, int rb, int ld, uint16_t *wb)
+{
+    int in = (int)w->shape[1];
+    size_t rowbytes = (size_t)in * dtype_bytes(w->dtype);
+    for (int r = ra; r < rb; r++) {
+        const uint8_t *row = (const uint8_t *)w->data + (size_t)r * rowbytes;
+        uint16_t *dst = wb + (size_t)(r - ra) * ld;
+        for (int k = 0; k < ld; k += 32) {
+            __mmask32 m = k < in ? mask_upto(in - k) : 0;
+            if (w->dtype == ENG_DT_BF16) {
+                __m512i v = _mm512_maskz_loadu_epi16(m, (const uint16_t *)row + k);
+                _mm512_storeu_si512(dst + k, v);
+                continue;
+            }
+            __m512 lo, hi;
+            load_w32(ENG_DT_F8_E4M3, row, k, m, &lo, &hi);
+            _mm512_storeu_si512(dst + k, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        }
+    }
+    int pad = (rb - ra + ROWS - 1) / ROWS * ROWS;
+    memset(wb + (size_t)(rb - ra) * ld, 0, (size_t)(pad - (rb - ra)) * ld * sizeof(uint16_t));
+}
+
+/* As micro_f32 on k pairs (vdpbf16ps), the partial sums of each 128-column block scaled into
+ * tmp by the row's block scale. */
+ALWAYS void micro_bf16(int NG, const uint16_t *wb, int ld, const uint16_t *xg, const float *sc,
+                       int nkb, float *tmp)
+{
+    for (int i = 0; i < ROWS * GROUPS * OPS_TG; i++) tmp[i] = 0.0f;
+    for (int kb = 0; kb < nkb; kb++) {
+        __m512 acc[ROWS][GROUPS];
+        for (int r = 0; r < ROWS; r++)
+            for (int g = 0; g < NG; g++) acc[r][g] = _mm512_setzero_ps();
+        for (int kp = kb * OPS_BLOCK / 2; kp < (kb + 1) * OPS_BLOCK / 2; kp++) {
+            __m512bh xv[GROUPS];
+            for (int g = 0; g < NG; g++)
+                xv[g] = (__m512bh)_mm512_loadu_si512(xg + ((size_t)g * ld / 2 + kp) * 2 * OPS_TG);
+            for (int r = 0; r < ROWS; r++) {
+                int32_t pair;
+                memcpy(&pair, wb + (size_t)r * ld + 2 * kp, sizeof pair);
+                __m512bh wv = (__m512bh)_mm512_set1_epi32(pair);
+                for (int g = 0; g < NG; g++) acc[r][g] = _mm512_dpbf16_ps(acc[r][g], wv, xv[g]);
+            }
+        }
+        for (int r = 0; r < ROWS; r++) {
+            __m512 s = _mm512_set1_ps(sc[r * nkb + kb]);
+            for (int g = 0; g < NG; g++) {
+                float *o = tmp + (r * GROUPS + g) * OPS_TG;
+                _mm512_storeu_ps(o, _mm512_fmadd_ps(acc[r][g], s, _mm512_loadu_ps(o)));
+            }
+        }
+    }
+}
+
+static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
+                      int ldy, void *scratch)
+{
+    int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG;
+    int nkb = (in + OPS_BLOCK - 1) / OPS_BLOCK, ld = nkb * OPS_BLOCK;
+    uint16_t *wb = scratch;
+    /* the block scales of every row of the tile, after the BF16 rows in the scratch */
+    float *sc = (float *)(wb + (size_t)ROW_TILE * ld), tmp[ROWS * GROUPS * OPS_TG];
+    rows_to_bf16(w, ra, rb, ld, wb);
+    for (int r = 0; r < ROW_TILE; r++)
+        for (int kb = 0; kb < nkb; kb++)
+            sc[r * nkb + kb] = ra + r < rb ? block_scale(w->dtype, w, ra + r, kb) : 0.0f;
+    for (int g0 = 0; g0 < ng; g0 += GROUPS) {
+        const uint16_t *xg = (const uint16_t *)xp + (size_t)g0 * ld * OPS_TG;
+        int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
+        int nt = n - g0 * OPS_TG < GROUPS * OPS_TG ? n - g0 * OPS_TG : GROUPS * OPS_TG;
+        for (int r = 0; r < rb - ra; r += ROWS) {
+            const uint16_t *wr = wb + (size_t)r * ld;
+            if (gn == 3) micro_bf16(3, wr, ld, xg, sc + r * nkb, nkb, tmp);
+            else if (gn == 2) micro_bf16(2, wr, ld, xg, sc + r * nkb, nkb, tmp);
+            else micro_bf16(1, wr, ld, xg, sc + r * nkb, nkb, tmp);
+            int nr = rb - ra - r < ROWS ? rb - ra - r : ROWS;
+            store_tile(tmp, nr, g0 * OPS_TG, nt, y + r, ldy);
+        }
+    }
+}
+
+const ops_level ops_avx512 = {
+    .gemv = {gemv_f32, gemv_bf16, gemv_f16, gemv_fp8},
+    .gemm = gemm_f32,
+    .gemm_bf16 = gemm_bf16,
+    .row_tile = ROW_TILE,
+    .gemv_max_n = 2,
+};

@@ -5,6 +5,7 @@
 #define ENG_H
 
 #include "eng_cpu.h"
+#include "eng_engine.h"
 #include "eng_kvcache.h"
 #include "eng_model.h"
 #include "eng_tokenizer.h"

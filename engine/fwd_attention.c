@@ -1,0 +1,203 @@
+/* engine/fwd_attention.c: multi-head latent attention (DeepSeek-V2 paper, section 2.1) in the
+ * absorbed form over the session's latent cache rows [t][c_kv (R) | k_rope (P)], float32.
+ *
+ * With W_UK folded into the query, every head's key is the shared cache row, so scores for all
+ * heads and all tokens of a chunk are one product with the cache (q_lat [n*H][W] x cache^T) and
+ * the heads' outputs stay in latent space until W_UV. The same code serves one-token decode and
+ * chunked prefill; a chunk's scores are computed in row blocks bounded by score_floats. */
+#include "fwd_int.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct attn_task {
+    const eng_engine *e;
+    const fwd_layer *L;
+    fwd_state *st;
+    const float *cache;  /* [T][W] */
+    int n, pos;          /* chunk tokens and the position of the first */
+    int r0, m, T;        /* score block: rows [r0, r0 + m) of q_lat, keys [0, T) */
+} attn_task;
+
+/* Contiguous share [*a, *b) of `count` items for worker ith of nth. */
+static void share(int count, int ith, int nth, int *a, int *b)
+{
+    *a = (int)((int64_t)count * ith / nth);
+    *b = (int)((int64_t)count * (ith + 1) / nth);
+}
+
+/* q_lat[i][h] = [q_nope[i][h] W_UK[h] | RoPE(q_rope[i][h])]: the query in latent space. */
+static void absorb_task(void *arg, int ith, int nth)
+{
+    const attn_task *t = arg;
+    const eng_config *c = &t->e->cfg;
+    int H = c->num_attention_heads, N = c->qk_nope_head_dim, P = c->qk_rope_head_dim;
+    int R = c->kv_lora_rank, W = R + P;
+    int a, b;
+    share(t->n * H, ith, nth, &a, &b);
+    for (int item = a; item < b; item++) {
+        int i = item / H, h = item % H;
+        const float *q = t->st->q + (size_t)item * (N + P);
+        float *dst = t->st->q_lat + (size_t)item * W;
+        memset(dst, 0, (size_t)R * sizeof(float));
+        for (int k = 0; k < N; k++) {
+            const float *w = t->L->w_uk + ((size_t)h * N + k) * R;
+            float qk = q[k];
+            for (int j = 0; j < R; j++) dst[j] += qk * w[j];
+        }
+        memcpy(dst + R, q + N, (size_t)P * sizeof(float));
+        fwd_rope_apply(dst + R, P / 2, t->st->cos + (size_t)i * (P / 2),
+                       t->st->sin + (size_t)i * (P / 2));
+    }
+}
+
+/* Row r of the block belongs to token (r0 + r) / H and sees keys [0, pos + token]: scale, mask,
+ * softmax in place. */
+static void softmax_task(void *arg, int ith, int nth)
+{
+    const attn_task *t = arg;
+    int H = t->e->cfg.num_attention_heads;
+    float scale = t->e->softmax_scale;
+    int a, b;
+    share(t->m, ith, nth, &a, &b);
+    for (int r = a; r < b; r++) {
+        float *s = t->st->scores + (size_t)r * t->T;
+        int lim = t->pos + (t->r0 + r) / H + 1;
+        float mx = -INFINITY;
+        for (int k = 0; k < lim; k++) {
+            s[k] *= scale;
+            if (s[k] > mx) mx = s[k];
+        }
+        float sum = 0.0f;
+        for (int k = 0; k < lim; k++) sum += s[k] = expf(s[k] - mx);
+        float inv = 1.0f / sum;
+        for (int k = 0; k < lim; k++) s[k] *= inv;
+        for (int k = lim; k < t->T; k++) s[k] = 0.0f;
+    }
+}
+
+/* o_lat[r] = sum_t p[r][t] c_kv[t]: tiles of 8 rows x 64 latent columns, so each tile of the
+ * cache is read once per 8 rows and the accumulators stay in L1. */
+enum { PV_ROWS = 8, PV_COLS = 64 };
+static void pv_task(void *arg, int ith, int nth)
+{
+    const attn_task *t = arg;
+    const eng_config *c = &t->e->cfg;
+    int R = c->kv_lora_rank, W = R + c->qk_rope_head_dim;
+    int rblocks = (t->m + PV_ROWS - 1) / PV_ROWS, cblocks = (R + PV_COLS - 1) / PV_COLS;
+    int a, b;
+    share(rblocks * cblocks, ith, nth, &a, &b);
+    for (int item = a; item < b; item++) {
+        int ra = item / cblocks * PV_ROWS, rb = ra + PV_ROWS < t->m ? ra + PV_ROWS : t->m;
+        int ca = item % cblocks * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
+        for (int r = ra; r < rb; r++)
+            memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
+        for (int k = 0; k < t->T; k++) {
+            const float *kv = t->cache + (size_t)k * W;
+            for (int r = ra; r < rb; r++) {
+                float p = t->st->scores[(size_t)r * t->T + k];
+                if (p == 0.0f) continue;
+                float *o = t->st->o_lat + (size_t)(t->r0 + r) * R;
+                for (int j = ca; j < cb; j++) o[j] += p * kv[j];
+            }
+        }
+    }
+}
+
+/* attn[i][h] = o_lat[i][h] W_UV[h]^T: each head's value output. */
+static void expand_task(void *arg, int ith, int nth)
+{
+    const attn_task *t = arg;
+    const eng_config *c = &t->e->cfg;
+    int H = c->num_attention_heads, R = c->kv_lora_rank, V = c->v_head_dim;
+    int a, b;
+    share(t->n * H, ith, nth, &a, &b);
+    for (int item = a; item < b; item++) {
+        int h = item % H;
+        const float *o = t->st->o_lat + (size_t)item * R;
+        float *dst = t->st->attn + (size_t)item * V;
+        memset(dst, 0, (size_t)V * sizeof(float));
+        for (int k = 0; k < R; k++) {
+            const float *w = t->L->w_uvt + ((size_t)h * R + k) * V;
+            float ok = o[k];
+            for (int j = 0; j < V; j++) dst[j] += ok * w[j];
+        }
+    }
+}
+
+/* q = W_UQ RMSNorm(W_DQ x) (V3, q LoRA) or q = W_Q x (V2-Lite): st->q [n][H][N+P]. */
+static void project_q(eng_session *s, const fwd_layer *L, int n)
+{
+    const eng_engine *e = s->e;
+    const eng_config *c = &e->cfg;
+    fwd_state *st = &s->st;
+    int rows = c->num_attention_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim);
+    if (!L->q_a) {
+        eng_linear(e->pool, L->q_b, 0, rows, st->x, n, st->q);
+        return;
+    }
+    int ql = c->q_lora_rank;
+    eng_linear(e->pool, L->q_a, 0, ql, st->x, n, st->q_a);
+    for (int i = 0; i < n; i++) {
+        eng_rmsnorm(st->q_a + (size_t)i * ql, L->q_a_norm, ql, c->rms_norm_eps, st->row);
+        memcpy(st->q_a + (size_t)i * ql, st->row, (size_t)ql * sizeof(float));
+    }
+    eng_linear(e->pool, L->q_b, 0, rows, st->q_a, n, st->q);
+}
+
+/* [c_kv | k_rope] = W_DKV x; the cache row of each token gets RMSNorm(c_kv) and RoPE(k_rope). */
+static void project_kv(eng_session *s, const fwd_layer *L, int layer, int n, int pos)
+{
+    const eng_engine *e = s->e;
+    const eng_config *c = &e->cfg;
+    fwd_state *st = &s->st;
+    int R = c->kv_lora_rank, P = c->qk_rope_head_dim, W = R + P;
+    eng_linear(e->pool, L->kv_a, 0, W, st->x, n, st->kv);
+    for (int i = 0; i < n; i++) {
+        float *row = s->kv[layer] + (size_t)(pos + i) * W;
+        eng_rmsnorm(st->kv + (size_t)i * W, L->kv_a_norm, R, c->rms_norm_eps, row);
+        memcpy(row + R, st->kv + (size_t)i * W + R, (size_t)P * sizeof(float));
+        fwd_rope_apply(row + R, P / 2, st->cos + (size_t)i * (P / 2),
+                       st->sin + (size_t)i * (P / 2));
+    }
+}
+
+/* The cache rows [0, T) seen as a float32 [T, W] weight, so that the scores q_lat cache^T are
+ * one eng_linear over the block's rows. */
+static void attend(eng_session *s, attn_task *t)
+{
+    const eng_config *c = &s->e->cfg;
+    int H = c->num_attention_heads, W = c->kv_lora_rank + c->qk_rope_head_dim;
+    int rows = t->n * H, T = t->pos + t->n;
+    int block = (int)(s->e->score_floats / (size_t)T);
+    if (block < 1) block = 1;
+    if (block > rows) block = rows;
+    for (t->r0 = 0; t->r0 < rows; t->r0 += block) {
+        t->m = rows - t->r0 < block ? rows - t->r0 : block;
+        t->T = t->pos + (t->r0 + t->m - 1) / H + 1; /* keys the block's last token sees */
+        eng_tensor keys = {.name = "latent cache", .dtype = ENG_DT_F32, .ndim = 2,
+                           .shape = {t->T, W}, .data = t->cache,
+                           .nbytes = (size_t)t->T * W * sizeof(float)};
+        eng_linear(s->e->pool, &keys, 0, t->T, s->st.q_lat + (size_t)t->r0 * W, t->m,
+                   s->st.scores);
+        eng_pool_run(s->e->pool, softmax_task, t);
+        eng_pool_run(s->e->pool, pv_task, t);
+    }
+}
+
+/* MLA for the chunk's n tokens at positions [pos, pos + n): st->x in, st->out = W_O [o_1..o_H].
+ * The cache and the score buffer must have room for pos + n rows (fwd_session_ensure). */
+void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
+{
+    eng_engine *e = s->e;
+    const eng_config *c = &e->cfg;
+    const fwd_layer *L = &e->layers[layer];
+    fwd_state *st = &s->st;
+    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos};
+    project_q(s, L, n);
+    project_kv(s, L, layer, n, pos);
+    eng_pool_run(e->pool, absorb_task, &t);
+    attend(s, &t);
+    eng_pool_run(e->pool, expand_task, &t);
+    eng_linear(e->pool, L->o, 0, c->hidden_size, st->attn, n, st->out);
+}

@@ -1,0 +1,128 @@
+/* engine/fwd_int.h: internals of the forward pass and generation, one section per file.
+ * Shapes use d = hidden_size, H = heads, E = routed experts, k = experts per token,
+ * R = kv_lora_rank, P = qk_rope_head_dim, N = qk_nope_head_dim, V = v_head_dim, W = R + P. */
+#ifndef FWD_INT_H
+#define FWD_INT_H
+
+#include "eng_engine.h"
+
+#include <stdarg.h>
+
+/* ---- fwd_weights.c: the model's tensors, bound by HF name ----------------------------------- */
+
+typedef struct fwd_mlp {          /* one SwiGLU MLP: down(silu(gate x) * up x) */
+    const eng_tensor *gate;       /* [inter, d] */
+    const eng_tensor *up;         /* [inter, d] */
+    const eng_tensor *down;       /* [d, inter] */
+    int inter;
+} fwd_mlp;
+
+typedef struct fwd_layer {
+    const eng_tensor *attn_norm;  /* [d] input_layernorm */
+    const eng_tensor *q_a;        /* [q_lora, d] q_a_proj (V3); NULL without q LoRA */
+    const eng_tensor *q_a_norm;   /* [q_lora] q_a_layernorm */
+    const eng_tensor *q_b;        /* [H*(N+P), q_lora] q_b_proj; V2-Lite: q_proj [H*(N+P), d] */
+    const eng_tensor *kv_a;       /* [R+P, d] kv_a_proj_with_mqa */
+    const eng_tensor *kv_a_norm;  /* [R] kv_a_layernorm */
+    float *w_uk;                  /* [H][N][R] kv_b_proj's key rows W_UK, float32 */
+    float *w_uvt;                 /* [H][R][V] kv_b_proj's value rows W_UV, transposed, float32 */
+    const eng_tensor *o;          /* [d, H*V] o_proj */
+    const eng_tensor *ffn_norm;   /* [d] post_attention_layernorm */
+    int is_moe;
+    fwd_mlp mlp;                  /* dense MLP, or the shared experts of a MoE layer (gate NULL
+                                     when n_shared_experts is 0) */
+    const eng_tensor *router;     /* [E, d] mlp.gate.weight */
+    float *router_bias;           /* [E] e_score_correction_bias, or NULL */
+    fwd_mlp *experts;             /* [E] routed experts */
+} fwd_layer;
+
+struct eng_engine {
+    eng_config cfg;
+    const eng_model *model;
+    eng_pool *pool;
+    const eng_tensor *embed;      /* [vocab, d] */
+    const eng_tensor *final_norm; /* [d] */
+    const eng_tensor *lm_head;    /* [vocab, d] */
+    fwd_layer *layers;            /* [num_hidden_layers] */
+    float *inv_freq;              /* [P/2] RoPE frequencies (YaRN-corrected) */
+    float rope_mscale;            /* multiplies cos and sin (1 in every released config) */
+    float softmax_scale;
+    int chunk;                    /* prefill tokens per step */
+    size_t score_floats;          /* attention score block */
+    int ffn_inter_max;            /* widest MLP, for the activation buffers */
+};
+
+int fwd_bind_weights(eng_engine *e, char *err, size_t errsz);
+void fwd_free_weights(eng_engine *e);
+
+/* ---- fwd_rope.c: RoPE with YaRN ------------------------------------------------------------- */
+
+/* inv_freq[P/2] and the softmax scale from the config, evaluated in float32 as the reference. */
+void fwd_rope_init(const eng_config *c, float *inv_freq, float *rope_mscale,
+                   float *softmax_scale);
+/* cos/sin [P/2] of position pos. */
+void fwd_rope_table(const eng_engine *e, int pos, float *cos_out, float *sin_out);
+/* Rotates the interleaved pairs (x[2i], x[2i+1]) by the angles whose cos/sin are given. */
+void fwd_rope_apply(float *x, int pairs, const float *cos_v, const float *sin_v);
+
+/* ---- fwd_moe.c: routing and expert MLPs ------------------------------------------------------ */
+
+/* Chooses k experts for one token from its router logits [E]; scratch holds 3E floats.
+ * idx/w receive the experts in the order chosen and their weights. */
+void fwd_route(const eng_config *c, const float *logits, const float *bias, float *scratch,
+               int *idx, float *w);
+
+/* ---- fwd_session.c: the session and its buffers ---------------------------------------------- */
+
+typedef struct fwd_state {        /* activations of one chunk of up to n = chunk tokens */
+    float *h;                     /* [n][d] residual stream */
+    float *x;                     /* [n][d] normed input of the current block */
+    float *out;                   /* [n][d] output of the current block */
+    float *q_a;                   /* [n][q_lora] */
+    float *q;                     /* [n][H][N+P] */
+    float *kv;                    /* [n][R+P] kv_a_proj output */
+    float *q_lat;                 /* [n][H][W] absorbed queries: q_nope W_UK, then q_rope */
+    float *o_lat;                 /* [n][H][R] attention output in latent space */
+    float *attn;                  /* [n][H*V] heads' outputs, concatenated */
+    float *cos, *sin;             /* [n][P/2] */
+    float *scores;                /* [scores_cap] one block of attention probabilities */
+    size_t scores_cap;
+    float *row;                   /* [max(d, q_lora, R)] one normalized row */
+    float *router;                /* [n][E] router logits */
+    float *route_scratch;         /* [3E] */
+    int *sel;                     /* [n][k] chosen experts */
+    float *sel_w;                 /* [n][k] their weights */
+    int *by_expert;               /* [n*k] (token, slot) pairs grouped by expert */
+    int *expert_start;            /* [E+1] */
+    float *xg;                    /* [n][d] the tokens routed to one expert */
+    float *g, *u;                 /* [n][inter] */
+    float *yg;                    /* [n][d] */
+} fwd_state;
+
+struct eng_session {
+    eng_engine *e;
+    int max_ctx;
+    int cap;                      /* rows allocated per layer */
+    int len;                      /* valid rows */
+    float **kv;                   /* [layers] -> [cap][W] latent cache */
+    int *tokens;                  /* [cap] token at each position, -1 unknown */
+    fwd_state st;
+    eng_trace *trace;
+    char err[256];
+};
+
+int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int fwd_session_ensure(eng_session *s, int n_ctx);
+
+/* ---- fwd_attention.c / fwd_forward.c ---------------------------------------------------------- */
+
+/* MLA over the chunk's n tokens at positions [pos, pos + n): reads st->x, writes st->out. */
+void fwd_mla_attention(eng_session *s, int layer, int n, int pos);
+/* The FFN of one layer (dense MLP or MoE): reads st->x, writes st->out. */
+void fwd_ffn(eng_session *s, int layer, int n, int pos);
+/* One chunk through every layer; logits per ENG_LOGITS_*. */
+void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
+                       float *logits);
+
+#endif

@@ -1,0 +1,231 @@
+/* engine/fwd_session.c: a session: the latent KV cache (per layer, float32 rows
+ * [context][kv_lora_rank + qk_rope_head_dim]), the chunk activations, and the forward driver. */
+#include "fwd_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read (then nothing is refused
+ * up front and malloc has the last word). */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+static int alloc_state(eng_session *s)
+{
+    const eng_engine *e = s->e;
+    const eng_config *c = &e->cfg;
+    size_t n = (size_t)e->chunk, d = (size_t)c->hidden_size, H = (size_t)c->num_attention_heads;
+    size_t R = (size_t)c->kv_lora_rank, P = (size_t)c->qk_rope_head_dim;
+    size_t E = (size_t)(c->n_routed_experts > 0 ? c->n_routed_experts : 1);
+    size_t k = (size_t)(c->num_experts_per_tok > 0 ? c->num_experts_per_tok : 1);
+    size_t qlora = (size_t)(c->q_lora_rank > 0 ? c->q_lora_rank : 1);
+    size_t qk = (size_t)(c->qk_nope_head_dim + c->qk_rope_head_dim);
+    size_t inter = (size_t)e->ffn_inter_max;
+    fwd_state *st = &s->st;
+    size_t wide = d > qlora ? d : qlora;
+    if (R > wide) wide = R;
+    float **f[] = {&st->h, &st->x, &st->out, &st->q_a, &st->q, &st->kv, &st->q_lat, &st->o_lat,
+                   &st->attn, &st->cos, &st->sin, &st->router, &st->route_scratch, &st->sel_w,
+                   &st->xg, &st->g, &st->u, &st->yg, &st->row};
+    size_t sz[] = {n * d, n * d, n * d, n * qlora, n * H * qk, n * (R + P), n * H * (R + P),
+                   n * H * R, n * H * (size_t)c->v_head_dim, n * P / 2, n * P / 2, n * E, 3 * E,
+                   n * k, n * d, n * inter, n * inter, n * d, wide};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (!(*f[i] = malloc(sz[i] * sizeof(float)))) return -1;
+    st->sel = malloc(n * k * sizeof(int));
+    st->by_expert = malloc(n * k * sizeof(int));
+    st->expert_start = malloc((E + 1) * sizeof(int));
+    return st->sel && st->by_expert && st->expert_start ? 0 : -1;
+}
+
+static void free_state(fwd_state *st)
+{
+    float *f[] = {st->h, st->x, st->out, st->q_a, st->q, st->kv, st->q_lat, st->o_lat,
+                  st->attn, st->cos, st->sin, st->router, st->route_scratch, st->sel_w,
+                  st->xg, st->g, st->u, st->yg, st->scores, st->row};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
+    free(st->sel);
+    free(st->by_expert);
+    free(st->expert_start);
+}
+
+int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *err,
+                       size_t errsz)
+{
+    *out = NULL;
+    int64_t model_ctx = eng_config_max_context(&e->cfg);
+    if (max_context <= 0) max_context = model_ctx > INT32_MAX / 2 ? INT32_MAX / 2 : (int)model_ctx;
+    eng_session *s = calloc(1, sizeof *s);
+    if (!s) return snprintf(err, errsz, "out of memory for a session"), -1;
+    s->e = e;
+    s->max_ctx = max_context;
+    s->kv = calloc((size_t)e->cfg.num_hidden_layers, sizeof *s->kv);
+    if (!s->kv || alloc_state(s)) {
+        eng_session_destroy(s);
+        return snprintf(err, errsz, "out of memory for the activations of %d-token chunks",
+                        e->chunk), -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void eng_session_destroy(eng_session *s)
+{
+    if (!s) return;
+    if (s->kv)
+        for (int l = 0; l < s->e->cfg.num_hidden_layers; l++) free(s->kv[l]);
+    free(s->kv);
+    free(s->tokens);
+    free_state(&s->st);
+    free(s);
+}
+
+const char *eng_session_error(const eng_session *s) { return s->err; }
+int eng_session_length(const eng_session *s) { return s->len; }
+int eng_session_max_context(const eng_session *s) { return s->max_ctx; }
+const int *eng_session_tokens(const eng_session *s) { return s->tokens; }
+
+int eng_session_kv_width(const eng_session *s)
+{
+    return s->e->cfg.kv_lora_rank + s->e->cfg.qk_rope_head_dim;
+}
+
+/* Grows every layer's cache to hold n_ctx rows (doubling, capped at max_ctx), after checking
+ * that the growth fits in the memory available. */
+static int ensure_scores(eng_session *s, int n_ctx)
+{
+    const eng_engine *e = s->e;
+    size_t all = (size_t)e->chunk * e->cfg.num_attention_heads * n_ctx;
+    size_t need = all < e->score_floats ? all : e->score_floats;
+    if (need < (size_t)n_ctx) need = (size_t)n_ctx;
+    if (need <= s->st.scores_cap) return 0;
+    float *p = realloc(s->st.scores, need * sizeof(float));
+    if (!p)
+        return fwd_session_set_error(s, -1, "out of memory for %zu attention scores", need);
+    s->st.scores = p;
+    s->st.scores_cap = need;
+    return 0;
+}
+
+int fwd_session_ensure(eng_session *s, int n_ctx)
+{
+    if (ensure_scores(s, n_ctx)) return -1;
+    if (n_ctx <= s->cap) return 0;
+    if (n_ctx > s->max_ctx)
+        return fwd_session_set_error(s, -1, "context of %d tokens exceeds the session's maximum "
+                                     "of %d", n_ctx, s->max_ctx);
+    int64_t cap = s->cap ? s->cap : 256;
+    while (cap < n_ctx) cap *= 2;
+    if (cap > s->max_ctx) cap = s->max_ctx;
+    int L = s->e->cfg.num_hidden_layers, W = eng_session_kv_width(s);
+    uint64_t row = (uint64_t)L * W * sizeof(float);
+    uint64_t grow = (uint64_t)(cap - s->cap) * row, avail = mem_available();
+    if (avail && grow > avail)
+        return fwd_session_set_error(
+            s, -1, "KV cache for %lld tokens needs %.2f GiB more (%d layers x %d floats x 4 "
+            "bytes = %llu bytes per token) but only %.2f GiB of memory is available",
+            (long long)cap, grow / 1073741824.0, L, W, (unsigned long long)row,
+            avail / 1073741824.0);
+    for (int l = 0; l < L; l++) {
+        float *p = realloc(s->kv[l], (size_t)cap * W * sizeof(float));
+        if (!p) return fwd_session_set_error(s, -1, "out of memory growing the KV cache to %lld "
+                                             "tokens", (long long)cap);
+        s->kv[l] = p;
+    }
+    int *t = realloc(s->tokens, (size_t)cap * sizeof *t);
+    if (!t) return fwd_session_set_error(s, -1, "out of memory for %lld token ids", (long long)cap);
+    for (int64_t i = s->cap; i < cap; i++) t[i] = -1;
+    s->tokens = t;
+    s->cap = (int)cap;
+    return 0;
+}
+
+int eng_session_reserve(eng_session *s, int n_ctx) { return fwd_session_ensure(s, n_ctx); }
+
+int eng_session_set_length(eng_session *s, int n, const int *tokens)
+{
+    if (n < 0 || n > s->max_ctx)
+        return fwd_session_set_error(s, -1, "length %d outside [0, %d]", n, s->max_ctx);
+    if (fwd_session_ensure(s, n)) return -1;
+    for (int i = 0; i < n; i++)
+        if (tokens) s->tokens[i] = tokens[i];
+        else if (i >= s->len) s->tokens[i] = -1;
+    s->len = n;
+    return 0;
+}
+
+static int check_range(const eng_session *s, int layer, int pos0, int n, int limit)
+{
+    return layer >= 0 && layer < s->e->cfg.num_hidden_layers && pos0 >= 0 && n >= 0 &&
+           pos0 + n <= limit;
+}
+
+int eng_session_kv_read(const eng_session *s, int layer, int pos0, int n, float *rows)
+{
+    if (!check_range(s, layer, pos0, n, s->len)) return -1;
+    size_t W = (size_t)eng_session_kv_width(s);
+    memcpy(rows, s->kv[layer] + (size_t)pos0 * W, (size_t)n * W * sizeof(float));
+    return 0;
+}
+
+int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float *rows)
+{
+    if (!check_range(s, layer, pos0, n, s->max_ctx))
+        return fwd_session_set_error(s, -1, "kv_write: layer %d rows [%d, %d) outside the "
+                                     "cache", layer, pos0, pos0 + n);
+    if (fwd_session_ensure(s, pos0 + n)) return -1;
+    size_t W = (size_t)eng_session_kv_width(s);
+    memcpy(s->kv[layer] + (size_t)pos0 * W, rows, (size_t)n * W * sizeof(float));
+    return 0;
+}
+
+void eng_session_set_trace(eng_session *s, eng_trace *t) { s->trace = t; }
+
+int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int logits_mode,
+                        float *logits, const atomic_int *cancel)
+{
+    const eng_config *c = &s->e->cfg;
+    if (n <= 0 || start < 0 || start > s->len)
+        return fwd_session_set_error(s, -1, "forward over %d tokens at %d: the cache holds %d",
+                                     n, start, s->len);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+            return fwd_session_set_error(s, -1, "token %d at index %d is outside the vocabulary "
+                                         "[0, %d)", tokens[i], i, c->vocab_size);
+    if (fwd_session_ensure(s, start + n)) return -1;
+    s->len = start;
+    for (int off = 0; off < n; off += s->e->chunk) {
+        if (cancel && atomic_load(cancel))
+            return fwd_session_set_error(s, ENG_ERR_CANCELLED, "cancelled after %d of %d tokens",
+                                         off, n);
+        int m = n - off < s->e->chunk ? n - off : s->e->chunk;
+        int mode = logits_mode;
+        float *lg = NULL;
+        if (logits_mode == ENG_LOGITS_ALL) lg = logits + (size_t)off * c->vocab_size;
+        else if (logits_mode == ENG_LOGITS_LAST && off + m == n) lg = logits;
+        else mode = ENG_LOGITS_NONE;
+        fwd_forward_chunk(s, tokens + off, m, start + off, mode, lg);
+        memcpy(s->tokens + start + off, tokens + off, (size_t)m * sizeof(int));
+        s->len = start + off + m;
+    }
+    return 0;
+}

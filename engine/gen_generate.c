@@ -1,0 +1,162 @@
+/* engine/gen_generate.c: the generation loop on a session: prompt reuse from the cache, prefill,
+ * sampling, streaming of token ids and text (held back while it may begin a stop string),
+ * cancellation, and the stop conditions (EOS, stop strings, token limit, context end). */
+#include "fwd_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The text generated so far; [0, emitted) has gone to on_text. */
+typedef struct gen_text {
+    char *buf;
+    size_t len, cap, emitted;
+} gen_text;
+
+static int text_append(gen_text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap < t->len + n + 1) cap *= 2;
+        char *b = realloc(t->buf, cap);
+        if (!b) return -1;
+        t->buf = b, t->cap = cap;
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = 0;
+    return 0;
+}
+
+/* Where the first stop string starts in the unemitted text, or -1. A match cannot start before
+ * `emitted`: text that could begin one is never emitted. */
+static long find_stop(const gen_text *t, const eng_gen_params *p)
+{
+    long best = -1;
+    for (int i = 0; i < p->n_stop; i++) {
+        size_t sl = strlen(p->stop[i]);
+        if (!sl) continue;
+        const char *m = memmem(t->buf + t->emitted, t->len - t->emitted, p->stop[i], sl);
+        if (m && (best < 0 || m - t->buf < best)) best = m - t->buf;
+    }
+    return best;
+}
+
+/* Bytes at the end of the text that are a proper prefix of some stop string (held back). */
+static size_t held_back(const gen_text *t, const eng_gen_params *p)
+{
+    size_t hold = 0, open = t->len - t->emitted;
+    for (int i = 0; i < p->n_stop; i++) {
+        size_t sl = strlen(p->stop[i]);
+        for (size_t k = sl > 0 ? sl - 1 : 0; k > hold; k--)
+            if (k <= open && !memcmp(t->buf + t->len - k, p->stop[i], k)) {
+                hold = k;
+                break;
+            }
+    }
+    return hold;
+}
+
+static int emit(gen_text *t, const eng_gen_params *p, size_t upto)
+{
+    if (upto <= t->emitted) return 0;
+    int rc = p->on_text ? p->on_text(p->ud, t->buf + t->emitted, upto - t->emitted) : 0;
+    t->emitted = upto;
+    return rc;
+}
+
+/* Streams one generated token; sets *stop when a stop string or a callback ends generation. */
+static int stream_token(gen_text *t, const eng_gen_params *p, int tok, eng_stop_reason *stop)
+{
+    if (p->on_token && p->on_token(p->ud, tok)) return *stop = ENG_STOP_CANCEL, 1;
+    if (!p->token_text) return 0;
+    char piece[256];
+    int n = p->token_text(p->ud, tok, piece, sizeof piece);
+    if (n > (int)sizeof piece) n = (int)sizeof piece;
+    if (n > 0 && text_append(t, piece, (size_t)n)) return *stop = ENG_STOP_CANCEL, 1;
+    long at = find_stop(t, p);
+    if (at >= 0) {
+        emit(t, p, (size_t)at);
+        return *stop = ENG_STOP_STRING, 1;
+    }
+    if (emit(t, p, t->len - held_back(t, p))) return *stop = ENG_STOP_CANCEL, 1;
+    return 0;
+}
+
+static int is_eos(const eng_session *s, const eng_gen_params *p, int tok)
+{
+    if (!p->eos_ids) return tok == s->e->cfg.eos_token_id;
+    for (int i = 0; i < p->n_eos; i++)
+        if (p->eos_ids[i] == tok) return 1;
+    return 0;
+}
+
+/* Positions of the prompt the cache already holds (never the last prompt token: its logits are
+ * needed). */
+static int reusable(const eng_session *s, const int *prompt, int n_prompt)
+{
+    int k = 0;
+    while (k < s->len && k < n_prompt - 1 && s->tokens[k] == prompt[k]) k++;
+    return k;
+}
+
+int eng_generate(eng_session *s, const int *prompt, int n_prompt, const eng_gen_params *p,
+                 int *out, int out_cap, int *n_out, eng_gen_stats *stats)
+{
+    double t0 = now_ms();
+    eng_gen_stats st = {.prompt_tokens = n_prompt};
+    if (n_out) *n_out = 0;
+    if (n_prompt <= 0) return fwd_session_set_error(s, -1, "generate: empty prompt");
+    int V = s->e->cfg.vocab_size, count = 0, rc = 0;
+    float *logits = malloc((size_t)V * sizeof *logits);
+    eng_sampler *smp = NULL;
+    if (!logits || eng_sampler_create(&p->sampling, V, &smp)) {
+        free(logits);
+        return fwd_session_set_error(s, -1, "generate: out of memory for %d logits", V);
+    }
+    st.cached_tokens = reusable(s, prompt, n_prompt);
+    int k = st.cached_tokens;
+    rc = eng_session_forward(s, prompt + k, n_prompt - k, k, ENG_LOGITS_LAST, logits, p->cancel);
+    st.prefill_ms = now_ms() - t0;
+    gen_text text = {0};
+    double t_first = 0;
+    st.stop = ENG_STOP_CANCEL;
+    while (rc == 0) {
+        int tok = eng_sampler_sample(smp, logits);
+        if (is_eos(s, p, tok)) {
+            st.stop = ENG_STOP_EOS;
+            break;
+        }
+        if (out && count < out_cap) out[count] = tok;
+        if (++count == 1) t_first = now_ms(), st.ttft_ms = t_first - t0;
+        if (stream_token(&text, p, tok, &st.stop)) break;
+        if (p->max_tokens > 0 && count >= p->max_tokens) {
+            st.stop = ENG_STOP_LIMIT;
+            break;
+        }
+        if (s->len >= s->max_ctx) {
+            st.stop = ENG_STOP_CONTEXT;
+            break;
+        }
+        if (p->cancel && atomic_load(p->cancel)) break;
+        rc = eng_session_forward(s, &tok, 1, s->len, ENG_LOGITS_LAST, logits, p->cancel);
+    }
+    if (rc == ENG_ERR_CANCELLED) rc = 0, st.stop = ENG_STOP_CANCEL;
+    if (st.stop != ENG_STOP_STRING && st.stop != ENG_STOP_CANCEL) emit(&text, p, text.len);
+    st.decode_tokens = count;
+    double span = now_ms() - t_first;
+    st.decode_tok_s = count > 1 && span > 0 ? (count - 1) / (span / 1e3) : 0;
+    if (stats) *stats = st;
+    if (n_out) *n_out = count < out_cap || !out ? count : out_cap;
+    free(text.buf);
+    free(logits);
+    eng_sampler_destroy(smp);
+    return rc;
+}

@@ -1,2 +1,12 @@
-# The prefix KV cache (engine/kv_*.c): unit tests on synthetic rows.
+# The prefix KV cache (engine/kv_*.c) and the context packer (app/pack_*.c).
 folio_test(test_kvcache SOURCES test_kvcache.c LIBS folio_kv LABELS unit TIMEOUT 120)
+
+# The packer is compiled in directly, so this test needs only the tokenizer, not the whole app.
+folio_test(test_kvcache_pack SOURCES test_kvcache_pack.c ${PROJECT_SOURCE_DIR}/app/pack_build.c
+           LIBS folio_tok folio_kv LABELS unit golden TIMEOUT 120)
+target_include_directories(test_kvcache_pack PRIVATE ${PROJECT_SOURCE_DIR}/app)
+
+# Prefix reuse on the golden tiny checkpoints (needs the forward pass).
+folio_test(test_kvcache_model SOURCES test_kvcache_model.c ${PROJECT_SOURCE_DIR}/app/pack_session.c
+           LIBS folio_engine PkgConfig::JSONC LABELS unit golden TIMEOUT 300)
+target_include_directories(test_kvcache_model PRIVATE ${PROJECT_SOURCE_DIR}/app)

@@ -1,0 +1,158 @@
+/* app/pack_build.c: lays a prompt out as [chat head + system][documents, stable order][question +
+ * chat tail] and tokenizes each part on its own, so the token ids of the shared part never depend
+ * on the question. Reads document text and paths; writes int32 token ids. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "app_pack.h"
+
+#define V3_BOS "<｜begin▁of▁sentence｜>"
+
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+    if (!err || !errsz)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+}
+
+int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, size_t bufsz,
+                      app_pack_chat *out, char *err, size_t errsz)
+{
+    const char *tpl = eng_tok_chat_template(tok);
+    const char *user, *tail;
+    if (!tpl || strstr(tpl, "<｜User｜>")) { /* DeepSeek-V3 (also the default without a template) */
+        user = "<｜User｜>";
+        tail = "<｜Assistant｜>";
+    } else if (strstr(tpl, "User: ")) { /* DeepSeek-V2 chat */
+        user = "User: ";
+        tail = "\n\nAssistant:";
+    } else {
+        set_err(err, errsz, "context packer: the tokenizer's chat template is neither DeepSeek-V3 "
+                "nor DeepSeek-V2 style");
+        return -1;
+    }
+    int v2 = user[0] == 'U';
+    const char *sys = system ? system : "";
+    int n = snprintf(buf, bufsz, "%s%s%s%s", V3_BOS, sys, v2 && sys[0] ? "\n\n" : "", user);
+    if (n < 0 || (size_t)n >= bufsz) {
+        set_err(err, errsz, "context packer: the system text (%zu bytes) does not fit in %zu bytes",
+                strlen(sys), bufsz);
+        return -1;
+    }
+    out->head = buf;
+    out->tail = tail;
+    return 0;
+}
+
+typedef struct doc_key {
+    const app_pack_doc *d;
+    uint64_t hash;
+} doc_key;
+
+static int doc_cmp(const void *a, const void *b)
+{
+    const doc_key *x = a, *y = b;
+    int c = strcmp(x->d->path ? x->d->path : "", y->d->path ? y->d->path : "");
+    if (c)
+        return c;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->d->len < y->d->len ? -1 : x->d->len > y->d->len;
+}
+
+static int encode(const eng_tokenizer *tok, const char *s, size_t len, unsigned flags,
+                  eng_tok_ids *ids, char *err, size_t errsz)
+{
+    return eng_tok_encode(tok, s, len, flags, ids, err, errsz);
+}
+
+/* One document as the model sees it: a heading with its path, the text, a blank line. Tokenized
+ * alone so that its ids are the same whatever comes before or after it. */
+static int encode_doc(const eng_tokenizer *tok, const app_pack_doc *d, eng_tok_ids *ids,
+                      char *err, size_t errsz)
+{
+    const char *path = d->path ? d->path : "";
+    size_t n = strlen(path) + d->len + 32;
+    char *buf = malloc(n);
+    if (!buf) {
+        set_err(err, errsz, "context packer: out of memory for document %s (%zu bytes)", path,
+                d->len);
+        return -1;
+    }
+    int k = snprintf(buf, n, "Document: %s\n", path);
+    memcpy(buf + k, d->text, d->len);
+    memcpy(buf + k + d->len, "\n\n", 2);
+    int rc = encode(tok, buf, (size_t)k + d->len + 2, 0, ids, err, errsz);
+    free(buf);
+    return rc;
+}
+
+static int encode_docs(const eng_tokenizer *tok, const app_pack_doc *docs, size_t n_docs,
+                       eng_tok_ids *ids, char *err, size_t errsz)
+{
+    doc_key *keys = malloc((n_docs ? n_docs : 1) * sizeof *keys);
+    if (!keys) {
+        set_err(err, errsz, "context packer: out of memory sorting %zu documents", n_docs);
+        return -1;
+    }
+    for (size_t i = 0; i < n_docs; i++) {
+        keys[i].d = &docs[i];
+        keys[i].hash = XXH3_64bits(docs[i].text, docs[i].len);
+    }
+    qsort(keys, n_docs, sizeof *keys, doc_cmp);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_docs; i++)
+        rc = encode_doc(tok, keys[i].d, ids, err, errsz);
+    free(keys);
+    return rc;
+}
+
+int app_pack_build(const eng_tokenizer *tok, const app_pack_chat *chat, const app_pack_doc *docs,
+                   size_t n_docs, const char *question, size_t max_context, app_pack_prompt *out,
+                   char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    eng_tok_ids ids = {0};
+    /* The head is ours (template and system text): its special-token strings are tokens. */
+    int rc = encode(tok, chat->head, strlen(chat->head), ENG_TOK_SPECIAL, &ids, err, errsz);
+    out->docs_begin = ids.n;
+    if (rc == 0)
+        rc = encode_docs(tok, docs, n_docs, &ids, err, errsz);
+    out->docs_end = ids.n;
+    if (rc == 0)
+        rc = encode(tok, question, strlen(question), 0, &ids, err, errsz);
+    if (rc == 0)
+        rc = encode(tok, chat->tail, strlen(chat->tail), ENG_TOK_SPECIAL, &ids, err, errsz);
+    if (rc == 0 && max_context && ids.n > max_context) {
+        set_err(err, errsz, "context packer: the prompt is %zu tokens (documents %zu) but the "
+                "model's context is %zu", ids.n, out->docs_end - out->docs_begin, max_context);
+        rc = -1;
+    }
+    if (rc < 0) {
+        eng_tok_ids_free(&ids);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    out->ids = ids.ids;
+    out->n = ids.n;
+    return 0;
+}
+
+void app_pack_prompt_free(app_pack_prompt *p)
+{
+    if (!p)
+        return;
+    free(p->ids);
+    memset(p, 0, sizeof *p);
+}
+
+void app_pack_describe(const app_pack_prompt *p, char *buf, size_t bufsz)
+{
+    snprintf(buf, bufsz, "prompt %zu tokens, %zu from the cache", p->n, p->cached);
+}

@@ -1,5 +1,6 @@
 /* engine/model_check.c: checks after mapping: FP8 weights with weight_scale_inv [ceil(out/128),
- * ceil(in/128)], every tensor the config requires (HF names), MTP layers, FP8 at load, fingerprint. */
+ * ceil(in/128)], every tensor the config requires (HF names), MTP layers, FP8 at load, fingerprint.
+ */
 #include "model_int.h"
 
 #include <pthread.h>

@@ -361,7 +361,8 @@ int model_json_parse(const char *text, size_t len, const char *what, json_object
     if (!root || je != json_tokener_success) {
         json_object_put(root);
         return model_fail(err, errsz, "%s: malformed JSON near byte %zu: %s", what, end,
-                          root ? "unexpected end" : json_tokener_error_desc(je));
+                          je == json_tokener_continue ? "unexpected end of the text"
+                                                      : json_tokener_error_desc(je));
     }
     for (size_t i = end; i < len; i++)
         if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {

@@ -133,11 +133,11 @@ static int parse_index(const char *path, json_object **wm_out, json_object **roo
     {
         if (!json_object_is_type(shard, json_type_string) ||
             bad_shard_name(json_object_get_string(shard))) {
+            model_fail(err, errsz,
+                       "%s: weight_map entry '%.200s' does not name a shard file in the folder",
+                       path, name);
             json_object_put(root);
-            return model_fail(err, errsz,
-                              "%s: weight_map entry '%.200s' does not name a shard "
-                              "file in the folder",
-                              path, name);
+            return -1;
         }
     }
     *wm_out = wm;

@@ -178,10 +178,13 @@ static int parse_json(const uint8_t *text, size_t n, const char *what, json_obje
     enum json_tokener_error je = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    if (!root || je != json_tokener_success)
-        return json_object_put(root),
-               model_fail(err, errsz, "%s: header JSON is malformed near byte %zu: %s", what,
-                          (size_t)8 + end, json_tokener_error_desc(je));
+    if (!root || je != json_tokener_success) {
+        json_object_put(root);
+        return model_fail(err, errsz, "%s: header JSON is malformed near byte %zu: %s", what,
+                          (size_t)8 + end,
+                          je == json_tokener_continue ? "unexpected end of the header"
+                                                      : json_tokener_error_desc(je));
+    }
     for (size_t i = end; i < n; i++) {
         if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
             json_object_put(root);

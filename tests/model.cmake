@@ -1,3 +1,4 @@
 # Checkpoint loading (engine/model_*.c): unit + golden tests on ../shared/fixtures/engine, corrupt
 # copies made at run time, the `model` and `convert` commands, and fuzz targets for the parsers.
 folio_test(test_model SOURCES test_model.c LIBS folio_model LABELS unit golden TIMEOUT 120)
+folio_test(test_model_corrupt SOURCES test_model_corrupt.c LIBS folio_model LABELS unit golden TIMEOUT 120)

@@ -9,6 +9,7 @@
 #include "eng_kvcache.h"
 #include "eng_model.h"
 #include "eng_tokenizer.h"
+#include "eng_chat.h"
 #include "eng_ops.h"
 
 #endif

@@ -3,3 +3,4 @@
 folio_test(test_tokenizer SOURCES test_tokenizer.c LIBS folio_tok LABELS unit golden TIMEOUT 120)
 folio_test(test_tokenizer_classes SOURCES test_tokenizer_classes.c LIBS folio_tok LABELS unit golden
            TIMEOUT 120)
+folio_test(test_chat SOURCES test_chat.c LIBS folio_tok LABELS unit golden TIMEOUT 60)

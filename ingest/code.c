@@ -1,0 +1,253 @@
+/* ingest/code.c: source code: symbols (built-in scanners for C-family and Python, Universal
+ * Ctags JSON output for other languages) and chunks cut at definition boundaries. */
+#include "ing_int.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* A definition with at least this many words gets a chunk of its own. */
+enum { BIG_DEF_WORDS = 40 };
+
+/* ---- Python ----------------------------------------------------------------------------- */
+
+static int indent_of(const ing_line *l, int *blank)
+{
+    int i = 0;
+    while (i < l->len && (l->s[i] == ' ' || l->s[i] == '\t')) i++;
+    *blank = i == l->len || l->s[i] == '#';
+    return i;
+}
+
+static int starts_word(const char *s, int n, const char *w)
+{
+    int k = (int)strlen(w);
+    return n > k && !strncmp(s, w, (size_t)k) && (s[k] == ' ' || s[k] == '\t');
+}
+
+/* The end line of the block opened at line i with indentation `ind`. */
+static int py_block_end(const ing_line *l, size_t n, size_t i, int ind)
+{
+    size_t last = i;
+    for (size_t k = i + 1; k < n; k++) {
+        int blank, in = indent_of(&l[k], &blank);
+        if (blank) continue;
+        if (in <= ind && !(l[k].len > in && (l[k].s[in] == ')' || l[k].s[in] == ']'))) break;
+        last = k;
+    }
+    return l[last].lineno;
+}
+
+int symbols_python(ing_doc *d, const char *text, size_t len)
+{
+    ing_line *l;
+    size_t n;
+    if (split_lines(text, len, &l, &n)) return -1;
+    char cls[256] = "";
+    int cls_indent = -1;
+    for (size_t i = 0; i < n; i++) {
+        int blank, ind = indent_of(&l[i], &blank);
+        if (blank) continue;
+        if (ind <= cls_indent) cls[0] = 0, cls_indent = -1;
+        const char *s = l[i].s + ind;
+        int m = l[i].len - ind;
+        if (starts_word(s, m, "async")) s += 6, m -= 6;
+        int is_def = starts_word(s, m, "def"), is_class = starts_word(s, m, "class");
+        if (!is_def && !is_class) {
+            int k = 0;
+            while (k < m && (isalnum((unsigned char)s[k]) || s[k] == '_')) k++;
+            if (ind == 0 && k && k < m && (s[k] == '=' || (s[k] == ' ' && k + 1 < m && s[k + 1] == '=')) &&
+                !(k + 1 < m && s[k + 1] == '=' && s[k] == '='))
+                doc_add_symbol(d, &(ing_symbol){.name = doc_strndup(d, s, (size_t)k),
+                                                 .kind = "variable", .line_start = l[i].lineno,
+                                                 .line_end = l[i].lineno});
+            continue;
+        }
+        const char *p = s + (is_def ? 4 : 6);
+        while (*p == ' ') p++;
+        int k = 0;
+        while (p + k < s + m && (isalnum((unsigned char)p[k]) || p[k] == '_')) k++;
+        if (!k) continue;
+        char name[256], sig[512];
+        snprintf(name, sizeof name, "%.*s", k, p);
+        int sl = 0;
+        for (size_t q = i; q < n && sl + 2 < (int)sizeof sig; q++) { /* up to the ':' */
+            for (int c = q == i ? ind : 0; c < l[q].len && sl + 2 < (int)sizeof sig; c++)
+                if (!(sl && sig[sl - 1] == ' ' && isspace((unsigned char)l[q].s[c])))
+                    sig[sl++] = isspace((unsigned char)l[q].s[c]) ? ' ' : l[q].s[c];
+            if (l[q].len && l[q].s[l[q].len - 1] == ':') break;
+        }
+        sig[sl] = 0;
+        const char *kind = is_class ? "class" : cls[0] ? "member" : "function";
+        ing_symbol sy = {.name = name, .kind = kind, .signature = sig,
+                         .scope = cls[0] && ind > cls_indent ? cls : NULL,
+                         .line_start = l[i].lineno, .line_end = py_block_end(l, n, i, ind)};
+        doc_add_symbol(d, &sy);
+        if (is_class && ind == 0) snprintf(cls, sizeof cls, "%s", name), cls_indent = ind;
+    }
+    free(l);
+    return d->oom ? -1 : 0;
+}
+
+/* ---- Universal Ctags -------------------------------------------------------------------- */
+
+static int run_capture(const char *const argv[], sbuf *out)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC)) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc) {
+        close(fds[0]);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(fds[0], buf, sizeof buf)) > 0) sb_put(out, buf, (size_t)r);
+    close(fds[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 && !out->oom ? 0 : -1;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+static int jint(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
+}
+
+int symbols_ctags(ing_doc *d, const char *ctags, const char *path, const char *lang)
+{
+    (void)lang;
+    const char *argv[] = {ctags, "--output-format=json", "--fields=+neKSZ", "--sort=no",
+                          "-o", "-", path, NULL};
+    sbuf out = {0};
+    if (run_capture(argv, &out)) {
+        sb_free(&out);
+        return -1;
+    }
+    for (char *line = out.p, *e; line && *line; line = e ? e + 1 : NULL) {
+        e = strchr(line, '\n');
+        if (e) *e = 0;
+        json_object *o = json_tokener_parse(line);
+        if (!o) continue;
+        const char *type = jstr(o, "_type"), *name = jstr(o, "name");
+        if (type && name && !strcmp(type, "tag")) {
+            int l0 = jint(o, "line"), l1 = jint(o, "end");
+            ing_symbol sy = {.name = name, .kind = jstr(o, "kind"),
+                             .signature = jstr(o, "signature"), .scope = jstr(o, "scope"),
+                             .line_start = l0, .line_end = l1 > l0 ? l1 : l0};
+            doc_add_symbol(d, &sy);
+        }
+        json_object_put(o);
+    }
+    sb_free(&out);
+    return d->oom ? -1 : 0;
+}
+
+/* ---- chunks at definitions -------------------------------------------------------------- */
+
+static int is_definition(const char *kind)
+{
+    static const char *const kinds[] = {"function", "method", "member", "class", "struct",
+                                        "union", "enum", "interface", "impl", "trait",
+                                        "macro", "typedef", "module", "func"};
+    for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(kind, kinds[i])) return 1;
+    return 0;
+}
+
+static int comment_like(const ing_line *l)
+{
+    int i = 0;
+    while (i < l->len && isspace((unsigned char)l->s[i])) i++;
+    if (i == l->len) return 0;
+    const char *s = l->s + i;
+    return s[0] == '#' || s[0] == '@' || s[0] == '*' || (s[0] == '/' && l->len - i > 1 &&
+                                                        (s[1] == '/' || s[1] == '*'));
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+    const ing_symbol *x = a, *y = b;
+    if (x->line_start != y->line_start) return x->line_start - y->line_start;
+    return y->line_end - x->line_end; /* the enclosing definition first */
+}
+
+/* Marks each definition's lines with its name and where chunks may or must start. Symbols are
+ * in line order for the built-in scanners; nested ones (methods) override their class. */
+static void mark_definitions(ing_doc *d, ing_line *l, size_t n)
+{
+    for (size_t k = 0; k < d->nsyms; k++) {
+        const ing_symbol *s = &d->syms[k];
+        if (!is_definition(s->kind) || s->line_start < 1 || (size_t)s->line_start > n) continue;
+        size_t a = (size_t)s->line_start - 1, b = (size_t)s->line_end;
+        if (b > n) b = n;
+        if (b <= a) b = a + 1;
+        const char *name = s->name;
+        if (s->scope && !strcmp(s->kind, "member")) {
+            char q[512];
+            snprintf(q, sizeof q, "%s.%s", s->scope, s->name);
+            name = doc_strdup(d, q);
+        }
+        int words = 0;
+        for (size_t i = a; i < b; i++) words += count_words(l[i].s, (size_t)l[i].len);
+        while (a > 0 && comment_like(&l[a - 1]) && !l[a - 1].symbol) a--;
+        for (size_t i = a; i < b; i++) l[i].symbol = name;
+        l[a].flags |= words >= BIG_DEF_WORDS ? LINE_BREAK : LINE_SOFT_BREAK;
+        if (words >= BIG_DEF_WORDS && b < n) l[b].flags |= LINE_BREAK;
+    }
+}
+
+static int lang_is(const char *lang, const char *const *set)
+{
+    for (; lang && *set; set++)
+        if (!strcmp(lang, *set)) return 1;
+    return 0;
+}
+
+int extract_code(ing_doc *d, const char *path, const char *lang, const char *text, size_t len,
+                 const ing_opts *o)
+{
+    static const char *const c_family[] = {"c", "c++", "cuda", "objc", NULL};
+    static const char *const python[] = {"python", NULL};
+    int builtin = lang_is(lang, c_family) || lang_is(lang, python);
+    int ctags_ok = -1;
+    if (o->ctags && o->ctags_mode != ING_CTAGS_NEVER &&
+        (o->ctags_mode == ING_CTAGS_ALWAYS || !builtin))
+        ctags_ok = symbols_ctags(d, o->ctags, path, lang);
+    if (ctags_ok < 0 && builtin) {
+        d->nsyms = 0;
+        int rc = lang_is(lang, python) ? symbols_python(d, text, len) : symbols_c(d, text, len);
+        if (rc) return -1;
+    }
+    ing_line *l;
+    size_t n;
+    if (split_lines(text, len, &l, &n)) return -1;
+    qsort(d->syms, d->nsyms, sizeof *d->syms, cmp_sym);
+    mark_definitions(d, l, n);
+    int rc = chunk_lines(d, l, n, 0);
+    free(l);
+    return rc;
+}

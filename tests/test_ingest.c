@@ -1,0 +1,468 @@
+/* tests/test_ingest.c: ingest unit tests: gitignore matching, the walker (ignore files, default
+ * skips, size limit, binaries, link loops), chunk provenance invariants, PDF fixtures
+ * (page counts, broken files), and symbols (fixed expectations, and Universal Ctags if present). */
+#include "check.h"
+#include "ing.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void write_file(const char *dir, const char *rel, const char *text)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    for (char *s = p + strlen(dir) + 1; (s = strchr(s, '/')); s++) {
+        *s = 0;
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(p, "wb");
+    if (!f) {
+        perror(p);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_glob(void)
+{
+    CHECK(ing_glob_match("*.o", "main.o"));
+    CHECK(!ing_glob_match("*.o", "dir/main.o"));
+    CHECK(ing_glob_match("**/x", "x"));
+    CHECK(ing_glob_match("**/x", "a/b/x"));
+    CHECK(ing_glob_match("a/**/b", "a/b"));
+    CHECK(ing_glob_match("a/**/b", "a/x/y/b"));
+    CHECK(!ing_glob_match("a/**/b", "a/x/y/c"));
+    CHECK(ing_glob_match("a/**", "a/x/y"));
+    CHECK(ing_glob_match("file[0-9].txt", "file7.txt"));
+    CHECK(!ing_glob_match("file[!0-9].txt", "file7.txt"));
+    CHECK(ing_glob_match("\\*lit", "*lit"));
+    CHECK(!ing_glob_match("\\*lit", "xlit"));
+    CHECK(ing_glob_match("?.c", "a.c"));
+    CHECK(!ing_glob_match("?.c", "/.c"));
+    /* a pathological pattern ends (budget), without a match */
+    CHECK(!ing_glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+
+    ing_ignore *ig = ing_ignore_create();
+    const char *root = "# comment\n*.o\n!keep.o\nbuild/\n/top.txt\ndocs/**/draft.md\n\\#hash\n";
+    CHECK_EQ_INT(ing_ignore_add(ig, "", root, strlen(root)), 6);
+    CHECK(ing_ignore_match(ig, "a.o", 0));
+    CHECK(ing_ignore_match(ig, "src/a.o", 0));
+    CHECK(!ing_ignore_match(ig, "keep.o", 0));
+    CHECK(ing_ignore_match(ig, "build", 1));
+    CHECK(!ing_ignore_match(ig, "build", 0)); /* directory-only rule, a file named build */
+    CHECK(ing_ignore_match(ig, "top.txt", 0));
+    CHECK(!ing_ignore_match(ig, "sub/top.txt", 0)); /* anchored */
+    CHECK(ing_ignore_match(ig, "docs/a/b/draft.md", 0));
+    CHECK(ing_ignore_match(ig, "#hash", 0));
+    size_t mark = ing_ignore_mark(ig);
+    const char *sub = "!*.o\n";
+    ing_ignore_add(ig, "src", sub, strlen(sub));
+    CHECK(!ing_ignore_match(ig, "src/a.o", 0)); /* the deeper file wins */
+    CHECK(ing_ignore_match(ig, "lib/a.o", 0));
+    ing_ignore_pop(ig, mark);
+    CHECK(ing_ignore_match(ig, "src/a.o", 0));
+    ing_ignore_destroy(ig);
+    ing_ignore_destroy(NULL);
+}
+
+typedef struct seen {
+    char names[64][256];
+    char skips[64][64];
+    int n;
+} seen;
+
+static int on_entry(void *user, const ing_entry *e)
+{
+    seen *s = user;
+    if (s->n < 64) {
+        snprintf(s->names[s->n], 256, "%s", e->relpath);
+        snprintf(s->skips[s->n], 64, "%s", e->skip ? e->skip : "");
+        s->n++;
+    }
+    return 0;
+}
+
+static int find(const seen *s, const char *rel)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->names[i], rel)) return i;
+    return -1;
+}
+
+static void test_walk(void)
+{
+    const char *dir = check_tmpdir("walk");
+    write_file(dir, "a.md", "# A\n");
+    write_file(dir, "b.o", "x");
+    write_file(dir, "keep.log", "kept\n");
+    write_file(dir, "drop.log", "dropped\n");
+    write_file(dir, ".gitignore", "*.log\n!keep.log\nsecret/\n");
+    write_file(dir, "secret/s.txt", "hidden\n");
+    write_file(dir, "src/.folioignore", "gen_*.c\n");
+    write_file(dir, "src/main.c", "int main(void) { return 0; }\n");
+    write_file(dir, "src/gen_x.c", "int x;\n");
+    write_file(dir, "node_modules/m.js", "x\n");
+    write_file(dir, ".git/config", "x\n");
+    write_file(dir, "big.txt", "0123456789012345678901234567890123456789\n");
+    write_file(dir, "script", "#!/usr/bin/env python3\nprint(1)\n");
+    char p[4096];
+    snprintf(p, sizeof p, "%s/blob", dir);
+    FILE *f = fopen(p, "wb");
+    fwrite("ab\0cd", 1, 5, f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/src/loop", dir);
+    CHECK(symlink("..", p) == 0); /* a link back to the root: must not loop */
+    ing_walk_opts o = {.max_size = 36};
+    seen s = {0};
+    char err[256];
+    CHECK_EQ_INT(ing_walk(dir, &o, on_entry, &s, err, sizeof err), 0);
+    CHECK(find(&s, "a.md") >= 0);
+    CHECK(find(&s, "keep.log") >= 0);
+    CHECK(find(&s, "drop.log") < 0);
+    CHECK(find(&s, "secret/s.txt") < 0);
+    CHECK(find(&s, "src/main.c") >= 0);
+    CHECK(find(&s, "src/gen_x.c") < 0);
+    CHECK(find(&s, "node_modules/m.js") < 0);
+    CHECK(find(&s, ".git/config") < 0);
+    CHECK(find(&s, "src/loop/a.md") < 0);
+    int i = find(&s, "big.txt");
+    CHECK(i >= 0 && strstr(s.skips[i], "size"));
+    i = find(&s, "b.o");
+    CHECK(i >= 0 && strstr(s.skips[i], "binary"));
+    i = find(&s, "blob");
+    CHECK(i >= 0 && strstr(s.skips[i], "binary"));
+    i = find(&s, "script");
+    CHECK(i >= 0 && !s.skips[i][0]);
+    CHECK(s.n == 7);
+
+    ing_entry e;
+    char buf[4096];
+    CHECK_EQ_INT(ing_walk_check(dir, "src/main.c", &o, &e, buf, sizeof buf), 1);
+    CHECK(e.kind == ING_KIND_CODE && !strcmp(e.lang, "c"));
+    CHECK_EQ_INT(ing_walk_check(dir, "src/gen_x.c", &o, &e, buf, sizeof buf), 0);
+    CHECK_EQ_INT(ing_walk_check(dir, "secret/s.txt", &o, &e, buf, sizeof buf), 0);
+    CHECK_EQ_INT(ing_walk_check(dir, "drop.log", &o, &e, buf, sizeof buf), 0);
+    CHECK_EQ_INT(ing_walk_check(dir, "keep.log", &o, &e, buf, sizeof buf), 1);
+    CHECK(ing_walk(check_shared("no/such/dir"), &o, on_entry, &s, err, sizeof err) < 0);
+    CHECK(strstr(err, "no/such/dir") != NULL);
+}
+
+/* Every chunk's text lies within its declared line range of the source (provenance), chunks
+ * stay under the size cap, and they come in order without overlapping. */
+static void check_provenance(const ing_doc *d, const char *src_or_null, int paged)
+{
+    int prev_page = 0, prev_end = 0;
+    for (size_t i = 0; i < ing_doc_nchunks(d); i++) {
+        const ing_chunk *c = ing_doc_chunk(d, i);
+        const char *src = paged ? ing_doc_page_text(d, c->page) : src_or_null;
+        CHECK(src != NULL);
+        if (!src) continue;
+        CHECK(c->line_start >= 1 && c->line_end >= c->line_start);
+        const char *a = src;
+        for (int l = 1; l < c->line_start && a; l++) a = strchr(a, '\n'), a = a ? a + 1 : a;
+        const char *b = a;
+        for (int l = c->line_start; l <= c->line_end && b; l++) b = strchr(b, '\n'), b = b ? b + 1 : b;
+        CHECK(a != NULL);
+        if (!a) continue;
+        size_t n = b ? (size_t)(b - a) : strlen(a);
+        char *range = strndup(a, n);
+        CHECK_MSG(strstr(range, c->text) != NULL, "chunk %zu (lines %d-%d) not in its range",
+                  i, c->line_start, c->line_end);
+        free(range);
+        CHECK(c->page > prev_page || (c->page == prev_page && c->line_start >= prev_end));
+        prev_page = c->page, prev_end = c->line_end;
+        int words = 0, in = 0;
+        for (const char *p = c->text; *p; p++) {
+            int sp = *p == ' ' || *p == '\n' || *p == '\t';
+            if (!sp && !in) words++;
+            in = !sp;
+        }
+        CHECK_MSG(words <= ING_CHUNK_MAX_WORDS, "chunk %zu has %d words", i, words);
+    }
+}
+
+static void test_markdown(void)
+{
+    char *md = malloc(200000);
+    size_t o = 0;
+    o += (size_t)sprintf(md + o, "# Guide\n\nIntro words here.\n\n## Install\n\n");
+    for (int p = 0; p < 12; p++) {
+        for (int w = 0; w < 60; w++) o += (size_t)sprintf(md + o, "word%d ", w);
+        o += (size_t)sprintf(md + o, "\n\n");
+    }
+    o += (size_t)sprintf(md + o, "```\n# not a heading\n```\n\nUsage\n-----\n\nlast words\n");
+    ing_doc *d;
+    char err[256];
+    CHECK_EQ_INT(ing_doc_extract("g.md", ING_KIND_MARKDOWN, NULL, md, o, NULL, &d, err, sizeof err), 0);
+    CHECK(d && ing_doc_nchunks(d) >= 4);
+    if (d) {
+        check_provenance(d, md, 0);
+        CHECK_STR(ing_doc_meta(d)->title, "Guide");
+        const ing_chunk *first = ing_doc_chunk(d, 0), *last = ing_doc_chunk(d, ing_doc_nchunks(d) - 1);
+        CHECK_STR(first->heading, "Guide");
+        CHECK_STR(ing_doc_chunk(d, 1)->heading, "Guide > Install");
+        CHECK_STR(last->heading, "Guide > Usage");
+        CHECK(strstr(last->text, "last words") != NULL);
+        CHECK_EQ_INT(first->page, 0);
+        /* the fenced "# not a heading" does not open a section */
+        for (size_t i = 0; i < ing_doc_nchunks(d); i++)
+            CHECK(!strstr(ing_doc_chunk(d, i)->heading, "not a heading"));
+    }
+    ing_doc_destroy(d);
+    ing_doc_destroy(NULL);
+    free(md);
+}
+
+static int has_sym(const ing_doc *d, const char *kind, const char *name)
+{
+    for (size_t i = 0; i < ing_doc_nsymbols(d); i++) {
+        const ing_symbol *s = ing_doc_symbol(d, i);
+        if (!strcmp(s->name, name) && !strcmp(s->kind, kind)) return (int)i + 1;
+    }
+    return 0;
+}
+
+static const char c_src[] =
+    "/* a comment with a brace { and a quote ' */\n"
+    "#include <stdio.h>\n"
+    "#define MAX_ITEMS 16\n"
+    "typedef struct point { int x, y; } point;\n"
+    "enum color { RED, GREEN = 2, BLUE };\n"
+    "static const char *names[] = {\"a{\", \"b\"};\n"
+    "int add(int a, int b);\n"
+    "static int\n"
+    "add(int a, int b)\n"
+    "{\n"
+    "    if (a) { return a + b; }\n"
+    "    return b;\n"
+    "}\n"
+    "typedef int (*cmp_fn)(const void *, const void *);\n"
+    "struct list {\n"
+    "    struct list *next;\n"
+    "    int value;\n"
+    "};\n"
+    "#ifdef __cplusplus\n"
+    "extern \"C\" {\n"
+    "#endif\n"
+    "void api_call(void) { }\n"
+    "#ifdef __cplusplus\n"
+    "}\n"
+    "#endif\n";
+
+static void test_code(void)
+{
+    ing_doc *d;
+    char err[256];
+    CHECK_EQ_INT(ing_doc_extract("x.c", ING_KIND_CODE, "c", c_src, strlen(c_src), NULL, &d, err,
+                                 sizeof err), 0);
+    if (!d) return;
+    CHECK(has_sym(d, "macro", "MAX_ITEMS"));
+    CHECK(has_sym(d, "struct", "point"));
+    CHECK(has_sym(d, "typedef", "point"));
+    CHECK(has_sym(d, "enum", "color"));
+    CHECK(has_sym(d, "enumerator", "GREEN"));
+    CHECK(has_sym(d, "enumerator", "BLUE"));
+    CHECK(has_sym(d, "variable", "names"));
+    CHECK(has_sym(d, "prototype", "add"));
+    CHECK(has_sym(d, "typedef", "cmp_fn"));
+    CHECK(has_sym(d, "struct", "list"));
+    CHECK(has_sym(d, "member", "value"));
+    CHECK(has_sym(d, "function", "api_call"));
+    int k = has_sym(d, "function", "add");
+    CHECK(k);
+    if (k) {
+        const ing_symbol *s = ing_doc_symbol(d, (size_t)k - 1);
+        CHECK_EQ_INT(s->line_start, 8);
+        CHECK_EQ_INT(s->line_end, 13);
+        CHECK_STR(s->signature, "static int add(int a, int b)");
+    }
+    CHECK(!has_sym(d, "function", "if"));
+    check_provenance(d, c_src, 0);
+    ing_doc_destroy(d);
+
+    static const char py[] = "import os\n\nLIMIT = 3\n\nclass Shape(object):\n    def area(self):\n"
+                             "        return 0\n\n    async def fetch(self,\n              url):\n"
+                             "        pass\n\ndef main(argv):\n    return Shape()\n";
+    CHECK_EQ_INT(ing_doc_extract("x.py", ING_KIND_CODE, "python", py, strlen(py), NULL, &d, err,
+                                 sizeof err), 0);
+    if (!d) return;
+    CHECK(has_sym(d, "class", "Shape"));
+    CHECK(has_sym(d, "member", "area"));
+    CHECK(has_sym(d, "member", "fetch"));
+    CHECK(has_sym(d, "function", "main"));
+    CHECK(has_sym(d, "variable", "LIMIT"));
+    k = has_sym(d, "class", "Shape");
+    if (k) CHECK_EQ_INT(ing_doc_symbol(d, (size_t)k - 1)->line_end, 11);
+    ing_doc_destroy(d);
+}
+
+/* The built-in C scanner against Universal Ctags (the reference) on the same file. */
+static void test_against_ctags(void)
+{
+    char ctags[4096];
+    if (!ing_ctags_find(ctags, sizeof ctags)) {
+        printf("ctags not installed: built-in scanner not compared\n");
+        return;
+    }
+    const char *dir = check_tmpdir("ctags");
+    write_file(dir, "x.c", c_src);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/x.c", dir);
+    ing_opts with = {.ctags = ctags, .ctags_mode = ING_CTAGS_ALWAYS}, without = {0};
+    ing_doc *ref, *own;
+    char err[256];
+    CHECK_EQ_INT(ing_doc_extract(path, ING_KIND_CODE, "c", c_src, strlen(c_src), &with, &ref, err,
+                                 sizeof err), 0);
+    CHECK_EQ_INT(ing_doc_extract(path, ING_KIND_CODE, "c", c_src, strlen(c_src), &without, &own,
+                                 err, sizeof err), 0);
+    if (!ref || !own) return;
+    int total = 0, found = 0;
+    for (size_t i = 0; i < ing_doc_nsymbols(ref); i++) {
+        const ing_symbol *s = ing_doc_symbol(ref, i);
+        if (!strncmp(s->name, "__anon", 6)) continue;
+        total++;
+        int k = has_sym(own, s->kind, s->name);
+        if (k) found++;
+        else printf("ctags has %s %s, the built-in scanner does not\n", s->kind, s->name);
+        if (k && !strcmp(s->kind, "function"))
+            CHECK_EQ_INT(ing_doc_symbol(own, (size_t)k - 1)->line_end, s->line_end);
+    }
+    CHECK_MSG(total >= 12 && found == total, "%d of %d ctags symbols found", found, total);
+    ing_doc_destroy(ref);
+    ing_doc_destroy(own);
+}
+
+static ing_doc *extract_file(const char *path, char *err, size_t errsz)
+{
+    void *data;
+    size_t len;
+    ing_doc *d = NULL;
+    if (ing_file_read(path, 0, &data, &len, err, errsz)) return NULL;
+    ing_opts o = {.capture_diagnostics = 1};
+    const char *lang;
+    ing_kind k = ing_kind_from_name(path, &lang);
+    ing_doc_extract(path, k, lang, data, len, &o, &d, err, errsz);
+    free(data);
+    return d;
+}
+
+static void test_pdfs(void)
+{
+    static const struct { const char *file; int pages; } good[] = {
+        {"texlive-lang-chinese__nanicolle-doc-zh.pdf", 7},
+        {"texlive-publishers-doc__elstest-3pd.pdf", 5},
+        {"texlive-latex-base-doc__tabularx.pdf", 12},
+        {"texlive-publishers-doc__beispiel-leitprogramm.pdf", 9},
+        {"golang-github-jung-kurt-gofpdf-dev__Fpdf_SetAcceptPageBreakFunc_landscape.pdf", 3},
+    };
+    char path[8400], err[512];
+    snprintf(path, sizeof path, "%s", check_shared("fixtures/docs/pdfs/files"));
+    if (access(path, R_OK)) {
+        printf("fixtures missing: PDF tests skipped\n");
+        return;
+    }
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", check_shared("fixtures/docs/pdfs/files"), good[i].file);
+        ing_doc *d = extract_file(path, err, sizeof err);
+        CHECK_MSG(d != NULL, "%s", err);
+        if (!d) continue;
+        CHECK_EQ_INT(ing_doc_meta(d)->pages, good[i].pages);
+        CHECK_EQ_INT(ing_doc_meta(d)->status, ING_OK);
+        CHECK(ing_doc_nchunks(d) >= (size_t)good[i].pages / 2);
+        check_provenance(d, NULL, 1);
+        ing_doc_destroy(d);
+    }
+    snprintf(path, sizeof path, "%s",
+             check_shared("fixtures/docs/pdfs/files/texlive-latex-base-doc__tabularx.pdf"));
+    ing_doc *d = extract_file(path, err, sizeof err);
+    if (d) { /* outline entries become headings */
+        CHECK_STR(ing_doc_meta(d)->title, "The tabularx package");
+        int intro = 0;
+        for (size_t i = 0; i < ing_doc_nchunks(d); i++)
+            if (ing_doc_chunk(d, i)->heading && strstr(ing_doc_chunk(d, i)->heading, "Introduction"))
+                intro = ing_doc_chunk(d, i)->page;
+        CHECK_EQ_INT(intro, 1);
+        ing_doc_destroy(d);
+    }
+    snprintf(path, sizeof path, "%s",
+             check_shared("fixtures/docs/pdfs/files/texlive-publishers-doc__veraPDFnoconformance.pdf"));
+    d = extract_file(path, err, sizeof err);
+    CHECK(d && ing_doc_meta(d)->status == ING_PARTIAL && strstr(ing_doc_meta(d)->warning, "OCR"));
+    ing_doc_destroy(d);
+
+    static const struct { const char *file, *reason; int status; } broken[] = {
+        {"control-valid.pdf", NULL, ING_OK},
+        {"zero-length.pdf", "empty", 0},
+        {"not-a-pdf-text.pdf", "not a PDF", 0},
+        {"not-a-pdf-png.pdf", "PNG", 0},
+        {"encrypted-user-password.pdf", "password-protected", 0},
+        {"truncated-at-10pct.pdf", "damaged or truncated", 0},
+        {"truncated-at-50pct.pdf", "damaged or truncated", 0},
+        {"truncated-before-xref.pdf", "damaged or truncated", 0},
+        {"truncated-header-only.pdf", "damaged or truncated", 0},
+        {"truncated-at-90pct-xref-stream.pdf", "damaged or truncated", 0},
+        {"xref-stream-bytes-flipped.pdf", "damaged or truncated", 0},
+        {"xref-offsets-garbled.pdf", NULL, ING_RECOVERED},
+        {"startxref-wrong.pdf", NULL, ING_RECOVERED},
+        {"body-bytes-flipped.pdf", NULL, ING_PARTIAL},
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", check_shared("fixtures/docs/broken"), broken[i].file);
+        err[0] = 0;
+        d = extract_file(path, err, sizeof err);
+        if (broken[i].reason) {
+            CHECK_MSG(!d && strstr(err, broken[i].reason) && strstr(err, broken[i].file),
+                      "%s: '%s'", broken[i].file, err);
+        } else {
+            CHECK_MSG(d && (int)ing_doc_meta(d)->status == broken[i].status, "%s", broken[i].file);
+            if (d) CHECK_EQ_INT(ing_doc_meta(d)->pages, 8);
+        }
+        ing_doc_destroy(d);
+    }
+    /* With the password, the encrypted file reads as the control does. */
+    void *data;
+    size_t len;
+    snprintf(path, sizeof path, "%s", check_shared("fixtures/docs/broken/encrypted-user-password.pdf"));
+    if (!ing_file_read(path, 0, &data, &len, err, sizeof err)) {
+        ing_opts o = {.password = "user-secret"};
+        CHECK_EQ_INT(ing_doc_extract(path, ING_KIND_PDF, NULL, data, len, &o, &d, err, sizeof err), 0);
+        if (d) CHECK_EQ_INT(ing_doc_meta(d)->pages, 8);
+        ing_doc_destroy(d);
+        free(data);
+    }
+}
+
+static void test_kinds(void)
+{
+    const char *lang;
+    CHECK(ing_kind_from_name("a/b/X.PDF", &lang) == ING_KIND_PDF);
+    CHECK(ing_kind_from_name("m.py", &lang) == ING_KIND_CODE && !strcmp(lang, "python"));
+    CHECK(ing_kind_from_name("Makefile", &lang) == ING_KIND_CODE);
+    CHECK(ing_kind_from_name("noext", &lang) == ING_KIND_SKIP);
+    CHECK(ing_kind_binary_name("x.png") && !ing_kind_binary_name("x.c"));
+    const unsigned char sh[] = "#!/bin/sh\necho hi\n", cpp[] = "// -*- C++ -*-\nnamespace x {}\n";
+    CHECK(ing_kind_sniff(sh, sizeof sh - 1, &lang) == ING_KIND_CODE && !strcmp(lang, "sh"));
+    CHECK(ing_kind_sniff(cpp, sizeof cpp - 1, &lang) == ING_KIND_CODE && !strcmp(lang, "c++"));
+    CHECK(ing_kind_sniff((const unsigned char *)"plain words\n", 12, &lang) == ING_KIND_TEXT);
+    CHECK(ing_kind_sniff((const unsigned char *)"a\0b", 3, &lang) == ING_KIND_SKIP);
+    char h1[33], h2[33];
+    ing_hash_hex("abc", 3, h1);
+    ing_hash_hex("abd", 3, h2);
+    CHECK(strlen(h1) == 32 && strcmp(h1, h2));
+}
+
+int main(void)
+{
+    test_kinds();
+    test_glob();
+    test_walk();
+    test_markdown();
+    test_code();
+    test_against_ctags();
+    test_pdfs();
+    return check_finish();
+}

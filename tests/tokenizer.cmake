@@ -4,3 +4,6 @@ folio_test(test_tokenizer SOURCES test_tokenizer.c LIBS folio_tok LABELS unit go
 folio_test(test_tokenizer_classes SOURCES test_tokenizer_classes.c LIBS folio_tok LABELS unit golden
            TIMEOUT 120)
 folio_test(test_chat SOURCES test_chat.c LIBS folio_tok LABELS unit golden TIMEOUT 60)
+folio_test(test_tokenizer_cli SOURCES test_tokenizer_cli.c LIBS PkgConfig::JSONC LABELS e2e golden
+           TIMEOUT 120)
+add_dependencies(test_tokenizer_cli folio)

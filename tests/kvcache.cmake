@@ -10,3 +10,10 @@ target_include_directories(test_kvcache_pack PRIVATE ${PROJECT_SOURCE_DIR}/app)
 folio_test(test_kvcache_model SOURCES test_kvcache_model.c ${PROJECT_SOURCE_DIR}/app/pack_session.c
            LIBS folio_engine PkgConfig::JSONC LABELS unit golden TIMEOUT 300)
 target_include_directories(test_kvcache_model PRIVATE ${PROJECT_SOURCE_DIR}/app)
+
+# Benchmark (label bench, -DFOLIO_BENCH=ON): TTFT of a second question about a 16K-token document,
+# and after a restart, against the first question's TTFT.
+add_executable(bench_prefix bench/bench_prefix.c ${PROJECT_SOURCE_DIR}/app/pack_session.c)
+target_link_libraries(bench_prefix PRIVATE folio_engine)
+target_include_directories(bench_prefix PRIVATE ${PROJECT_SOURCE_DIR}/app)
+folio_bench(bench_prefix COMMAND $<TARGET_FILE:bench_prefix> --layers 4 --doc 16384 TIMEOUT 7200)

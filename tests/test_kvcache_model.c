@@ -204,6 +204,31 @@ static void scenarios(fx *f, const char *tmp)
     free(want2);
 }
 
+/* Whole questions through app_pack_generate: greedy tokens with a warm cache equal those of a
+ * cold one, and the stats say how much of the prompt was not computed. */
+static void generation(fx *f)
+{
+    eng_kvcache *kc = cache_open(f, 64 << 20, "");
+    app_pack_prompt p = {(int32_t *)f->ids, (size_t)f->T, 0, 0, 0};
+    eng_gen_params gp = {.max_tokens = 8};
+    int out[2][8], n[2] = {0, 0};
+    char err[512] = "";
+    for (int run = 0; run < 2; run++) {
+        eng_session *s = NULL;
+        eng_gen_stats st;
+        CHECK(eng_session_create(f->eng, 0, &s, err, sizeof err) == 0);
+        CHECK_MSG(app_pack_generate(s, kc, &p, &gp, out[run], 8, &n[run], &st, err,
+                                    sizeof err) == 0, "%s", err);
+        size_t want = run ? (size_t)(f->T - 1) / ENG_KV_BLOCK_TOKENS * ENG_KV_BLOCK_TOKENS : 0;
+        CHECK_EQ_INT(p.cached, want);
+        CHECK_EQ_INT(st.cached_tokens, want);
+        CHECK_EQ_INT(st.prompt_tokens, f->T);
+        eng_session_destroy(s);
+    }
+    CHECK(n[0] == 8 && n[1] == 8 && memcmp(out[0], out[1], sizeof out[0]) == 0);
+    eng_kvcache_destroy(kc);
+}
+
 int main(void)
 {
     static const char *names[] = {"tiny-v3", "tiny-v2lite", "tiny-v2lite-bf16"};
@@ -213,6 +238,7 @@ int main(void)
         fx f;
         if (fx_open(&f, names[i]) == 0) {
             scenarios(&f, tmp);
+            generation(&f);
             ran++;
         } else {
             CHECK_MSG(0, "%s: cannot open the fixture", names[i]);

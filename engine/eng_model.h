@@ -146,6 +146,9 @@ int eng_model_mtp_layers(const eng_model *m);
 
 /* Bytes of tensor data: the main model (weights + scales) and the MTP layers. */
 void eng_model_weight_bytes(const eng_model *m, uint64_t *main_bytes, uint64_t *mtp_bytes);
+/* Bytes of the main model once its BF16/F16/F32 linear weights are FP8 blocks + scales (what
+ * quantize_to_fp8 and `folio convert` produce); equal to main_bytes for an FP8 checkpoint. */
+uint64_t eng_model_fp8_bytes(const eng_model *m);
 
 /* FP8 e4m3fn of a float32: round to nearest even, saturating at +-448, NaN -> 0x7f. */
 uint8_t eng_f32_to_fp8_e4m3(float x);

@@ -386,3 +386,19 @@ void eng_model_weight_bytes(const eng_model *m, uint64_t *main_bytes, uint64_t *
     if (main_bytes) *main_bytes = a;
     if (mtp_bytes) *mtp_bytes = b;
 }
+
+uint64_t eng_model_fp8_bytes(const eng_model *m)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < m->nt; i++) {
+        const eng_tensor *t = &m->t[i];
+        if (layer_of(t->name) >= m->cfg.num_hidden_layers) continue;
+        if (t->ndim != 2 || t->dtype == ENG_DT_F8_E4M3 || !model_is_linear_weight(t->name)) {
+            b += t->nbytes;
+            continue;
+        }
+        uint64_t r = (uint64_t)t->shape[0], k = (uint64_t)t->shape[1];
+        b += r * k + ((r + 127) / 128) * ((k + 127) / 128) * 4;
+    }
+    return b;
+}

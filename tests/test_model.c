@@ -180,6 +180,58 @@ static void test_block_quantizer(void)
     CHECK(sc[0] == 2.0f / 448.0f && q[0] == 0x76 && q[1] == 0xfe); /* 1/(2/448) = 224 */
 }
 
+/* The published sizes of the real models follow from their config.json alone: DeepSeek-V3 671B
+ * total, 37B active, 14B MTP module (685B on disk); DeepSeek-V2-Lite 15.7B total, 2.4B active. */
+static void test_real_config_stats(void)
+{
+    static const char v3[] =
+        "{\"architectures\":[\"DeepseekV3ForCausalLM\"],\"model_type\":\"deepseek_v3\","
+        "\"vocab_size\":129280,\"hidden_size\":7168,\"intermediate_size\":18432,"
+        "\"moe_intermediate_size\":2048,\"num_hidden_layers\":61,\"num_attention_heads\":128,"
+        "\"q_lora_rank\":1536,\"kv_lora_rank\":512,\"qk_nope_head_dim\":128,"
+        "\"qk_rope_head_dim\":64,\"v_head_dim\":128,\"n_routed_experts\":256,"
+        "\"n_shared_experts\":1,\"num_experts_per_tok\":8,\"first_k_dense_replace\":3,"
+        "\"moe_layer_freq\":1,\"n_group\":8,\"topk_group\":4,\"topk_method\":\"noaux_tc\","
+        "\"scoring_func\":\"sigmoid\",\"norm_topk_prob\":true,\"routed_scaling_factor\":2.5,"
+        "\"max_position_embeddings\":163840,\"rms_norm_eps\":1e-06,\"rope_theta\":10000,"
+        "\"rope_scaling\":{\"beta_fast\":32,\"beta_slow\":1,\"factor\":40,\"mscale\":1.0,"
+        "\"mscale_all_dim\":1.0,\"original_max_position_embeddings\":4096,\"type\":\"yarn\"},"
+        "\"num_nextn_predict_layers\":1,\"tie_word_embeddings\":false,"
+        "\"quantization_config\":{\"activation_scheme\":\"dynamic\",\"fmt\":\"e4m3\","
+        "\"quant_method\":\"fp8\",\"weight_block_size\":[128,128]}}";
+    static const char v2lite[] =
+        "{\"architectures\":[\"DeepseekV2ForCausalLM\"],\"vocab_size\":102400,"
+        "\"hidden_size\":2048,\"intermediate_size\":10944,\"moe_intermediate_size\":1408,"
+        "\"num_hidden_layers\":27,\"num_attention_heads\":16,\"q_lora_rank\":null,"
+        "\"kv_lora_rank\":512,\"qk_nope_head_dim\":128,\"qk_rope_head_dim\":64,"
+        "\"v_head_dim\":128,\"n_routed_experts\":64,\"n_shared_experts\":2,"
+        "\"num_experts_per_tok\":6,\"first_k_dense_replace\":1,\"n_group\":1,\"topk_group\":1,"
+        "\"topk_method\":\"greedy\",\"scoring_func\":\"softmax\",\"norm_topk_prob\":false,"
+        "\"routed_scaling_factor\":1.0,\"max_position_embeddings\":163840,"
+        "\"rope_scaling\":{\"beta_fast\":32,\"beta_slow\":1,\"factor\":40,\"mscale\":0.707,"
+        "\"mscale_all_dim\":0.707,\"original_max_position_embeddings\":4096,\"type\":\"yarn\"}}";
+    eng_config c;
+    eng_model_stats st;
+    CHECK_MSG(eng_config_parse(v3, sizeof v3 - 1, "v3", &c, err, sizeof err) == 0, "%s", err);
+    eng_config_stats(&c, &st);
+    CHECK_MSG(st.params_total > 670.5e9 && st.params_total < 671.5e9, "%lld",
+              (long long)st.params_total);
+    CHECK_MSG(st.params_active > 37.0e9 && st.params_active < 38.0e9, "%lld",
+              (long long)st.params_active);
+    CHECK_MSG(st.params_mtp > 13.0e9 && st.params_mtp < 14.5e9, "%lld", (long long)st.params_mtp);
+    CHECK_EQ_INT(st.kv_bytes_per_token, 576 * 4 * 61);
+    CHECK_EQ_INT(st.n_dense_layers, 3);
+    CHECK_EQ_INT(eng_config_max_context(&c), 163840);
+    CHECK_MSG(eng_config_parse(v2lite, sizeof v2lite - 1, "v2lite", &c, err, sizeof err) == 0, "%s",
+              err);
+    eng_config_stats(&c, &st);
+    CHECK_MSG(st.params_total > 15.5e9 && st.params_total < 16.0e9, "%lld",
+              (long long)st.params_total);
+    CHECK_MSG(st.params_active > 2.3e9 && st.params_active < 2.9e9, "%lld",
+              (long long)st.params_active);
+    CHECK(c.q_lora_rank == 0 && !c.fp8 && c.bos_token_id == -1);
+}
+
 /* ---- the fixtures ------------------------------------------------------------------------- */
 
 static json_object *golden(const char *name)
@@ -544,6 +596,7 @@ int main(void)
     }
     test_fp8_codec();
     test_block_quantizer();
+    test_real_config_stats();
     test_tiny_v3();
     test_tiny_v2lite();
     test_tiny_v2lite_bf16();

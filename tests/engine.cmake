@@ -5,3 +5,5 @@ folio_test(test_engine_units SOURCES test_engine_units.c LIBS folio_engine LABEL
            TIMEOUT 120)
 folio_test(test_engine_golden SOURCES test_engine_golden.c LIBS folio_engine LABELS golden
            TIMEOUT 600)
+folio_add_test(e2e_generate COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e_generate.sh LABELS e2e
+               TIMEOUT 300)

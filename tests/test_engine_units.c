@@ -1,3 +1,329 @@
-/* tests/test_engine_units.c: placeholder replaced below. */
+/* tests/test_engine_units.c: the forward pass's small parts on their own: RoPE/YaRN against the
+ * reference's tables (golden rope_cos / rope_sin / yarn_inv_freq), plain RoPE, routing against a
+ * brute-force reading of the README's rules, sampling statistics, and the generation loop's stop
+ * conditions, cancellation, context limit and memory check on the tiny-v3 fixture. */
 #include "check.h"
-int main(void) { return check_finish(); }
+#include "eng_engine.h"
+#include "fwd_int.h"
+
+#include <json-c/json.h>
+
+static char *fixture_path(const char *fixture, const char *file)
+{
+    static char buf[4096];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "%s/%s", check_shared("fixtures/engine"),
+                                fixture);
+    if (file && n < sizeof buf) snprintf(buf + n, sizeof buf - n, "/%s", file);
+    return buf;
+}
+
+/* ---- RoPE ------------------------------------------------------------------------------------ */
+
+static void check_rope_fixture(const char *name)
+{
+    char err[512];
+    eng_model *m = NULL;
+    eng_engine *e = NULL;
+    eng_st_file *g = NULL;
+    if (eng_model_open(fixture_path(name, NULL), NULL, &m, err, sizeof err) ||
+        eng_engine_create(m, &(eng_engine_options){.nthreads = 1}, &e, err, sizeof err) ||
+        eng_st_open(fixture_path(name, "golden.safetensors"), &g, err, sizeof err)) {
+        CHECK_MSG(0, "%s: %s", name, err);
+        goto done;
+    }
+    int half = eng_engine_config(e)->qk_rope_head_dim / 2;
+    const eng_tensor *inv = eng_st_tensor(g, "yarn_inv_freq");
+    const eng_tensor *gc = eng_st_tensor(g, "rope_cos"), *gs = eng_st_tensor(g, "rope_sin");
+    CHECK(inv && gc && gs && inv->shape[0] == half && gc->shape[1] == half);
+    if (!inv || !gc || !gs) goto done;
+    double worst = 0;
+    for (int i = 0; i < half; i++) {
+        double want = ((const float *)inv->data)[i], got = eng_engine_rope_inv_freq(e)[i];
+        worst = fmax(worst, fabs(got - want) / want);
+    }
+    CHECK_MSG(worst < 1e-6, "%s: yarn_inv_freq rel %.3g", name, worst);
+    double wc = 0;
+    float c[64], s[64];
+    for (int pos = 0; pos < gc->shape[0]; pos++) {
+        eng_engine_rope_at(e, pos, c, s);
+        for (int i = 0; i < half; i++) {
+            wc = fmax(wc, fabs(c[i] - ((const float *)gc->data)[pos * half + i]));
+            wc = fmax(wc, fabs(s[i] - ((const float *)gs->data)[pos * half + i]));
+        }
+    }
+    printf("%s: inv_freq rel %.3g, cos/sin max abs %.3g\n", name, worst, wc);
+    CHECK_MSG(wc < 1e-6, "%s: rope cos/sin differ by %.3g", name, wc);
+    json_object *js = json_object_from_file(fixture_path(name, "golden.json"));
+    double scale = json_object_get_double(json_object_object_get(js, "softmax_scale"));
+    CHECK_MSG(fabs(eng_engine_softmax_scale(e) - scale) < 1e-7 * scale, "%s: softmax_scale %.9g "
+              "vs %.9g", name, eng_engine_softmax_scale(e), scale);
+    json_object_put(js);
+done:
+    eng_st_close(g);
+    eng_engine_destroy(e);
+    eng_model_close(m);
+}
+
+static void check_plain_rope(void)
+{
+    eng_config c = {.qk_rope_head_dim = 64, .qk_nope_head_dim = 128, .rope_theta = 10000.0};
+    float inv[32], ms, scale;
+    fwd_rope_init(&c, inv, &ms, &scale);
+    for (int i = 0; i < 32; i++)
+        CHECK(fabs(inv[i] - pow(10000.0, -2.0 * i / 64)) < 1e-6 * pow(10000.0, -2.0 * i / 64));
+    CHECK(ms == 1.0f && fabs(scale - 1.0 / sqrt(192.0)) < 1e-8);
+    /* YaRN: the fastest dimensions keep their frequency, the slowest are divided by factor. */
+    c.yarn = 1, c.yarn_factor = 40, c.yarn_original_max_position_embeddings = 4096;
+    c.yarn_beta_fast = 32, c.yarn_beta_slow = 1, c.yarn_mscale = c.yarn_mscale_all_dim = 1;
+    float yi[32];
+    fwd_rope_init(&c, yi, &ms, &scale);
+    CHECK(yi[0] == inv[0] && fabs(yi[31] - inv[31] / 40) < 1e-6 * yi[31]);
+    double m = 0.1 * log(40.0) + 1;
+    CHECK(fabs(scale - m * m / sqrt(192.0)) < 1e-6 * scale && ms == 1.0f);
+    /* Interleaved pairs: (x0, x1) rotate together, by pos * inv_freq. */
+    float x[4] = {1, 0, 0, 2}, cs[2] = {0, 1}, sn[2] = {1, 0};
+    fwd_rope_apply(x, 2, cs, sn);
+    CHECK(fabs(x[0]) < 1e-7 && x[1] == 1 && x[2] == 0 && x[3] == 2);
+}
+
+/* ---- routing --------------------------------------------------------------------------------- */
+
+/* The README's rules with sorting, for comparison. */
+static void route_reference(const eng_config *c, const float *lg, const float *bias, int *set,
+                            float *w)
+{
+    int E = c->n_routed_experts, G = c->n_group, gs = E / G;
+    double s[64], sel[64], gsc[64], sum = 0;
+    for (int i = 0; i < E; i++) sum += exp(lg[i]);
+    for (int i = 0; i < E; i++) {
+        s[i] = c->scoring_func == ENG_SCORING_SIGMOID ? 1 / (1 + exp(-lg[i])) : exp(lg[i]) / sum;
+        sel[i] = s[i] + (bias ? bias[i] : 0);
+    }
+    for (int g = 0; g < G; g++) { /* sort each group descending */
+        double v[64];
+        for (int i = 0; i < gs; i++) v[i] = sel[g * gs + i];
+        for (int i = 0; i < gs; i++)
+            for (int j = i + 1; j < gs; j++)
+                if (v[j] > v[i]) { double t = v[i]; v[i] = v[j]; v[j] = t; }
+        gsc[g] = bias && gs > 1 && G > 1 ? v[0] + v[1] : v[0];
+    }
+    for (int g = 0; g < G; g++) { /* rank of the group */
+        int better = 0;
+        for (int h = 0; h < G; h++) better += gsc[h] > gsc[g];
+        if (better >= c->topk_group)
+            for (int i = 0; i < gs; i++) sel[g * gs + i] = -1e30;
+    }
+    double total = 0;
+    for (int i = 0; i < E; i++) {
+        int better = 0;
+        for (int j = 0; j < E; j++) better += sel[j] > sel[i];
+        set[i] = better < c->num_experts_per_tok;
+        if (set[i]) total += s[i];
+    }
+    for (int i = 0; i < E; i++)
+        w[i] = set[i] ? (float)((c->norm_topk_prob ? s[i] / total : s[i]) *
+                                c->routed_scaling_factor) : 0;
+}
+
+static void check_routing(void)
+{
+    eng_config v3 = {.n_routed_experts = 32, .num_experts_per_tok = 4, .n_group = 8,
+                     .topk_group = 3, .scoring_func = ENG_SCORING_SIGMOID,
+                     .norm_topk_prob = 1, .routed_scaling_factor = 2.5f};
+    eng_config v2 = {.n_routed_experts = 24, .num_experts_per_tok = 6, .n_group = 1,
+                     .topk_group = 1, .scoring_func = ENG_SCORING_SOFTMAX,
+                     .routed_scaling_factor = 1.0f};
+    eng_config v2g = v2;
+    v2g.n_group = 4, v2g.topk_group = 2; /* DeepSeek-V2's group_limited_greedy (no bias) */
+    const eng_config *cfgs[] = {&v3, &v2, &v2g};
+    uint64_t r = 42;
+    int mismatches = 0;
+    for (int trial = 0; trial < 600; trial++) {
+        const eng_config *c = cfgs[trial % 3];
+        float lg[64], bias[64], scratch[192], w[8], rw[64];
+        int idx[8], set[64];
+        for (int i = 0; i < c->n_routed_experts; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            lg[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 8.0 - 4.0);
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            bias[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 0.5 - 0.25);
+        }
+        const float *b = c == &v3 ? bias : NULL;
+        fwd_route(c, lg, b, scratch, idx, w);
+        route_reference(c, lg, b, set, rw);
+        for (int j = 0; j < c->num_experts_per_tok; j++)
+            if (!set[idx[j]] || fabsf(w[j] - rw[idx[j]]) > 1e-5f * (1 + fabsf(rw[idx[j]])))
+                mismatches++;
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    /* The bias only selects: a large bias on expert 3 chooses it, its weight stays unbiased. */
+    eng_config c1 = {.n_routed_experts = 4, .num_experts_per_tok = 1, .n_group = 1,
+                     .topk_group = 1, .scoring_func = ENG_SCORING_SIGMOID,
+                     .routed_scaling_factor = 1.0f};
+    float lg[4] = {2, 0, 0, -1}, bias[4] = {0, 0, 0, 5}, scratch[12], w;
+    int idx;
+    fwd_route(&c1, lg, bias, scratch, &idx, &w);
+    CHECK(idx == 3 && fabsf(w - 1 / (1 + expf(1))) < 1e-6f);
+}
+
+/* ---- sampling -------------------------------------------------------------------------------- */
+
+static void draw(const eng_sampling *p, const float *lg, int V, int n, int *hist)
+{
+    eng_sampler *s = NULL;
+    CHECK(eng_sampler_create(p, V, &s) == 0);
+    memset(hist, 0, (size_t)V * sizeof *hist);
+    for (int i = 0; s && i < n; i++) hist[eng_sampler_sample(s, lg)]++;
+    eng_sampler_destroy(s);
+}
+
+static void check_sampling(void)
+{
+    float lg[4] = {logf(0.5f), logf(0.3f), logf(0.15f), logf(0.05f)};
+    int h[4], n = 20000;
+    draw(&(eng_sampling){0}, lg, 4, 10, h);
+    CHECK(h[0] == 10);
+    draw(&(eng_sampling){.temperature = 1, .seed = 1}, lg, 4, n, h);
+    double want[4] = {0.5, 0.3, 0.15, 0.05};
+    for (int i = 0; i < 4; i++)
+        CHECK_MSG(fabs(h[i] / (double)n - want[i]) < 0.015, "token %d drawn %d of %d", i, h[i], n);
+    draw(&(eng_sampling){.temperature = 1, .top_k = 2, .seed = 2}, lg, 4, n, h);
+    CHECK(h[2] == 0 && h[3] == 0 && fabs(h[0] / (double)n - 0.625) < 0.015);
+    draw(&(eng_sampling){.temperature = 1, .top_p = 0.7f, .seed = 3}, lg, 4, n, h);
+    CHECK(h[2] == 0 && h[3] == 0 && fabs(h[0] / (double)n - 0.625) < 0.015);
+    draw(&(eng_sampling){.temperature = 1, .top_p = 0.85f, .seed = 3}, lg, 4, n, h);
+    CHECK(h[2] > 0 && h[3] == 0);
+    draw(&(eng_sampling){.temperature = 1, .min_p = 0.5f, .seed = 4}, lg, 4, n, h);
+    CHECK(h[1] > 0 && h[2] == 0 && h[3] == 0);
+    draw(&(eng_sampling){.temperature = 0.25f, .seed = 5}, lg, 4, n, h); /* sharper */
+    double p4 = 0.0625 + 0.0081 + 0.00050625 + 0.00000625; /* p^(1/0.25) */
+    CHECK_MSG(fabs(h[0] / (double)n - 0.0625 / p4) < 0.015, "%d of %d", h[0], n);
+    /* Reproducible from the seed; a large vocabulary's nucleus equals a full sort's. */
+    enum { V = 5000 };
+    static float big[V];
+    static int h1[V], h2[V];
+    for (int i = 0; i < V; i++) big[i] = (float)((i * 7919) % 1000) / 150.0f;
+    eng_sampling p = {.temperature = 0.8f, .top_p = 0.5f, .seed = 9};
+    draw(&p, big, V, 3000, h1);
+    draw(&p, big, V, 3000, h2);
+    CHECK(!memcmp(h1, h2, sizeof h1));
+    double z = 0, mass = 0, cut;
+    for (int i = 0; i < V; i++) z += exp((big[i] - 1000 / 150.0) / 0.8);
+    int outside = 0;
+    /* the nucleus is every token whose logit is above the cut where the mass reaches 0.5 */
+    for (cut = 1000; mass < 0.5; cut -= 1) {
+        mass = 0;
+        for (int i = 0; i < V; i++)
+            if (big[i] * 150 >= cut - 0.5) mass += exp((big[i] - 1000 / 150.0) / 0.8) / z;
+    }
+    for (int i = 0; i < V; i++)
+        if (h1[i] && big[i] * 150 < cut + 1 - 0.5) outside++;
+    CHECK_EQ_INT(outside, 0);
+}
+
+/* ---- generation on tiny-v3 ------------------------------------------------------------------- */
+
+typedef struct capture {
+    char text[4096];
+    size_t len;
+    int tokens, cancel_after;
+} capture;
+
+static int tok_text(void *ud, int token, char *buf, size_t cap)
+{
+    (void)ud;
+    return snprintf(buf, cap, "t%d ", token);
+}
+
+static int on_token(void *ud, int token)
+{
+    capture *c = ud;
+    (void)token;
+    return ++c->tokens == c->cancel_after;
+}
+
+static int on_text(void *ud, const char *t, size_t n)
+{
+    capture *c = ud;
+    if (c->len + n < sizeof c->text) memcpy(c->text + c->len, t, n), c->len += n;
+    c->text[c->len] = 0;
+    return 0;
+}
+
+/* Greedy run of the tiny-v3 prompt (golden: 560 602 771 219 117 ...) under one set of stops. */
+static eng_stop_reason run(eng_engine *e, const int *ids, int T, const char *stop, int eos,
+                           int cancel_after, int max_ctx, capture *cap, int *n)
+{
+    eng_session *s = NULL;
+    char err[256];
+    memset(cap, 0, sizeof *cap);
+    cap->cancel_after = cancel_after;
+    const char *stops[1] = {stop};
+    eng_gen_params p = {.max_tokens = 8, .eos_ids = &eos, .n_eos = 1, .stop = stops,
+                        .n_stop = stop ? 1 : 0, .token_text = tok_text, .on_token = on_token,
+                        .on_text = on_text, .ud = cap};
+    eng_gen_stats st = {0};
+    int out[16];
+    CHECK(eng_session_create(e, max_ctx, &s, err, sizeof err) == 0);
+    CHECK(eng_generate(s, ids, T, &p, out, 16, n, &st) == 0);
+    CHECK(st.prompt_tokens == T && st.decode_tokens == *n && st.ttft_ms >= st.prefill_ms);
+    eng_session_destroy(s);
+    return st.stop;
+}
+
+static void check_generation(void)
+{
+    char err[512];
+    eng_model *m = NULL;
+    eng_engine *e = NULL;
+    json_object *js = json_object_from_file(fixture_path("tiny-v3", "golden.json"));
+    if (!js || eng_model_open(fixture_path("tiny-v3", NULL), NULL, &m, err, sizeof err) ||
+        eng_engine_create(m, &(eng_engine_options){.nthreads = 2}, &e, err, sizeof err)) {
+        CHECK_MSG(0, "tiny-v3: %s", err);
+        goto done;
+    }
+    json_object *ja = json_object_object_get(js, "input_ids");
+    int T = (int)json_object_array_length(ja), ids[256], n;
+    for (int i = 0; i < T && i < 256; i++) ids[i] = json_object_get_int(json_object_array_get_idx(ja, i));
+    capture c;
+    CHECK_EQ_INT(run(e, ids, T, NULL, -1, 0, 0, &c, &n), ENG_STOP_LIMIT);
+    CHECK(n == 8 && !strcmp(c.text, "t560 t602 t771 t219 t117 t667 t20 t919 "));
+    CHECK_EQ_INT(run(e, ids, T, "771 t2", -1, 0, 0, &c, &n), ENG_STOP_STRING);
+    CHECK(n == 4 && !strcmp(c.text, "t560 t602 t"));
+    CHECK_EQ_INT(run(e, ids, T, "t602 t7719", -1, 0, 0, &c, &n), ENG_STOP_LIMIT);
+    CHECK_MSG(!strcmp(c.text, "t560 t602 t771 t219 t117 t667 t20 t919 "), "%s", c.text);
+    CHECK_EQ_INT(run(e, ids, T, NULL, 219, 0, 0, &c, &n), ENG_STOP_EOS);
+    CHECK(n == 3 && c.tokens == 3);
+    CHECK_EQ_INT(run(e, ids, T, NULL, -1, 2, 0, &c, &n), ENG_STOP_CANCEL);
+    CHECK(n == 2);
+    CHECK_EQ_INT(run(e, ids, T, NULL, -1, 0, T + 3, &c, &n), ENG_STOP_CONTEXT);
+    CHECK_EQ_INT(n, 4);
+    /* Refusals: a cache larger than memory, before allocating; bad tokens and positions. */
+    eng_session *s = NULL;
+    CHECK(eng_session_create(e, 1 << 30, &s, err, sizeof err) == 0);
+    CHECK(eng_session_reserve(s, 1 << 30) < 0);
+    CHECK_MSG(strstr(eng_session_error(s), "GiB"), "%s", eng_session_error(s));
+    int bad = 1000;
+    CHECK(eng_session_forward(s, &bad, 1, 0, ENG_LOGITS_NONE, NULL, NULL) < 0);
+    CHECK(eng_session_forward(s, ids, 1, 5, ENG_LOGITS_NONE, NULL, NULL) < 0);
+    atomic_int cancel = 1;
+    CHECK_EQ_INT(eng_session_forward(s, ids, 4, 0, ENG_LOGITS_NONE, NULL, &cancel),
+                 ENG_ERR_CANCELLED);
+    eng_session_destroy(s);
+done:
+    if (js) json_object_put(js);
+    eng_engine_destroy(e);
+    eng_model_close(m);
+}
+
+int main(void)
+{
+    check_plain_rope();
+    check_routing();
+    check_sampling();
+    check_rope_fixture("tiny-v3");
+    check_rope_fixture("tiny-v2lite");
+    check_rope_fixture("tiny-v2lite-bf16");
+    check_generation();
+    return check_finish();
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/e2e_generate.sh: `folio generate` on the engine fixtures: --input-ids with --logits-out
+# (raw float32 [positions x vocab]) and --greedy N against golden.json / golden.safetensors, the
+# --verbose stats line, and the refusals (bad ids, a text prompt without a tokenizer, usage).
+set -u
+: "${FOLIO_BIN:?}" "${FOLIO_SHARED:?}" "${FOLIO_TEST_TMP:?}"
+tmp=$(mktemp -d "$FOLIO_TEST_TMP/e2e_generate.XXXXXX")
+fail=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+
+for fx in tiny-v3 tiny-v2lite-bf16; do
+  dir="$FOLIO_SHARED/fixtures/engine/$fx"
+  python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["input_ids"]))' \
+    "$dir/golden.json" > "$tmp/ids.json"
+  "$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" --logits-out "$tmp/lg.bin" \
+    --greedy 16 --verbose > "$tmp/out.json" 2> "$tmp/err.txt"
+  check "$fx: exit status" "[ $? -eq 0 ]"
+  check "$fx: greedy ids" "python3 - '$dir/golden.json' '$tmp/out.json' <<'PY'
+import json, sys
+want = json.load(open(sys.argv[1]))['greedy_tokens'][:16]
+got = json.load(open(sys.argv[2]))
+sys.exit(0 if got == want else print(got, want) or 1)
+PY"
+  check "$fx: logits of every position" "python3 - '$dir/golden.safetensors' '$tmp/lg.bin' <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+meta = json.loads(raw[8:8 + n])['logits_full']
+a, b = meta['data_offsets']
+gold = struct.unpack('<%df' % ((b - a) // 4), raw[8 + n + a:8 + n + b])
+mine = open(sys.argv[2], 'rb').read()
+if len(mine) != b - a:
+    sys.exit(print('size', len(mine), 'want', b - a) or 1)
+mine = struct.unpack('<%df' % (len(mine) // 4), mine)
+err = max(abs(x - y) for x, y in zip(mine, gold)) / max(abs(y) for y in gold)
+print('rel', err)
+sys.exit(0 if err < 1e-4 else 1)
+PY"
+  check "$fx: stats line" "grep -Eq '^stats: prompt_tokens=[0-9]+ cached_tokens=[0-9]+ prefill_ms=[0-9.]+ ttft_ms=[0-9.]+ decode_tokens=16 decode_tok_s=[0-9.]+$' '$tmp/err.txt'"
+done
+
+dir="$FOLIO_SHARED/fixtures/engine/tiny-v3"
+"$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" -n 5 --seed 7 --verbose \
+  > "$tmp/a.txt" 2> "$tmp/err.txt"
+check "sampled ids print" "[ $? -eq 0 ] && [ \$(wc -w < '$tmp/a.txt') -le 5 ]"
+"$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" -n 5 --seed 7 > "$tmp/b.txt" 2>/dev/null
+check "same seed, same tokens" "cmp -s '$tmp/a.txt' '$tmp/b.txt'"
+echo '[1, 2, 100000]' > "$tmp/bad.json"
+"$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/bad.json" --greedy 2 > /dev/null 2> "$tmp/err.txt"
+check "out-of-vocabulary id refused" "[ $? -eq 1 ] && grep -q 'element 2' '$tmp/err.txt'"
+"$FOLIO_BIN" generate --model "$dir" "hello" > /dev/null 2> "$tmp/err.txt"
+check "text prompt without tokenizer.json" "[ $? -eq 1 ] && grep -qi 'tokenizer' '$tmp/err.txt'"
+"$FOLIO_BIN" generate --input-ids "$tmp/ids.json" > /dev/null 2>&1 </dev/null
+rc=$?; [ -n "${FOLIO_MODEL:-}" ] || check "no model: usage" "[ $rc -eq 2 ]"
+"$FOLIO_BIN" generate --model "$dir" --bogus x > /dev/null 2>&1
+check "unknown option: usage" "[ $? -eq 2 ]"
+"$FOLIO_BIN" generate --help | grep -q -- '--logits-out'
+check "help" "[ $? -eq 0 ]"
+rm -rf "$tmp"
+exit $fail

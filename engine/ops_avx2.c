@@ -94,6 +94,9 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
             load_x16(xt, k, cnt, &x0, &x1);
             for (int i = 0; i < NR; i++) {
                 __m256 lo, hi;
+                /* the next row group's line (the reason: see ops_avx512.c) */
+                size_t at = (size_t)(NR + i) * rowbytes + (size_t)k * dtype_bytes(dt);
+                if ((at & 63) == 0) _mm_prefetch((const char *)base + at, _MM_HINT_T0);
                 load_w16(dt, base + i * rowbytes, k, cnt, &lo, &hi);
                 a[i] = _mm256_fmadd_ps(lo, x0, a[i]);
                 a[i] = _mm256_fmadd_ps(hi, x1, a[i]);

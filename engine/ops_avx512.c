@@ -62,6 +62,15 @@ ALWAYS float block_scale(eng_dtype dt, const eng_tensor *w, int r, int kb)
 
 /* ---- GEMV ---------------------------------------------------------------------------------- */
 
+/* The lines holding weights k .. k+31 of a row of the next row group: the hardware prefetcher
+ * alone keeps too few of the row streams in flight to reach the memory bandwidth. */
+ALWAYS void prefetch32(eng_dtype dt, const uint8_t *row, int k)
+{
+    size_t es = dtype_bytes(dt);
+    for (size_t off = 0; off < 32 * es; off += 64)
+        _mm_prefetch((const char *)row + k * es + off, _MM_HINT_T0);
+}
+
 /* NR rows starting at r dotted with one activation row xt: NR independent weight streams keep
  * enough loads in flight; each 128-column block is summed, then scaled once. */
 ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt,
@@ -82,6 +91,7 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
             __m512 x1 = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), xt + k + 16);
             for (int i = 0; i < NR; i++) {
                 __m512 lo, hi;
+                if (dtype_bytes(dt) > 1 || (k & 63) == 0) prefetch32(dt, base + (NR + i) * rowbytes, k);
                 load_w32(dt, base + i * rowbytes, k, m, &lo, &hi);
                 a0[i] = _mm512_fmadd_ps(lo, x0, a0[i]);
                 a1[i] = _mm512_fmadd_ps(hi, x1, a1[i]);

@@ -132,8 +132,9 @@ void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg)
     if (p->sleepers) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->n);
+    /* Yield soon: when another process holds a core, a worker may be waiting for this one. */
     for (long spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
-        if (spins < SPIN_ROUNDS) cpu_relax();
+        if (spins < SPIN_ROUNDS / 16) cpu_relax();
         else sched_yield();
     }
 }

@@ -7,3 +7,9 @@ folio_test(test_chat SOURCES test_chat.c LIBS folio_tok LABELS unit golden TIMEO
 folio_test(test_tokenizer_cli SOURCES test_tokenizer_cli.c LIBS PkgConfig::JSONC LABELS e2e golden
            TIMEOUT 120)
 add_dependencies(test_tokenizer_cli folio)
+if(FOLIO_BENCH)
+  add_executable(bench_tokenizer bench/bench_tokenizer.c)
+  target_link_libraries(bench_tokenizer PRIVATE folio_tok)
+  folio_bench(bench_tokenizer COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_tokenizer.sh
+              $<TARGET_FILE:bench_tokenizer> ${CMAKE_BINARY_DIR}/bench-tokenizer)
+endif()

@@ -17,8 +17,7 @@ int tok_step_compile(tok_step *s, const char *pattern, int literal, char *err, s
 {
     int ec;
     PCRE2_SIZE eo;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
-    if (literal) opts |= PCRE2_LITERAL;
+    uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
     s->pattern = strdup(pattern);
     if (!s->pattern) return -1;
     s->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);

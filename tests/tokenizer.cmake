@@ -7,6 +7,7 @@ folio_test(test_chat SOURCES test_chat.c LIBS folio_tok LABELS unit golden TIMEO
 folio_test(test_tokenizer_cli SOURCES test_tokenizer_cli.c LIBS PkgConfig::JSONC LABELS e2e golden
            TIMEOUT 120)
 add_dependencies(test_tokenizer_cli folio)
+folio_test(test_tokenizer_load SOURCES test_tokenizer_load.c LIBS folio_tok LABELS unit TIMEOUT 120)
 if(FOLIO_BENCH)
   add_executable(bench_tokenizer bench/bench_tokenizer.c)
   target_link_libraries(bench_tokenizer PRIVATE folio_tok)

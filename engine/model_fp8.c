@@ -30,7 +30,7 @@ float eng_fp8_e4m3_to_f32(uint8_t v)
     return x.f;
 }
 
-uint8_t eng_f32_to_fp8_e4m3(float x)
+static inline uint8_t to_fp8(float x)
 {
     union {
         float f;
@@ -52,47 +52,69 @@ uint8_t eng_f32_to_fp8_e4m3(float x)
     return (uint8_t)(sign | code);
 }
 
-static float load_f32(const void *w, eng_dtype dt, size_t i)
+static float f16_to_f32(uint16_t h)
 {
-    if (dt == ENG_DT_BF16) return eng_bf16_to_f32(((const uint16_t *)w)[i]);
-    if (dt == ENG_DT_F16) {
-        uint16_t h = ((const uint16_t *)w)[i];
-        uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023;
-        union {
-            uint32_t u;
-            float f;
-        } x;
-        if (e == 0) {
-            x.f = (float)m * (1.0f / 16777216.0f); /* 2^-24 */
-            x.u |= s;
-        } else if (e == 31) {
-            x.u = s | 0x7f800000u | (m << 13);
-        } else {
-            x.u = s | ((e + 112) << 23) | (m << 13);
-        }
-        return x.f;
+    uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023;
+    union {
+        uint32_t u;
+        float f;
+    } x;
+    if (e == 0) {
+        x.f = (float)m * (1.0f / 16777216.0f); /* subnormal: m * 2^-24 */
+        x.u |= s;
+    } else if (e == 31) {
+        x.u = s | 0x7f800000u | (m << 13);
+    } else {
+        x.u = s | ((e + 112) << 23) | (m << 13);
     }
-    return ((const float *)w)[i];
+    return x.f;
 }
 
-/* One 128x128 (or partial) block: its scale, then the codes. */
+uint8_t eng_f32_to_fp8_e4m3(float x)
+{
+    return to_fp8(x);
+}
+
+/* Widens n elements starting at element `at` into out; one loop per dtype so each vectorizes. */
+static void widen(const void *w, eng_dtype dt, size_t at, size_t n, float *out)
+{
+    if (dt == ENG_DT_BF16) {
+        const uint16_t *p = (const uint16_t *)w + at;
+        for (size_t i = 0; i < n; i++) out[i] = eng_bf16_to_f32(p[i]);
+    } else if (dt == ENG_DT_F16) {
+        const uint16_t *p = (const uint16_t *)w + at;
+        for (size_t i = 0; i < n; i++) out[i] = f16_to_f32(p[i]);
+    } else {
+        memcpy(out, (const float *)w + at, n * sizeof *out);
+    }
+}
+
+/* One 128x128 (or partial) block: widened once into tmp, its scale, then the codes. The codes
+ * divide by the scale (not multiply by its inverse) to round exactly as the checkpoints do. */
 static int quantize_block(const void *w, eng_dtype dt, int64_t cols, int64_t r0, int64_t r1,
                           int64_t c0, int64_t c1, uint8_t *q, float *scale)
 {
-    float amax = 0.0f;
+    float tmp[BLOCK * BLOCK], amax = 0.0f;
+    int finite = 1;
+    size_t nc = (size_t)(c1 - c0);
     for (int64_t r = r0; r < r1; r++) {
-        for (int64_t c = c0; c < c1; c++) {
-            float a = fabsf(load_f32(w, dt, (size_t)(r * cols + c)));
-            if (!(a <= 3.4e38f)) return -1;
+        float *row = tmp + (size_t)(r - r0) * nc;
+        widen(w, dt, (size_t)(r * cols + c0), nc, row);
+        for (size_t c = 0; c < nc; c++) {
+            float a = fabsf(row[c]);
+            finite &= a <= 3.4028235e38f; /* false for inf and NaN */
             amax = a > amax ? a : amax;
         }
     }
+    if (!finite) return -1;
     float s = amax > 0.0f ? amax / FP8_MAX : 1.0f;
     *scale = s;
     if (!q) return 0;
-    for (int64_t r = r0; r < r1; r++)
-        for (int64_t c = c0; c < c1; c++)
-            q[r * cols + c] = eng_f32_to_fp8_e4m3(load_f32(w, dt, (size_t)(r * cols + c)) / s);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *row = tmp + (size_t)(r - r0) * nc;
+        uint8_t *out = q + r * cols + c0;
+        for (size_t c = 0; c < nc; c++) out[c] = to_fp8(row[c] / s);
+    }
     return 0;
 }
 

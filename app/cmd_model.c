@@ -116,6 +116,10 @@ static void print_text(const char *dir, const info *in)
                c->yarn_original_max_position_embeddings, c->yarn_factor,
                c->yarn_original_max_position_embeddings * c->yarn_factor,
                c->max_position_embeddings);
+    if (c->yarn && c->yarn_original_max_position_embeddings * c->yarn_factor !=
+                       (double)c->max_position_embeddings)
+        printf("\n                   (they disagree: transformers takes max_position_embeddings "
+               "as the post-YaRN length and warns; folio uses the smaller)");
     printf("\n  memory needed    weights + KV cache (activations not counted)\n");
     for (int i = 0; i < N_CTX; i++) {
         human_bytes(needed(in, CONTEXTS[i]), a, sizeof a);

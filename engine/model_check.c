@@ -66,8 +66,8 @@ static int need(eng_model *m, const char *name, int kind, int64_t d0, int64_t d1
 {
     const eng_tensor *t = eng_model_tensor(m, name);
     if (!t)
-        return model_fail(err, errsz, "%s: tensor '%s' is missing (config.json requires it)",
-                          m->dir, name);
+        return model_fail(err, errsz, "%s: tensor '%s' is missing (%s)", m->dir, name,
+                          m->need_why[0] ? m->need_why : "config.json requires it");
     if (kind == K_PLAIN && t->dtype == ENG_DT_F8_E4M3)
         return model_fail(err, errsz,
                           "%s: tensor '%s' in %s has dtype F8_E4M3; it must be "
@@ -197,6 +197,8 @@ int model_check_mtp(eng_model *m, char *err, size_t errsz)
         int l = c->num_hidden_layers + k;
         snprintf(name, sizeof name, "model.layers.%d.eh_proj.weight", l);
         if (!eng_model_tensor(m, name)) break;
+        snprintf(m->need_why, sizeof m->need_why,
+                 "MTP layer %d has an eh_proj, so it must be complete", l);
         if (check_layer(m, l, err, errsz) < 0 ||
             need_l(m, l, "eh_proj.weight", K_LINEAR, d, 2 * d, err, errsz) < 0 ||
             need_l(m, l, "enorm.weight", K_PLAIN, d, -1, err, errsz) < 0 ||

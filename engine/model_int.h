@@ -93,6 +93,7 @@ struct eng_model {
     int quantized; /* opened with quantize_to_fp8 */
     int mtp_layers;
     uint64_t fingerprint;
+    char need_why[96]; /* why a missing tensor is required, for the message */
 };
 
 int model_add_tensor(eng_model *m, const eng_tensor *t, const char *file);

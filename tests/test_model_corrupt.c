@@ -350,7 +350,8 @@ static void test_mtp(void)
     json_object_put(root);
     edit_header(d, shard, del_tensor, t);
     edit_json(d, "model.safetensors.index.json", del_from_index, t);
-    expect_fail("incomplete MTP layer", d, t, "is missing", (char *)NULL);
+    expect_fail("incomplete MTP layer", d, t, "is missing (MTP layer 4 has an eh_proj",
+                (char *)NULL);
 }
 
 int main(void)

@@ -1,8 +1,227 @@
-/* app/cmd_search.c: the 'search' subcommand. Not built yet: it says so and exits 2. */
+/* app/cmd_search.c: `folio search QUERY`: ranked passages from a library (--db, --in FOLDER, the
+ * library around the current folder, or every library this user indexed), as text with
+ * highlighted snippets or as JSON lines (path, page, line_start, line_end, score, snippet). */
 #include "app.h"
+#include "idx.h"
+#include "library.h"
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct sopts {
+    const char *db, *in;
+    int json, raw;
+    idx_query q;
+    char text[8192];
+} sopts;
+
+typedef struct result {
+    idx_hit hit;
+    char path[PATH_MAX]; /* as printed */
+} result;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: folio search QUERY... [--in FOLDER | --db FILE] [--json] [options]\n"
+            "Ranked passages with file, page and line range. Any text is a valid query; CJK\n"
+            "text of any length matches too. Without --in/--db: the library of the current\n"
+            "folder (or above), else every library indexed by this user.\n"
+            "  --in FOLDER    the library of FOLDER (FOLDER/.folio/index.db or above)\n"
+            "  --db FILE      the library database\n"
+            "  --json         one JSON object per hit per line\n"
+            "  --raw          the query is FTS5 syntax (AND, OR, NEAR, \"phrases\", prefix*)\n"
+            "  --limit N      at most N hits (default 10)\n"
+            "  --path GLOB    only paths matching GLOB ('*' also crosses '/')\n"
+            "  --type KIND    only pdf, text, markdown or code\n"
+            "exit status: 0 hits found, 1 nothing found or error, 2 usage\n");
+}
+
+static int parse(int argc, char **argv, sopts *o)
+{
+    size_t tl = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
+        else if (!strcmp(a, "--db") && v) o->db = v, i++;
+        else if (!strcmp(a, "--in") && v) o->in = v, i++;
+        else if (!strcmp(a, "--json")) o->json = 1;
+        else if (!strcmp(a, "--raw")) o->q.raw = 1;
+        else if (!strcmp(a, "--limit") && v && atoi(v) > 0) o->q.limit = atoi(v), i++;
+        else if (!strcmp(a, "--path") && v) o->q.path_glob = v, i++;
+        else if (!strcmp(a, "--type") && v && ing_kind_parse(v) != ING_KIND_SKIP)
+            o->q.kind = ing_kind_parse(v), i++;
+        else if (a[0] == '-' && a[1] && a[1] != ' ' && !(a[1] & 0x80) && strcmp(a, "--")) {
+            fprintf(stderr, "folio search: unknown or incomplete option '%s'\n", a);
+            return usage(stderr), -1;
+        } else {
+            int n = snprintf(o->text + tl, sizeof o->text - tl, "%s%s", tl ? " " : "", a);
+            if (n < 0 || (size_t)n >= sizeof o->text - tl) {
+                fprintf(stderr, "folio search: query too long\n");
+                return -1;
+            }
+            tl += (size_t)n;
+        }
+    }
+    if (!tl) {
+        fprintf(stderr, "folio search: no QUERY given\n");
+        return usage(stderr), -1;
+    }
+    o->q.text = o->text;
+    if (!o->q.limit) o->q.limit = 10;
+    return 0;
+}
+
+/* Searches one library; hits are appended to *res. Returns 0, or an exit code. */
+static int search_one(sopts *o, const char *db, int absolute, result **res, size_t *n)
+{
+    char err[1024];
+    idx *ix;
+    if (idx_open(db, IDX_READ, &ix, err, sizeof err)) {
+        fprintf(stderr, "folio search: %s\n", err);
+        return APP_EXIT_FAIL;
+    }
+    idx_hit *h;
+    size_t nh;
+    int rc = idx_search(ix, &o->q, &h, &nh);
+    if (rc) {
+        fprintf(stderr, "folio search: %s%s\n", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
+                idx_errmsg(ix));
+        idx_close(ix);
+        return rc == IDX_ESYNTAX ? APP_EXIT_USAGE : APP_EXIT_FAIL;
+    }
+    result *r = realloc(*res, (*n + nh) * sizeof *r);
+    if (!r && nh) {
+        idx_hits_free(h, nh);
+        idx_close(ix);
+        return APP_EXIT_FAIL;
+    }
+    *res = r;
+    const char *root = idx_root(ix);
+    for (size_t i = 0; i < nh; i++) {
+        result *x = &r[(*n)++];
+        x->hit = h[i];
+        if (absolute && root && h[i].path[0] != '/')
+            snprintf(x->path, sizeof x->path, "%s/%s", root, h[i].path);
+        else
+            snprintf(x->path, sizeof x->path, "%s", h[i].path);
+    }
+    free(h); /* the strings now belong to the results */
+    idx_close(ix);
+    return 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    double x = ((const result *)a)->hit.score, y = ((const result *)b)->hit.score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void flatten(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r' || *s == '\t') *s = ' ';
+}
+
+static void print_json(const result *r)
+{
+    const idx_hit *h = &r->hit;
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "path", json_object_new_string(r->path));
+    json_object_object_add(j, "page", h->page > 0 ? json_object_new_int(h->page) : NULL);
+    json_object_object_add(j, "line_start", json_object_new_int(h->line_start));
+    json_object_object_add(j, "line_end", json_object_new_int(h->line_end));
+    json_object_object_add(j, "score", json_object_new_double(h->score));
+    json_object_object_add(j, "snippet", json_object_new_string(h->snippet ? h->snippet : ""));
+    json_object_object_add(j, "kind", json_object_new_string(h->kind));
+    json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);
+    json_object_object_add(j, "symbol", h->symbol ? json_object_new_string(h->symbol) : NULL);
+    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(j);
+}
+
+static void print_text(const result *r, int tty)
+{
+    const idx_hit *h = &r->hit;
+    char where[64];
+    if (h->page > 0) snprintf(where, sizeof where, "p.%d lines %d-%d", h->page, h->line_start, h->line_end);
+    else snprintf(where, sizeof where, "lines %d-%d", h->line_start, h->line_end);
+    printf(tty ? "\033[1m%s\033[0m  %s  (%.2f)\n" : "%s  %s  (%.2f)\n", r->path, where, h->score);
+    if (h->symbol || h->heading) printf("  %s %s\n", h->symbol ? "in" : "§", h->symbol ? h->symbol : h->heading);
+    if (h->snippet) {
+        flatten(h->snippet);
+        printf("  %s\n\n", h->snippet);
+    }
+}
+
+static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
+{
+    char db[PATH_MAX + 32];
+    *absolute = 0;
+    *dbs = NULL, *n = 0;
+    if (o->db || o->in) {
+        if (o->in && !app_library_find(o->in, db, sizeof db)) {
+            fprintf(stderr, "folio search: no library in or above %s (run: folio index %s)\n",
+                    o->in, o->in);
+            return APP_EXIT_FAIL;
+        }
+        if (o->db && access(o->db, R_OK)) {
+            fprintf(stderr, "folio search: %s: no such library\n", o->db);
+            return APP_EXIT_FAIL;
+        }
+        *dbs = malloc(sizeof **dbs);
+        (*dbs)[0] = strdup(o->db ? o->db : db);
+        *n = 1;
+        return 0;
+    }
+    if (app_library_find(".", db, sizeof db)) {
+        *dbs = malloc(sizeof **dbs);
+        (*dbs)[0] = strdup(db);
+        *n = 1;
+        return 0;
+    }
+    *n = app_library_known(dbs);
+    *absolute = 1;
+    if (!*n) {
+        fprintf(stderr, "folio search: no library here; index a folder first (folio index DIR)\n");
+        return APP_EXIT_FAIL;
+    }
+    return 0;
+}
 
 int app_cmd_search(int argc, char **argv)
 {
-    (void)argc, (void)argv;
-    return app_not_available("search");
+    sopts o = {0};
+    int p = parse(argc, argv, &o);
+    if (p) return p > 0 ? APP_EXIT_OK : APP_EXIT_USAGE;
+    int tty = isatty(1) && !o.json;
+    o.q.mark_open = tty ? "\033[1;31m" : "**";
+    o.q.mark_close = tty ? "\033[0m" : "**";
+    char **dbs;
+    size_t ndb;
+    int absolute, rc = pick_libraries(&o, &dbs, &ndb, &absolute);
+    result *res = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < ndb; i++) {
+        if (!rc) rc = search_one(&o, dbs[i], absolute, &res, &n);
+        free(dbs[i]);
+    }
+    free(dbs);
+    if (!rc) {
+        qsort(res, n, sizeof *res, by_score);
+        for (size_t i = 0; i < n && i < (size_t)o.q.limit; i++)
+            o.json ? print_json(&res[i]) : print_text(&res[i], tty);
+        if (!n && !o.json) fprintf(stderr, "no results for: %s\n", o.text);
+        rc = n ? APP_EXIT_OK : APP_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        idx_hit *h = &res[i].hit;
+        free(h->path), free(h->kind), free(h->heading), free(h->symbol), free(h->snippet);
+        free(h->text);
+    }
+    free(res);
+    return rc;
 }

@@ -1,12 +1,156 @@
-/* index/idx.h: the library database and search. */
+/* index/idx.h: the library database (SQLite, WAL) and search. One database per library holds
+ * documents, pages, chunks and symbols with two FTS5 indexes: words (unicode61 with CJK split
+ * into single characters, BM25) and trigram (code and CJK substrings). Updating is incremental
+ * and crash-safe: one transaction per document. */
 #ifndef IDX_H
 #define IDX_H
 
+#include "ing.h"
+
 #include <stddef.h>
+#include <stdint.h>
+
+enum { IDX_SCHEMA_VERSION = 1 };
+
+/* Error codes (all < 0). */
+enum {
+    IDX_ERR = -1,        /* anything else: see idx_errmsg */
+    IDX_ELOCKED = -2,    /* another process is writing this library */
+    IDX_ESCHEMA = -3,    /* made by a newer folio, or not a folio database */
+    IDX_ESYNTAX = -4,    /* a --raw query FTS5 rejected */
+};
+
+typedef struct idx idx;
+
+enum { IDX_READ = 0, IDX_WRITE = 1 };
+
+/* Opens (IDX_WRITE: creates, migrates and takes the writer lock `<db>.lock`) a library
+ * database. A second writer gets IDX_ELOCKED and "library is being indexed by pid N". On error
+ * *out is NULL and `err` says what failed. Readers never wait for a writer (WAL). */
+int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz);
+void idx_close(idx *ix);
+/* The last error of this handle (owned by it). */
+const char *idx_errmsg(const idx *ix);
+/* The library's root folder recorded at creation (absolute), or NULL. Owned by the handle. */
+const char *idx_root(const idx *ix);
+int idx_set_root(idx *ix, const char *abs_root);
+
+/* ---- documents ---------------------------------------------------------------------------- */
+
+typedef struct idx_docinfo {
+    int64_t id;
+    int64_t size, mtime_ns;
+    char hash[33];
+    char path[4096];
+} idx_docinfo;
+
+typedef struct idx_docinput {
+    const char *key;  /* identity across runs: the absolute path */
+    const char *path; /* as shown to users: relative to the library root, or as given */
+    ing_kind kind;
+    const char *lang;
+    int64_t size, mtime_ns;
+    const char *hash; /* ing_hash_hex of the content */
+} idx_docinput;
+
+/* 1 and *out filled if a document has this key, 0 if not, <0 on error. */
+int idx_doc_lookup(idx *ix, const char *key, idx_docinfo *out);
+/* A document with this content hash whose key is not in `keep` (called to ask whether a key
+ * still exists on disk): 1 and *out filled, 0 if none. */
+int idx_doc_find_moved(idx *ix, const char *hash, int (*exists)(const char *key), idx_docinfo *out,
+                       char *key_out, size_t keysz);
+/* Replaces (or adds) the document `in->key` with the extracted `doc`: one transaction. */
+int idx_doc_put(idx *ix, const idx_docinput *in, const ing_doc *doc, int64_t *id);
+/* Records a new size and mtime for unchanged content. */
+int idx_doc_touch(idx *ix, int64_t id, int64_t size, int64_t mtime_ns);
+/* Re-points a moved document (same content) to a new key and path. */
+int idx_doc_move(idx *ix, int64_t id, const char *key, const char *path, int64_t size,
+                 int64_t mtime_ns);
+int idx_doc_remove(idx *ix, int64_t id);
+/* Calls fn for every document (id, key, path); a non-zero return stops. */
+int idx_doc_each(idx *ix, int (*fn)(void *user, int64_t id, const char *key, const char *path),
+                 void *user);
+
+typedef struct idx_stats {
+    int64_t documents, pages, chunks, symbols;
+} idx_stats;
+int idx_get_stats(idx *ix, idx_stats *st);
+/* PRAGMA integrity_check plus the FTS5 integrity checks; 0 when all is well. */
+int idx_check(idx *ix);
+
+/* ---- updating from folders ------------------------------------------------------------------ */
+
+typedef enum idx_event {
+    IDX_EV_INDEXED,   /* new or changed, extracted */
+    IDX_EV_UNCHANGED, /* same size+mtime, or same hash */
+    IDX_EV_MOVED,     /* same content at a new path: re-pointed, not re-extracted */
+    IDX_EV_REMOVED,   /* gone from disk, gone from the index */
+    IDX_EV_FAILED,    /* could not be read or extracted: `reason` */
+    IDX_EV_SKIPPED,   /* not indexed on purpose (binary, too large): `reason` */
+} idx_event;
+
+typedef struct idx_progress {
+    idx_event ev;
+    const char *path;   /* as shown */
+    const char *reason; /* failures, skips, and warnings of indexed files (or NULL) */
+    size_t files_done, files_total;
+    int64_t bytes_done, bytes_total;
+} idx_progress;
+
+typedef void (*idx_progress_fn)(void *user, const idx_progress *p);
+
+typedef struct idx_update_opts {
+    ing_walk_opts walk;
+    ing_opts ing;
+    const char *rel_root; /* absolute library root: paths under it are stored relative to it */
+    volatile int *stop;   /* set non-zero (e.g. by a signal) to stop between documents */
+} idx_update_opts;
+
+typedef struct idx_summary {
+    size_t indexed, unchanged, moved, removed, failed, skipped, warned;
+    int64_t bytes;
+} idx_summary;
+
+/* Brings the index up to date with `roots` (folders or files, as given): new and changed files
+ * are extracted, unchanged ones skipped, moved ones re-pointed, deleted ones (under these roots)
+ * removed. Reports each file through fn (may be NULL). Returns 0 (even with failed files: see
+ * the summary) or <0 when the database itself failed. */
+int idx_update(idx *ix, const char *const *roots, size_t nroots, const idx_update_opts *o,
+               idx_progress_fn fn, void *user, idx_summary *sum);
+/* The same for one path under `root` that changed or disappeared (file watching). */
+int idx_update_path(idx *ix, const char *root, const char *relpath, const idx_update_opts *o,
+                    idx_progress_fn fn, void *user, idx_summary *sum);
+
+/* ---- search --------------------------------------------------------------------------------- */
+
+typedef struct idx_query {
+    const char *text;      /* user text, or FTS5 syntax when raw */
+    int raw;
+    const char *path_glob; /* SQL GLOB on the shown path ('*' crosses '/'), or NULL */
+    ing_kind kind;         /* ING_KIND_SKIP: any */
+    int limit;             /* 0: 10 */
+    const char *mark_open, *mark_close; /* around matched words in snippets; NULL: "[" "]" */
+    int snippet_tokens;    /* 0: 24 */
+} idx_query;
+
+typedef struct idx_hit {
+    int64_t chunk_id, doc_id;
+    char *path, *kind, *heading, *symbol, *snippet, *text;
+    int page; /* 0 for non-PDF */
+    int line_start, line_end;
+    double score; /* higher is better (negated BM25) */
+} idx_hit;
+
+/* Ranked hits for q. Arbitrary user text never gives a syntax error: words are quoted; when all
+ * words together match nothing, any of them may match. A single word of 3+ characters also
+ * matches inside longer identifiers (trigram). *hits is malloc'd: idx_hits_free. */
+int idx_search(idx *ix, const idx_query *q, idx_hit **hits, size_t *n);
+void idx_hits_free(idx_hit *hits, size_t n);
 
 /* Turns arbitrary user text into an FTS5 query that cannot be a syntax error: every word is a
- * quoted string (embedded quotes doubled), joined by implicit AND. Returns 0, or -1 when out is
- * too small. */
-int idx_query_quote(const char *text, char *out, size_t outsz);
+ * quoted string (embedded quotes doubled), joined by `op` (" " for AND, " OR "); a word ending
+ * in '*' stays a prefix query; words without letters or digits are dropped. Returns the number
+ * of words, or -1 when out is too small. */
+int idx_query_quote(const char *text, const char *op, char *out, size_t outsz);
 
 #endif

@@ -1,0 +1,281 @@
+/* index/db.c: opening a library database: the schema (below; version in PRAGMA user_version,
+ * migrations in order), WAL and foreign keys, the writer lock file `<db>.lock` (flock, holding
+ * the writer's pid), cached statements, statistics and integrity checks.
+ *
+ * Schema v1:
+ *   documents(id, key UNIQUE = absolute path, path = as shown, kind, lang, size, mtime_ns,
+ *             hash = xxh3-128 hex, title, author, created, modified, pages, status, warning,
+ *             indexed_at)
+ *   pages(doc_id -> documents, page 1-based, text)          PDF pages after clean-up
+ *   chunks(id, doc_id -> documents, seq, page (0: not a PDF), line_start, line_end, heading,
+ *          symbol, tri (1: also in the trigram index), text)
+ *   symbols(id, doc_id -> documents, name, kind, scope, line_start, line_end, signature)
+ *   chunks_fts  FTS5(text, heading) external content = chunks, tokenizer folio_cjk unicode61
+ *   chunks_tri  FTS5(text) trigram, external content = view chunks_tri_src (chunks with tri = 1)
+ *   meta(key, value): 'root' = the library's folder
+ * Triggers on chunks keep both FTS5 indexes in step inside the writer's transaction. */
+#include "idx_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE documents(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, path TEXT NOT NULL,"
+    " kind TEXT NOT NULL, lang TEXT, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+    " hash TEXT NOT NULL, title TEXT, author TEXT, created TEXT, modified TEXT,"
+    " pages INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, warning TEXT,"
+    " indexed_at INTEGER NOT NULL);"
+    "CREATE INDEX documents_hash ON documents(hash);"
+    "CREATE TABLE pages(doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    " page INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY(doc_id, page)) WITHOUT ROWID;"
+    "CREATE TABLE chunks(id INTEGER PRIMARY KEY,"
+    " doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, page INTEGER NOT NULL, line_start INTEGER NOT NULL,"
+    " line_end INTEGER NOT NULL, heading TEXT, symbol TEXT, tri INTEGER NOT NULL,"
+    " text TEXT NOT NULL);"
+    "CREATE INDEX chunks_doc ON chunks(doc_id);"
+    "CREATE TABLE symbols(id INTEGER PRIMARY KEY,"
+    " doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, kind TEXT, scope TEXT, line_start INTEGER, line_end INTEGER,"
+    " signature TEXT);"
+    "CREATE INDEX symbols_name ON symbols(name);"
+    "CREATE INDEX symbols_doc ON symbols(doc_id);"
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"
+    " content_rowid='id', tokenize='folio_cjk unicode61 remove_diacritics 2');"
+    "CREATE VIEW chunks_tri_src AS SELECT id, text FROM chunks WHERE tri = 1;"
+    "CREATE VIRTUAL TABLE chunks_tri USING fts5(text, content='chunks_tri_src',"
+    " content_rowid='id', tokenize='trigram');"
+    "CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN"
+    " INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading); END;"
+    "CREATE TRIGGER chunks_ai_tri AFTER INSERT ON chunks WHEN new.tri BEGIN"
+    " INSERT INTO chunks_tri(rowid, text) VALUES (new.id, new.text); END;"
+    "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
+    " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
+    " VALUES ('delete', old.id, old.text, old.heading); END;"
+    "CREATE TRIGGER chunks_ad_tri AFTER DELETE ON chunks WHEN old.tri BEGIN"
+    " INSERT INTO chunks_tri(chunks_tri, rowid, text) VALUES ('delete', old.id, old.text); END;",
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_LOOKUP] = "SELECT id, size, mtime_ns, hash, path FROM documents WHERE key = ?1",
+    [ST_INS_DOC] = "INSERT INTO documents(key, path, kind, lang, size, mtime_ns, hash, title,"
+                   " author, created, modified, pages, status, warning, indexed_at)"
+                   " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    [ST_DEL_CHUNKS] = "DELETE FROM chunks WHERE doc_id = ?1",
+    [ST_DEL_DOC] = "DELETE FROM documents WHERE id = ?1",
+    [ST_INS_PAGE] = "INSERT INTO pages(doc_id, page, text) VALUES (?1, ?2, ?3)",
+    [ST_INS_CHUNK] = "INSERT INTO chunks(doc_id, seq, page, line_start, line_end, heading,"
+                     " symbol, tri, text) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [ST_INS_SYM] = "INSERT INTO symbols(doc_id, name, kind, scope, line_start, line_end,"
+                   " signature) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [ST_TOUCH] = "UPDATE documents SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
+    [ST_MOVE] = "UPDATE documents SET key = ?2, path = ?3, size = ?4, mtime_ns = ?5 WHERE id = ?1",
+    [ST_BY_HASH] = "SELECT id, size, mtime_ns, hash, path, key FROM documents WHERE hash = ?1",
+};
+
+int idx_fail(idx *ix, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ix->err, sizeof ix->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+const char *idx_errmsg(const idx *ix) { return ix ? ix->err : "no library"; }
+const char *idx_root(const idx *ix) { return ix->root; }
+
+sqlite3_stmt *idx_stmt(idx *ix, int which)
+{
+    if (!ix->st[which] &&
+        sqlite3_prepare_v3(ix->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &ix->st[which],
+                           NULL) != SQLITE_OK) {
+        idx_fail(ix, IDX_ERR, "preparing statement %d: %s", which, sqlite3_errmsg(ix->db));
+        return NULL;
+    }
+    sqlite3_reset(ix->st[which]);
+    sqlite3_clear_bindings(ix->st[which]);
+    return ix->st[which];
+}
+
+int idx_exec(idx *ix, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+    idx_fail(ix, IDX_ERR, "%s (in: %.60s)", msg ? msg : sqlite3_errmsg(ix->db), sql);
+    sqlite3_free(msg);
+    return IDX_ERR;
+}
+
+/* The writer lock: flock on `<db>.lock`, released by the kernel when the process dies, so a
+ * killed indexer never leaves a stale lock. The file holds the pid for the message. */
+static int take_lock(idx *ix, const char *db_path)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s.lock", db_path);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return idx_fail(ix, IDX_ERR, "%s: cannot create lock file: %s", p, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        char buf[32] = "";
+        ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+        buf[r > 0 ? r : 0] = 0;
+        close(fd);
+        long pid = strtol(buf, NULL, 10);
+        if (pid > 0) return idx_fail(ix, IDX_ELOCKED, "library is being indexed by pid %ld", pid);
+        return idx_fail(ix, IDX_ELOCKED, "library is being indexed by another process");
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+        close(fd);
+        return idx_fail(ix, IDX_ERR, "%s: cannot write the lock file", p);
+    }
+    ix->lock_fd = fd;
+    return 0;
+}
+
+static int schema(idx *ix)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return idx_fail(ix, IDX_ESCHEMA, "not a database: %s", sqlite3_errmsg(ix->db));
+    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > IDX_SCHEMA_VERSION)
+        return idx_fail(ix, IDX_ESCHEMA, "library schema %d is newer than this folio's (%d)",
+                        version, IDX_SCHEMA_VERSION);
+    if (version == IDX_SCHEMA_VERSION) return 0;
+    if (!ix->writer)
+        return idx_fail(ix, IDX_ESCHEMA, "library schema %d needs migrating: run folio index",
+                        version);
+    if (idx_exec(ix, "BEGIN IMMEDIATE")) return IDX_ERR;
+    for (int v = version; v < IDX_SCHEMA_VERSION; v++)
+        if (idx_exec(ix, migrations[v])) {
+            char keep[1024];
+            snprintf(keep, sizeof keep, "%s", ix->err);
+            sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+            return idx_fail(ix, IDX_ESCHEMA, "migrating to schema %d: %s", v + 1, keep);
+        }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", IDX_SCHEMA_VERSION);
+    if (idx_exec(ix, sql) || idx_exec(ix, "COMMIT")) return IDX_ERR;
+    return 0;
+}
+
+static void load_root(idx *ix)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key = 'root'", -1, &st, NULL))
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        ix->root = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz)
+{
+    *out = NULL;
+    idx *ix = calloc(1, sizeof *ix);
+    if (!ix) return snprintf(err, errsz, "out of memory"), IDX_ERR;
+    ix->lock_fd = -1;
+    ix->writer = mode == IDX_WRITE;
+    int rc = ix->writer ? take_lock(ix, db_path) : 0;
+    int flags = ix->writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    if (!rc && sqlite3_open_v2(db_path, &ix->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        rc = idx_fail(ix, IDX_ERR, "%s: cannot open: %s", db_path,
+                      ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
+    if (!rc) sqlite3_busy_timeout(ix->db, 10000);
+    if (!rc && idx_register_tokenizer(ix->db))
+        rc = idx_fail(ix, IDX_ERR, "%s: SQLite lacks FTS5", db_path);
+    if (!rc && ix->writer &&
+        idx_exec(ix, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"))
+        rc = IDX_ERR;
+    if (!rc && idx_exec(ix, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
+                            "PRAGMA temp_store = MEMORY;"))
+        rc = IDX_ERR;
+    if (!rc) rc = schema(ix);
+    if (rc) {
+        snprintf(err, errsz, "%s: %s", db_path, ix->err);
+        idx_close(ix);
+        return rc;
+    }
+    load_root(ix);
+    *out = ix;
+    return 0;
+}
+
+void idx_close(idx *ix)
+{
+    if (!ix) return;
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(ix->st[i]);
+    if (ix->db) sqlite3_close(ix->db);
+    if (ix->lock_fd >= 0) close(ix->lock_fd); /* releases the flock */
+    free(ix->root);
+    free(ix);
+}
+
+int idx_set_root(idx *ix, const char *abs_root)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('root', ?1)",
+                           -1, &st, NULL))
+        return idx_fail(ix, IDX_ERR, "setting root: %s", sqlite3_errmsg(ix->db));
+    sqlite3_bind_text(st, 1, abs_root, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : IDX_ERR;
+    if (rc) idx_fail(ix, rc, "setting root: %s", sqlite3_errmsg(ix->db));
+    sqlite3_finalize(st);
+    if (!rc) {
+        free(ix->root);
+        ix->root = strdup(abs_root);
+    }
+    return rc;
+}
+
+static int64_t count(idx *ix, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int idx_get_stats(idx *ix, idx_stats *s)
+{
+    s->documents = count(ix, "SELECT count(*) FROM documents");
+    s->pages = count(ix, "SELECT count(*) FROM pages");
+    s->chunks = count(ix, "SELECT count(*) FROM chunks");
+    s->symbols = count(ix, "SELECT count(*) FROM symbols");
+    return s->documents < 0 ? idx_fail(ix, IDX_ERR, "%s", sqlite3_errmsg(ix->db)) : 0;
+}
+
+int idx_check(idx *ix)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA integrity_check", -1, &st, NULL))
+        return idx_fail(ix, IDX_ERR, "%s", sqlite3_errmsg(ix->db));
+    int ok = sqlite3_step(st) == SQLITE_ROW &&
+             !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+    if (!ok) idx_fail(ix, IDX_ERR, "integrity_check: %s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (!ok) return IDX_ERR;
+    if (count(ix, "SELECT count(*) FROM pragma_foreign_key_check") != 0)
+        return idx_fail(ix, IDX_ERR, "foreign key check failed");
+    /* FTS5's own check compares each index with its content table, row by row. */
+    if (sqlite3_exec(ix->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check');"
+                             "INSERT INTO chunks_tri(chunks_tri) VALUES ('integrity-check')",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return idx_fail(ix, IDX_ERR, "FTS5 integrity-check: %s", sqlite3_errmsg(ix->db));
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* index/idx_int.h: internals shared by the index files: the handle, its cached statements, and
+ * the CJK-aware tokenizer registration. Not part of the public API. */
+#ifndef IDX_INT_H
+#define IDX_INT_H
+
+#include "idx.h"
+
+#include <sqlite3.h>
+
+enum {
+    ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_INS_SYM,
+    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_COUNT
+};
+
+struct idx {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    int lock_fd; /* the writer lock, -1 for readers */
+    int writer;
+    char *root;
+    char err[1024];
+};
+
+/* Fills ix->err (printf style) and returns rc. */
+int idx_fail(idx *ix, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A statement from the cache (prepared on first use), reset and with bindings cleared. */
+sqlite3_stmt *idx_stmt(idx *ix, int which);
+int idx_exec(idx *ix, const char *sql);
+
+/* Registers the "folio_cjk" FTS5 tokenizer on db: it wraps another tokenizer (its first
+ * argument, e.g. unicode61) and splits runs of Han, kana and Hangul into one token per
+ * character, so that a quoted phrase of such characters matches them anywhere, at any length. */
+int idx_register_tokenizer(sqlite3 *db);
+
+/* 1 if the UTF-8 text holds a CJK character (decides what goes into the trigram index). */
+int idx_has_cjk(const char *s);
+
+/* idx_query_quote, and with bigrams=1 CJK runs longer than two characters become overlapping
+ * two-character phrases (the forgiving form used when the exact one finds nothing). */
+int idx_query_quote_ex(const char *text, const char *op, int bigrams, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,308 @@
+/* index/update.c: incremental indexing of folders: walk, then per file size+mtime -> skip,
+ * else xxh3 content hash -> same: touch; moved file (same hash, old path gone): re-point;
+ * else extract and replace in one transaction; finally remove documents gone from disk. */
+#include "idx_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct fent {
+    char *path, *key, *shown;
+    int64_t size, mtime_ns;
+    ing_kind kind;
+    const char *lang, *skip;
+    int error;
+} fent;
+
+typedef struct run {
+    idx *ix;
+    const idx_update_opts *o;
+    idx_progress_fn fn;
+    void *user;
+    idx_summary *sum;
+    fent *f;
+    size_t n, cap;
+    const char *root, *root_abs; /* of the walk being collected */
+    int64_t *seen;               /* ids of documents still on disk */
+    size_t nseen, capseen;
+    idx_progress pr;
+    int oom;
+} run;
+
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && a[la - 1] == '/') la--;
+    char *p = malloc(la + lb + 2);
+    if (!p) return NULL;
+    memcpy(p, a, la);
+    if (lb) p[la] = '/', memcpy(p + la + 1, b, lb + 1);
+    else p[la] = 0;
+    return p;
+}
+
+/* The path users see: relative to the library root when under it, else as given. */
+static char *shown_path(const run *r, const char *key, const char *as_given)
+{
+    const char *rr = r->o->rel_root;
+    size_t l = rr ? strlen(rr) : 0;
+    if (l && !strncmp(key, rr, l) && key[l] == '/') return strdup(key + l + 1);
+    return strdup(as_given);
+}
+
+static int collect(void *user, const ing_entry *e)
+{
+    run *r = user;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        fent *f = realloc(r->f, cap * sizeof *f);
+        if (!f) return r->oom = 1;
+        r->f = f, r->cap = cap;
+    }
+    fent *f = &r->f[r->n];
+    f->path = strdup(e->path);
+    f->key = join(r->root_abs, e->relpath);
+    f->shown = f->key ? shown_path(r, f->key, e->path) : NULL;
+    if (!f->path || !f->key || !f->shown) {
+        free(f->path), free(f->key), free(f->shown);
+        return r->oom = 1;
+    }
+    f->size = e->size, f->mtime_ns = e->mtime_ns, f->kind = e->kind, f->lang = e->lang;
+    f->skip = e->skip, f->error = e->error;
+    r->n++;
+    if (!e->skip) r->pr.bytes_total += e->size;
+    return 0;
+}
+
+static void see(run *r, int64_t id)
+{
+    if (r->nseen == r->capseen) {
+        size_t cap = r->capseen ? r->capseen * 2 : 256;
+        int64_t *p = realloc(r->seen, cap * sizeof *p);
+        if (!p) {
+            r->oom = 1;
+            return;
+        }
+        r->seen = p, r->capseen = cap;
+    }
+    r->seen[r->nseen++] = id;
+}
+
+static void report(run *r, idx_event ev, const char *path, const char *reason)
+{
+
+    size_t *c[] = {&r->sum->indexed, &r->sum->unchanged, &r->sum->moved, &r->sum->removed,
+                   &r->sum->failed, &r->sum->skipped};
+    (*c[ev])++;
+    if (ev == IDX_EV_INDEXED && reason) r->sum->warned++;
+    r->pr.ev = ev, r->pr.path = path, r->pr.reason = reason;
+    if (r->fn) r->fn(r->user, &r->pr);
+}
+
+/* Messages from ingest start with the file's path; the event already names the file. */
+static const char *without_path(const char *err, const char *path)
+{
+    size_t l = strlen(path);
+    return !strncmp(err, path, l) && err[l] == ':' && err[l + 1] == ' ' ? err + l + 2 : err;
+}
+
+static int exists(const char *key) { return access(key, F_OK) == 0; }
+
+static int extract_and_put(run *r, const fent *f, const void *data, size_t len, const char *hash,
+                           const idx_docinfo *old, int found)
+{
+    char err[1024];
+    ing_doc *doc;
+    if (ing_doc_extract(f->path, f->kind, f->lang, data, len, &r->o->ing, &doc, err, sizeof err)) {
+        if (found && idx_doc_remove(r->ix, old->id)) return IDX_ERR;
+        report(r, IDX_EV_FAILED, f->shown, without_path(err, f->path));
+        return 0;
+    }
+    idx_docinput in = {.key = f->key, .path = f->shown, .kind = f->kind, .lang = f->lang,
+                       .size = f->size, .mtime_ns = f->mtime_ns, .hash = hash};
+    int64_t id;
+    int rc = idx_doc_put(r->ix, &in, doc, &id);
+    if (!rc) {
+        see(r, id);
+        r->sum->bytes += f->size;
+        report(r, IDX_EV_INDEXED, f->shown, ing_doc_meta(doc)->warning);
+    }
+    ing_doc_destroy(doc);
+    return rc;
+}
+
+static int one_file(run *r, const fent *f)
+{
+    if (f->skip) {
+        report(r, f->error ? IDX_EV_FAILED : IDX_EV_SKIPPED, f->shown, f->skip);
+        return 0;
+    }
+    idx_docinfo old;
+    int found = idx_doc_lookup(r->ix, f->key, &old);
+    if (found < 0) return IDX_ERR;
+    if (found && old.size == f->size && old.mtime_ns == f->mtime_ns) {
+        see(r, old.id);
+        report(r, IDX_EV_UNCHANGED, f->shown, NULL);
+        return 0;
+    }
+    void *data;
+    size_t len;
+    char err[1024], hash[33];
+    int64_t limit = r->o->walk.max_size > 0 ? r->o->walk.max_size : (int64_t)64 << 20;
+    if (ing_file_read(f->path, limit, &data, &len, err, sizeof err)) {
+        if (found && idx_doc_remove(r->ix, old.id)) return IDX_ERR;
+        report(r, IDX_EV_FAILED, f->shown, without_path(err, f->path));
+        return 0;
+    }
+    ing_hash_hex(data, len, hash);
+    int rc = 0;
+    char oldkey[PATH_MAX + 1];
+    if (found && !strcmp(old.hash, hash)) {
+        rc = idx_doc_touch(r->ix, old.id, f->size, f->mtime_ns);
+        if (!rc) see(r, old.id), report(r, IDX_EV_UNCHANGED, f->shown, NULL);
+    } else if (!found && (rc = idx_doc_find_moved(r->ix, hash, exists, &old, oldkey,
+                                                  sizeof oldkey)) == 1) {
+        rc = idx_doc_move(r->ix, old.id, f->key, f->shown, f->size, f->mtime_ns);
+        if (!rc) see(r, old.id), report(r, IDX_EV_MOVED, f->shown, old.path);
+    } else if (rc == 0) {
+        rc = extract_and_put(r, f, data, len, hash, &old, found);
+    }
+    free(data);
+    return rc < 0 ? rc : 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct sweep {
+    run *r;
+    const char *const *prefixes; /* absolute roots */
+    size_t nprefix;
+    int64_t *gone;
+    char **paths;
+    size_t ngone, cap;
+} sweep;
+
+static int under(const char *key, const char *root)
+{
+    size_t l = strlen(root);
+    return !strncmp(key, root, l) && (key[l] == 0 || key[l] == '/' || (l == 1 && root[0] == '/'));
+}
+
+static int sweep_one(void *user, int64_t id, const char *key, const char *path)
+{
+    sweep *s = user;
+    int in = 0;
+    for (size_t i = 0; i < s->nprefix && !in; i++) in = under(key, s->prefixes[i]);
+    if (!in || bsearch(&id, s->r->seen, s->r->nseen, sizeof id, cmp_id)) return 0;
+    if (s->ngone == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        int64_t *g = realloc(s->gone, cap * sizeof *g);
+        char **p = g ? realloc(s->paths, cap * sizeof *p) : NULL;
+        if (g) s->gone = g;
+        if (!g || !p) return s->r->oom = 1;
+        s->paths = p, s->cap = cap;
+    }
+    s->paths[s->ngone] = strdup(path);
+    s->gone[s->ngone++] = id;
+    return 0;
+}
+
+/* Removes the documents under `prefixes` that were not seen on disk in this run. */
+static int remove_unseen(run *r, const char *const *prefixes, size_t n)
+{
+    qsort(r->seen, r->nseen, sizeof *r->seen, cmp_id);
+    sweep s = {.r = r, .prefixes = prefixes, .nprefix = n};
+    int rc = idx_doc_each(r->ix, sweep_one, &s);
+    for (size_t i = 0; i < s.ngone; i++) {
+        if (!rc) rc = idx_doc_remove(r->ix, s.gone[i]);
+        if (!rc) report(r, IDX_EV_REMOVED, s.paths[i] ? s.paths[i] : "?", NULL);
+        free(s.paths[i]);
+    }
+    free(s.gone);
+    free(s.paths);
+    return rc;
+}
+
+static void free_run(run *r)
+{
+    for (size_t i = 0; i < r->n; i++) free(r->f[i].path), free(r->f[i].key), free(r->f[i].shown);
+    free(r->f);
+    free(r->seen);
+}
+
+static int process_all(run *r)
+{
+    r->pr.files_total = r->n;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->o->stop && *r->o->stop) return 1;
+        int rc = one_file(r, &r->f[i]);
+        if (rc) return rc;
+        r->pr.files_done = i + 1;
+        if (!r->f[i].skip) r->pr.bytes_done += r->f[i].size;
+    }
+    return 0;
+}
+
+int idx_update(idx *ix, const char *const *roots, size_t nroots, const idx_update_opts *o,
+               idx_progress_fn fn, void *user, idx_summary *sum)
+{
+    static const idx_update_opts defaults;
+    run r = {.ix = ix, .o = o ? o : &defaults, .fn = fn, .user = user, .sum = sum};
+    memset(sum, 0, sizeof *sum);
+    char **abs = calloc(nroots + 1, sizeof *abs);
+    int rc = abs ? 0 : idx_fail(ix, IDX_ERR, "out of memory");
+    size_t nabs = 0;
+    for (size_t i = 0; !rc && i < nroots; i++) {
+        char err[512];
+        abs[nabs] = realpath(roots[i], NULL);
+        if (!abs[nabs]) {
+            report(&r, IDX_EV_FAILED, roots[i], "cannot be read (no such file or folder)");
+            continue;
+        }
+        r.root = roots[i], r.root_abs = abs[nabs++];
+        int w = ing_walk(roots[i], &r.o->walk, collect, &r, err, sizeof err);
+        if (w < 0) report(&r, IDX_EV_FAILED, roots[i], err);
+        if (r.oom) rc = idx_fail(ix, IDX_ERR, "out of memory while walking %s", roots[i]);
+    }
+    int stopped = 0;
+    if (!rc) rc = process_all(&r);
+    if (rc == 1) stopped = 1, rc = 0;
+    if (!rc && !stopped) rc = remove_unseen(&r, (const char *const *)abs, nabs);
+    if (!rc && r.oom) rc = idx_fail(ix, IDX_ERR, "out of memory");
+    for (size_t i = 0; i < nabs; i++) free(abs[i]);
+    free(abs);
+    free_run(&r);
+    return rc;
+}
+
+int idx_update_path(idx *ix, const char *root, const char *relpath, const idx_update_opts *o,
+                    idx_progress_fn fn, void *user, idx_summary *sum)
+{
+    static const idx_update_opts defaults;
+    run r = {.ix = ix, .o = o ? o : &defaults, .fn = fn, .user = user, .sum = sum};
+    memset(sum, 0, sizeof *sum);
+    char *root_abs = realpath(root, NULL);
+    if (!root_abs) return idx_fail(ix, IDX_ERR, "%s: cannot be read", root);
+    ing_entry e;
+    char buf[PATH_MAX * 2];
+    int rc = 0;
+    r.root = root, r.root_abs = root_abs;
+    if (ing_walk_check(root, relpath, &r.o->walk, &e, buf, sizeof buf)) {
+        collect(&r, &e);
+        r.pr.files_total = 1;
+        if (r.n) rc = one_file(&r, &r.f[0]);
+    }
+    /* Whatever is not (or no longer) a file to index under this path leaves the index. */
+    char *key = join(root_abs, relpath);
+    if (!rc && key) rc = remove_unseen(&r, (const char *const *)&key, 1);
+    free(key);
+    free(root_abs);
+    free_run(&r);
+    return rc;
+}

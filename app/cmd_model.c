@@ -105,7 +105,7 @@ static void print_text(const char *dir, const info *in)
         printf(" + %s MTP", s);
     }
     human_bytes(in->bytes_fp8, b, sizeof b);
-    printf(c->fp8 ? "\n" : "; %s as FP8 at load (--quantize or folio convert)\n", b);
+    printf(c->fp8 ? "\n" : "; %s once FP8 (quantized at load, or by folio convert)\n", b);
     human_bytes((uint64_t)in->st.kv_bytes_per_token, a, sizeof a);
     printf("  KV cache         %s per token: (kv_lora_rank %d + qk_rope_head_dim %d) float32 "
            "x %d layers\n",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -300,6 +301,20 @@ static int install_quantized(eng_model *m, qjob *jb, char *err, size_t errsz)
     return 0;
 }
 
+/* The BF16 bytes of a quantized weight are no longer read: drop their pages from this process
+ * (clean file pages of a private read-only map; only whole pages inside a mapped file). */
+static void release_pages(const eng_model *m, const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p, b = a + n, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (size_t k = 0; k < m->nfiles; k++) {
+        uintptr_t lo = (uintptr_t)m->files[k]->map, hi = lo + m->files[k]->size;
+        if (a < lo || b > hi) continue;
+        uintptr_t s = (a + pg - 1) & ~(pg - 1), e = b & ~(pg - 1);
+        if (e > s) madvise((void *)s, e - s, MADV_DONTNEED);
+        return;
+    }
+}
+
 int model_quantize_linear(eng_model *m, char *err, size_t errsz)
 {
     qpool p = {.m = m};
@@ -319,7 +334,12 @@ int model_quantize_linear(eng_model *m, char *err, size_t errsz)
             rc = model_fail(err, errsz, "%s: out of memory quantizing '%s'", m->dir, t->name);
     }
     if (rc == 0 && p.n) rc = run_pool(&p, err, errsz);
-    for (size_t j = 0; j < p.n && rc == 0; j++) rc = install_quantized(m, &p.jobs[j], err, errsz);
+    for (size_t j = 0; j < p.n && rc == 0; j++) {
+        const void *orig = m->t[p.jobs[j].idx].data;
+        size_t n = m->t[p.jobs[j].idx].nbytes;
+        rc = install_quantized(m, &p.jobs[j], err, errsz);
+        if (rc == 0) release_pages(m, orig, n);
+    }
     free(p.jobs);
     return rc;
 }

@@ -30,7 +30,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: folio generate --model DIR [options] PROMPT\n"
-            "       folio generate --model DIR --input-ids FILE.json [--logits-out FILE] [--greedy N]\n"
+            "       folio generate --model DIR --input-ids FILE.json [--logits-out FILE]\n"
+            "                      [--greedy N]\n"
             "  --model DIR         checkpoint folder (default: $FOLIO_MODEL)\n"
             "  --chat              the prompt is a user message in the model's chat format\n"
             "  --system TEXT       with --chat: a system message first\n"

@@ -115,7 +115,7 @@ int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fwd_session_ensure(eng_session *s, int n_ctx);
 
-/* ---- fwd_attention.c / fwd_forward.c ---------------------------------------------------------- */
+/* ---- fwd_attention.c, fwd_moe.c, fwd_forward.c ------------------------------------------- */
 
 /* MLA over the chunk's n tokens at positions [pos, pos + n): reads st->x, writes st->out. */
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos);

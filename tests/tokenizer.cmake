@@ -8,6 +8,9 @@ folio_test(test_tokenizer_cli SOURCES test_tokenizer_cli.c LIBS PkgConfig::JSONC
            TIMEOUT 120)
 add_dependencies(test_tokenizer_cli folio)
 folio_test(test_tokenizer_load SOURCES test_tokenizer_load.c LIBS folio_tok LABELS unit TIMEOUT 120)
+folio_fuzz(fuzz_tokenizer_load SOURCES fuzz/fuzz_tokenizer_load.c LIBS folio_tok
+           CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_tokenizer_load.seed)
+folio_fuzz(fuzz_tokenizer_encode SOURCES fuzz/fuzz_tokenizer_encode.c LIBS folio_tok)
 if(FOLIO_BENCH)
   add_executable(bench_tokenizer bench/bench_tokenizer.c)
   target_link_libraries(bench_tokenizer PRIVATE folio_tok)

@@ -55,6 +55,11 @@ int app_pack_build(const eng_tokenizer *tok, const app_pack_chat *chat, const ap
                    char *err, size_t errsz);
 void app_pack_prompt_free(app_pack_prompt *p);
 
+/* Parses a byte count for --kv-mem / --kv-disk: digits with an optional K, M, G or T suffix
+ * (powers of 1024, optional "iB"/"B"), e.g. "512M", "8G", "1073741824". < 0 on anything else,
+ * zero, or overflow. */
+int app_pack_parse_bytes(const char *s, uint64_t *out);
+
 /* One line for --verbose and the status bar: "prompt 16434 tokens, 16384 from the cache". */
 void app_pack_describe(const app_pack_prompt *p, char *buf, size_t bufsz);
 

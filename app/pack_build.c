@@ -152,6 +152,37 @@ void app_pack_prompt_free(app_pack_prompt *p)
     memset(p, 0, sizeof *p);
 }
 
+int app_pack_parse_bytes(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    static const char units[] = "KMGT";
+    const char *u = *p ? strchr(units, *p >= 'a' ? *p - 32 : *p) : NULL;
+    if (u && *p) {
+        for (int k = 0; k <= u - units; k++) {
+            if (v > UINT64_MAX / 1024)
+                return -1;
+            v *= 1024;
+        }
+        p++;
+        if (p[0] == 'i' && p[1] == 'B')
+            p += 2;
+        else if (p[0] == 'B')
+            p++;
+    }
+    if (*p || v == 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 void app_pack_describe(const app_pack_prompt *p, char *buf, size_t bufsz)
 {
     snprintf(buf, bufsz, "prompt %zu tokens, %zu from the cache", p->n, p->cached);

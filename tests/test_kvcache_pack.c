@@ -136,8 +136,28 @@ static void test_plain_text(void)
     app_pack_prompt_free(&p);
 }
 
+static void test_parse_bytes(void)
+{
+    uint64_t v = 0;
+    CHECK(app_pack_parse_bytes("512M", &v) == 0 && v == 512ull << 20);
+    CHECK(app_pack_parse_bytes("8G", &v) == 0 && v == 8ull << 30);
+    CHECK(app_pack_parse_bytes("8gib", &v) < 0);
+    CHECK(app_pack_parse_bytes("8GiB", &v) == 0 && v == 8ull << 30);
+    CHECK(app_pack_parse_bytes("3k", &v) == 0 && v == 3072);
+    CHECK(app_pack_parse_bytes("1TB", &v) == 0 && v == 1ull << 40);
+    CHECK(app_pack_parse_bytes("1073741824", &v) == 0 && v == 1ull << 30);
+    CHECK(app_pack_parse_bytes("", &v) < 0);
+    CHECK(app_pack_parse_bytes("0", &v) < 0);
+    CHECK(app_pack_parse_bytes("-5M", &v) < 0);
+    CHECK(app_pack_parse_bytes("5X", &v) < 0);
+    CHECK(app_pack_parse_bytes("5MM", &v) < 0);
+    CHECK(app_pack_parse_bytes("99999999999999999999", &v) < 0);
+    CHECK(app_pack_parse_bytes("20000000T", &v) < 0);
+}
+
 int main(void)
 {
+    test_parse_bytes();
     char err[512];
     const char *dir = check_shared("fixtures/tokenizer/deepseek-v3");
     if (access(dir, R_OK) != 0) {

@@ -1,0 +1,169 @@
+/* tests/bench/bench_engine.c: the whole CPU forward pass on a DeepSeek checkpoint (normally the
+ * random-weight V2-Lite-shaped one bench_engine_model.py writes), as ratios of anchors measured in
+ * the same run: decode = weight bytes read per token x tokens/s against a STREAM triad over all
+ * cores; prefill of 512 and 2048 tokens = forward FLOP/s against OpenBLAS sgemm FLOP/s.
+ *
+ * usage: bench_engine MODEL_DIR [threads] [decode_tokens] */
+#include "bench_engine_common.h"
+#include "eng_cpu.h"
+#include "eng_engine.h"
+
+#include <string.h>
+
+/* Weight bytes one decoded token reads: every tensor of the main layers, routed experts counted
+ * num_experts_per_tok / n_routed_experts of the time (all experts have one size, so this is the
+ * exact per-token figure), one row of the embedding. */
+static double bytes_per_token(const eng_model *m)
+{
+    const eng_config *c = eng_model_config(m);
+    double bytes = 0;
+    for (size_t i = 0; i < eng_model_tensor_count(m); i++) {
+        const eng_tensor *t = eng_model_tensor_at(m, i);
+        int layer = -1;
+        if (sscanf(t->name, "model.layers.%d.", &layer) == 1 && layer >= c->num_hidden_layers)
+            continue; /* MTP layers are not run */
+        if (!strcmp(t->name, "model.embed_tokens.weight"))
+            bytes += (double)t->nbytes / (double)t->shape[0];
+        else if (strstr(t->name, ".mlp.experts."))
+            bytes += (double)t->nbytes * c->num_experts_per_tok / c->n_routed_experts;
+        else
+            bytes += (double)t->nbytes;
+    }
+    return bytes;
+}
+
+/* FLOPs of a prefill of n tokens with the logits of the last one only: 2 per weight per token
+ * for the linears a token goes through (top-k routed experts, shared experts, attention, dense
+ * MLP, the router), lm_head once, and causal attention over the context in the standard
+ * (non-absorbed) form: (qk_nope + qk_rope + v) x 2 per head per (query, key) pair. */
+static double prefill_flops(const eng_config *c, int n)
+{
+    double d = c->hidden_size, h = c->num_attention_heads, qk = c->qk_nope_head_dim +
+        c->qk_rope_head_dim;
+    double attn_w = (c->q_lora_rank ? d * c->q_lora_rank + (double)c->q_lora_rank * h * qk
+                                    : d * h * qk) +
+                    d * (c->kv_lora_rank + c->qk_rope_head_dim) +
+                    (double)c->kv_lora_rank * h * (c->qk_nope_head_dim + c->v_head_dim) +
+                    h * c->v_head_dim * d;
+    double dense_w = 3.0 * d * c->intermediate_size;
+    double moe_w = 3.0 * d * c->moe_intermediate_size *
+                       (c->num_experts_per_tok + c->n_shared_experts) +
+                   d * c->n_routed_experts;
+    double per_token = 0;
+    for (int l = 0; l < c->num_hidden_layers; l++)
+        per_token += attn_w + (l < c->first_k_dense_replace ? dense_w : moe_w);
+    double pairs = (double)n * (n + 1) / 2;
+    double attn = c->num_hidden_layers * h * pairs * 2.0 * (qk + c->v_head_dim);
+    return 2.0 * per_token * n + attn + 2.0 * d * c->vocab_size;
+}
+
+static void random_tokens(int *tok, int n, int vocab)
+{
+    uint64_t s = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        tok[i] = (int)(s % (uint64_t)vocab);
+    }
+}
+
+static int decode(eng_engine *e, int tokens, double bytes, double triad)
+{
+    const eng_config *c = eng_engine_config(e);
+    eng_session *s = NULL;
+    char err[512];
+    float *logits = malloc((size_t)c->vocab_size * sizeof *logits);
+    int prompt[16];
+    random_tokens(prompt, 16, c->vocab_size);
+    if (!logits || eng_session_create(e, 4096, &s, err, sizeof err) < 0) {
+        fprintf(stderr, "bench_engine: session: %s\n", logits ? err : "out of memory");
+        free(logits);
+        return -1;
+    }
+    int rc = eng_session_forward(s, prompt, 16, 0, ENG_LOGITS_LAST, logits, NULL);
+    double t0 = bench_now();
+    for (int i = 0; i < tokens && rc == 0; i++) {
+        int tok = eng_argmax(logits, c->vocab_size);
+        rc = eng_session_forward(s, &tok, 1, 16 + i, ENG_LOGITS_LAST, logits, NULL);
+    }
+    double dt = bench_now() - t0;
+    if (rc < 0) fprintf(stderr, "bench_engine: decode: %s\n", eng_session_error(s));
+    else
+        printf("decode: %d tokens, %.2f tok/s, %.1f MB/token -> %.1f GB/s = %.0f%% of triad "
+               "%.1f GB/s\n",
+               tokens, tokens / dt, bytes / 1e6, bytes * tokens / dt / 1e9,
+               100 * bytes * tokens / dt / 1e9 / triad, triad);
+    eng_session_destroy(s);
+    free(logits);
+    return rc;
+}
+
+static int prefill(eng_engine *e, int n, double sgemm, const char *prec)
+{
+    const eng_config *c = eng_engine_config(e);
+    eng_session *s = NULL;
+    char err[512];
+    float *logits = malloc((size_t)c->vocab_size * sizeof *logits);
+    int *tok = malloc((size_t)n * sizeof *tok);
+    if (!logits || !tok || eng_session_create(e, n + 16, &s, err, sizeof err) < 0) {
+        fprintf(stderr, "bench_engine: session: %s\n", logits && tok ? err : "out of memory");
+        free(logits), free(tok);
+        return -1;
+    }
+    random_tokens(tok, n, c->vocab_size);
+    double best = 1e30;
+    int rc = 0;
+    for (int rep = 0; rep < 2 && rc == 0; rep++) {
+        double t0 = bench_now();
+        rc = eng_session_forward(s, tok, n, 0, ENG_LOGITS_LAST, logits, NULL);
+        double dt = bench_now() - t0;
+        best = dt < best ? dt : best;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "bench_engine: prefill: %s\n", eng_session_error(s));
+    } else {
+        double gf = prefill_flops(c, n) / best / 1e9;
+        printf("prefill %4d tokens (%s): %.1f tok/s, %.1f GFLOP/s = %.0f%% of sgemm %.1f "
+               "GFLOP/s\n", n, prec, n / best, gf, 100 * gf / sgemm, sgemm);
+    }
+    eng_session_destroy(s);
+    free(logits), free(tok);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_engine MODEL_DIR [threads] [decode_tokens]\n");
+        return 2;
+    }
+    eng_engine_options eo = {.nthreads = argc > 2 ? atoi(argv[2]) : 0};
+    int tokens = argc > 3 ? atoi(argv[3]) : 64;
+    char err[1024];
+    eng_model *m = NULL;
+    eng_engine *e = NULL;
+    if (eng_model_open(argv[1], NULL, &m, err, sizeof err) < 0 ||
+        eng_engine_create(m, &eo, &e, err, sizeof err) < 0) {
+        fprintf(stderr, "bench_engine: %s\n", err);
+        eng_model_close(m);
+        return 1;
+    }
+    eng_pool *p = eng_engine_pool(e);
+    const eng_config *c = eng_model_config(m);
+    printf("cpu: %s, kernels level %d, %d threads; model %s: %d layers, hidden %d\n",
+           eng_cpu_describe(), (int)eng_ops_isa(), eng_pool_size(p), argv[1],
+           c->num_hidden_layers, c->hidden_size);
+    double triad = bench_triad_gbs(p);
+    int rc = decode(e, tokens, bytes_per_token(m), triad);
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        int n = i ? 2048 : 512;
+        /* the anchor: sgemm on the shape of the widest projection the prefill runs */
+        double sg = bench_sgemm_gflops(n, c->intermediate_size, c->hidden_size);
+        rc = prefill(e, n, sg, "float32");
+        eng_pool_set_precision(p, ENG_PREC_BF16);
+        if (rc == 0) rc = prefill(e, n, sg, "bf16 activations");
+        eng_pool_set_precision(p, ENG_PREC_F32);
+    }
+    eng_engine_destroy(e);
+    eng_model_close(m);
+    return rc < 0 ? 1 : 0;
+}

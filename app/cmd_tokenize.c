@@ -14,23 +14,26 @@ typedef struct tok_opts {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: folio tokenize (--tokenizer FILE | --model DIR) [options]\n"
-            "  reads text from stdin (or --file) and prints its token ids as a JSON array\n"
-            "  --special         added-token text such as <\xef\xbd\x9cUser\xef\xbd\x9c> becomes that token\n"
-            "                    (as transformers does); without it the input is plain text\n"
-            "  --no-bos          do not put the BOS token first (it is, when tokenizer_config.json\n"
-            "                    says add_bos_token, as transformers does)\n"
-            "  --file FILE       read FILE instead of stdin\n"
-            "  --jsonl           each input line is a JSON object with a \"text\" string; each\n"
-            "                    output line the JSON array of its ids\n"
-            "  --decode          read a JSON array of ids and print the text (with --jsonl: one\n"
-            "                    array per line, one JSON string per line)\n"
-            "  --skip-special    with --decode: leave out special tokens\n"
-            "  --chat FILE.json  render a conversation (a JSON list of {role, content}, or an object\n"
-            "                    with \"messages\" and \"add_generation_prompt\") with the model's chat\n"
-            "                    format; prints {\"text\": ..., \"ids\": [...]}\n"
-            "  --generation-prompt  with --chat: end with the opening of the assistant's turn\n");
+    fprintf(
+        out,
+        "usage: folio tokenize (--tokenizer FILE | --model DIR) [options]\n"
+        "  reads text from stdin (or --file) and prints its token ids as a JSON array\n"
+        "  --special         added-token text such as <\xef\xbd\x9cUser\xef\xbd\x9c> becomes that "
+        "token\n"
+        "                    (as transformers does); without it the input is plain text\n"
+        "  --no-bos          do not put the BOS token first (it is, when tokenizer_config.json\n"
+        "                    says add_bos_token, as transformers does)\n"
+        "  --file FILE       read FILE instead of stdin\n"
+        "  --jsonl           each input line is a JSON object with a \"text\" string; each\n"
+        "                    output line the JSON array of its ids\n"
+        "  --decode          read a JSON array of ids and print the text (with --jsonl: one\n"
+        "                    array per line, one JSON string per line)\n"
+        "  --skip-special    with --decode: leave out special tokens\n"
+        "  --chat FILE.json  render a conversation (a JSON list of {role, content}, or an object\n"
+        "                    with \"messages\" and \"add_generation_prompt\") with the model's "
+        "chat\n"
+        "                    format; prints {\"text\": ..., \"ids\": [...]}\n"
+        "  --generation-prompt  with --chat: end with the opening of the assistant's turn\n");
 }
 
 static int parse_args(int argc, char **argv, tok_opts *o)
@@ -46,14 +49,22 @@ static int parse_args(int argc, char **argv, tok_opts *o)
         if (val) {
             if (i + 1 >= argc) return fprintf(stderr, "folio tokenize: %s needs a value\n", a), -1;
             *val = argv[++i];
-        } else if (!strcmp(a, "--special")) o->special = 1;
-        else if (!strcmp(a, "--no-bos")) o->no_bos = 1;
-        else if (!strcmp(a, "--decode")) o->decode = 1;
-        else if (!strcmp(a, "--skip-special")) o->skip_special = 1;
-        else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
-        else if (!strcmp(a, "--generation-prompt")) o->gen_prompt = 1;
-        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
-        else return fprintf(stderr, "folio tokenize: unknown option '%s'\n", a), -1;
+        } else if (!strcmp(a, "--special"))
+            o->special = 1;
+        else if (!strcmp(a, "--no-bos"))
+            o->no_bos = 1;
+        else if (!strcmp(a, "--decode"))
+            o->decode = 1;
+        else if (!strcmp(a, "--skip-special"))
+            o->skip_special = 1;
+        else if (!strcmp(a, "--jsonl"))
+            o->jsonl = 1;
+        else if (!strcmp(a, "--generation-prompt"))
+            o->gen_prompt = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout), 1;
+        else
+            return fprintf(stderr, "folio tokenize: unknown option '%s'\n", a), -1;
     }
     if (!o->tokenizer == !o->model) {
         fprintf(stderr, "folio tokenize: give exactly one of --tokenizer FILE and --model DIR\n");
@@ -104,8 +115,9 @@ static void print_ids(const eng_tok_ids *ids, const char *end)
 static void print_json_string(const char *s, size_t len)
 {
     json_object *j = json_object_new_string_len(s, (int)len);
-    fputs(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-          stdout);
+    fputs(
+        json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+        stdout);
     json_object_put(j);
 }
 
@@ -165,8 +177,10 @@ static int decode_one(const eng_tokenizer *t, unsigned flags, const char *json, 
         fprintf(stderr, "folio tokenize: %s\n", err);
         rc = -1;
     } else if (rc == 0) {
-        if (as_json) print_json_string(text, len);
-        else fwrite(text, 1, len, stdout);
+        if (as_json)
+            print_json_string(text, len);
+        else
+            fwrite(text, 1, len, stdout);
         if (as_json) putchar('\n');
         free(text);
     }
@@ -190,7 +204,8 @@ static int run_jsonl(const eng_tokenizer *t, const tok_opts *o, unsigned flags, 
             continue;
         }
         json_object *j = json_tokener_parse(line), *text;
-        if (!json_object_object_get_ex(j, "text", &text) || !json_object_is_type(text, json_type_string)) {
+        if (!json_object_object_get_ex(j, "text", &text) ||
+            !json_object_is_type(text, json_type_string)) {
             fprintf(stderr, "folio tokenize: %s: expected a JSON object with a \"text\" string\n",
                     where);
             rc = APP_EXIT_FAIL;
@@ -210,15 +225,18 @@ static int run_chat(const eng_tokenizer *t, const tok_opts *o)
     if (json_object_is_type(root, json_type_object)) {
         json_object *g;
         msgs = json_object_object_get(root, "messages");
-        if (json_object_object_get_ex(root, "add_generation_prompt", &g)) gen |= json_object_get_boolean(g);
+        if (json_object_object_get_ex(root, "add_generation_prompt", &g))
+            gen |= json_object_get_boolean(g);
     }
     size_t n = json_object_is_type(msgs, json_type_array) ? json_object_array_length(msgs) : 0;
     eng_chat_message *m = calloc(n ? n : 1, sizeof *m);
     for (size_t i = 0; m && i < n; i++) {
         json_object *e = json_object_array_get_idx(msgs, i), *v;
         m[i].role = json_object_object_get_ex(e, "role", &v) ? json_object_get_string(v) : NULL;
-        m[i].content = json_object_object_get_ex(e, "content", &v) && json_object_is_type(v, json_type_string)
-                           ? json_object_get_string(v) : NULL;
+        m[i].content =
+            json_object_object_get_ex(e, "content", &v) && json_object_is_type(v, json_type_string)
+                ? json_object_get_string(v)
+                : NULL;
     }
     eng_tok_ids ids = {0};
     char *text = NULL, err[512];
@@ -261,10 +279,14 @@ int app_cmd_tokenize(int argc, char **argv)
                                   : (eng_tok_default_flags(t) & ~(unsigned)ENG_TOK_SPECIAL) |
                                         (o.special ? ENG_TOK_SPECIAL : 0);
         if (!o.decode && o.no_bos) flags &= ~(unsigned)ENG_TOK_BOS;
-        if (!input) rc = APP_EXIT_FAIL;
-        else if (o.jsonl) rc = run_jsonl(t, &o, flags, input);
-        else if (o.decode) rc = decode_one(t, flags, input, 0, o.file ? o.file : "stdin");
-        else rc = encode_one(t, flags, input, len);
+        if (!input)
+            rc = APP_EXIT_FAIL;
+        else if (o.jsonl)
+            rc = run_jsonl(t, &o, flags, input);
+        else if (o.decode)
+            rc = decode_one(t, flags, input, 0, o.file ? o.file : "stdin");
+        else
+            rc = encode_one(t, flags, input, len);
         free(input);
     }
     eng_tok_close(t);

@@ -7,18 +7,32 @@
 #include "tok_int.h"
 
 #define V3_USER "<\xef\xbd\x9cUser\xef\xbd\x9c>"
-#define V3_ASSISTANT "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>"
-#define V3_EOS "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
-#define V3_OUTPUTS_BEGIN "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "begin\xef\xbd\x9c>"
-#define V3_OUTPUTS_END "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "end\xef\xbd\x9c>"
-#define V3_OUTPUT_BEGIN "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81" "begin\xef\xbd\x9c>"
-#define V3_OUTPUT_END "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81" "end\xef\xbd\x9c>"
+#define V3_ASSISTANT                                                                               \
+    "<\xef\xbd\x9c"                                                                                \
+    "Assistant\xef\xbd\x9c>"
+#define V3_EOS                                                                                     \
+    "<\xef\xbd\x9c"                                                                                \
+    "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
+#define V3_OUTPUTS_BEGIN                                                                           \
+    "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81"                                             \
+    "begin\xef\xbd\x9c>"
+#define V3_OUTPUTS_END                                                                             \
+    "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81"                                             \
+    "end\xef\xbd\x9c>"
+#define V3_OUTPUT_BEGIN                                                                            \
+    "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81"                                              \
+    "begin\xef\xbd\x9c>"
+#define V3_OUTPUT_END                                                                              \
+    "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81"                                              \
+    "end\xef\xbd\x9c>"
 
 const char *eng_chat_family_name(eng_chat_family family)
 {
     switch (family) {
-    case ENG_CHAT_DEEPSEEK_V3: return "deepseek-v3";
-    case ENG_CHAT_DEEPSEEK_V2: return "deepseek-v2";
+    case ENG_CHAT_DEEPSEEK_V3:
+        return "deepseek-v3";
+    case ENG_CHAT_DEEPSEEK_V2:
+        return "deepseek-v2";
     }
     return "unknown";
 }
@@ -42,8 +56,10 @@ int eng_chat_detect(const char *tmpl, const char *arch, eng_chat_family *family,
             *family = ENG_CHAT_DEEPSEEK_V2;
             return 0;
         }
-        tok_err(err, errlen, "chat_template not supported (%zu bytes, begins \"%.70s\"): folio "
-                "renders the DeepSeek-V3 and DeepSeek-V2 chat formats only", strlen(tmpl), tmpl);
+        tok_err(err, errlen,
+                "chat_template not supported (%zu bytes, begins \"%.70s\"): folio "
+                "renders the DeepSeek-V3 and DeepSeek-V2 chat formats only",
+                strlen(tmpl), tmpl);
         return -1;
     }
     if (arch && (strcmp(arch, "DeepseekV3ForCausalLM") == 0 || strcmp(arch, "deepseek_v3") == 0)) {
@@ -54,8 +70,10 @@ int eng_chat_detect(const char *tmpl, const char *arch, eng_chat_family *family,
         *family = ENG_CHAT_DEEPSEEK_V2;
         return 0;
     }
-    tok_err(err, errlen, "no chat_template in tokenizer_config.json and architecture \"%s\" does "
-            "not name a chat format", arch ? arch : "(no config.json)");
+    tok_err(err, errlen,
+            "no chat_template in tokenizer_config.json and architecture \"%s\" does "
+            "not name a chat format",
+            arch ? arch : "(no config.json)");
     return -1;
 }
 
@@ -98,8 +116,9 @@ static int check_roles(eng_chat_family f, const eng_chat_message *m, size_t n, c
         if (!ok || !m[i].content) {
             tok_err(err, errlen, "chat message %zu: %s \"%.30s\" %s", i,
                     ok ? "no content for role" : "role", r,
-                    ok ? "" : f == ENG_CHAT_DEEPSEEK_V3 ? "is not system, user, assistant or tool"
-                                                         : "is not system, user or assistant");
+                    ok                          ? ""
+                    : f == ENG_CHAT_DEEPSEEK_V3 ? "is not system, user, assistant or tool"
+                                                : "is not system, user or assistant");
             return -1;
         }
     }
@@ -149,8 +168,10 @@ static void render_v2(sbuf *b, const char *bos, const char *eos, const eng_chat_
     put(b, bos);
     for (size_t i = 0; i < n; i++) {
         const char *r = m[i].role;
-        if (!strcmp(r, "user")) put(b, "User: ");
-        else if (!strcmp(r, "assistant")) put(b, "Assistant: ");
+        if (!strcmp(r, "user"))
+            put(b, "User: ");
+        else if (!strcmp(r, "assistant"))
+            put(b, "Assistant: ");
         put(b, m[i].content);
         put(b, !strcmp(r, "assistant") ? eos : "\n\n");
     }
@@ -158,8 +179,8 @@ static void render_v2(sbuf *b, const char *bos, const char *eos, const eng_chat_
 }
 
 int eng_chat_render(eng_chat_family family, const char *bos, const char *eos,
-                    const eng_chat_message *msgs, size_t n, int add_generation_prompt,
-                    char **text, size_t *len, char *err, size_t errlen)
+                    const eng_chat_message *msgs, size_t n, int add_generation_prompt, char **text,
+                    size_t *len, char *err, size_t errlen)
 {
     sbuf b = {0};
     *text = NULL;
@@ -169,8 +190,10 @@ int eng_chat_render(eng_chat_family family, const char *bos, const char *eos,
     }
     if (check_roles(family, msgs, n, err, errlen) < 0) return -1;
     put(&b, "");
-    if (family == ENG_CHAT_DEEPSEEK_V3) render_v3(&b, bos ? bos : "", msgs, n, add_generation_prompt);
-    else render_v2(&b, bos ? bos : "", eos ? eos : "", msgs, n, add_generation_prompt);
+    if (family == ENG_CHAT_DEEPSEEK_V3)
+        render_v3(&b, bos ? bos : "", msgs, n, add_generation_prompt);
+    else
+        render_v2(&b, bos ? bos : "", eos ? eos : "", msgs, n, add_generation_prompt);
     if (b.oom) {
         free(b.s);
         tok_err(err, errlen, "chat: out of memory");
@@ -196,7 +219,9 @@ int eng_chat_encode(const eng_tokenizer *t, const eng_chat_message *msgs, size_t
     if (eng_chat_render(f, bos, eos, msgs, n, add_generation_prompt, &s, &len, err, errlen) < 0)
         return -1;
     int rc = eng_tok_encode(t, s, len, ENG_TOK_SPECIAL, ids, err, errlen);
-    if (rc == 0 && text) *text = s;
-    else free(s);
+    if (rc == 0 && text)
+        *text = s;
+    else
+        free(s);
     return rc;
 }

@@ -36,8 +36,8 @@ const char *eng_chat_family_name(eng_chat_family family);
  * template receives as bos_token and eos_token. add_generation_prompt appends what opens the
  * assistant's turn. Fails on an unknown role or a role the family does not have. */
 int eng_chat_render(eng_chat_family family, const char *bos, const char *eos,
-                    const eng_chat_message *msgs, size_t n, int add_generation_prompt,
-                    char **text, size_t *len, char *err, size_t errlen);
+                    const eng_chat_message *msgs, size_t n, int add_generation_prompt, char **text,
+                    size_t *len, char *err, size_t errlen);
 
 /* With the tokenizer's own chat_template, BOS and EOS: renders, then encodes the text with
  * added tokens parsed and no BOS added (the template writes it), as transformers'

@@ -13,7 +13,7 @@
 #define SMALL_PIECE 48
 /* Pieces at most this long are cached; the cache stops growing at CACHE_MAX entries. */
 #define CACHE_PIECE 64
-#define CACHE_MAX (1u << 17)
+#define CACHE_MAX   (1u << 17)
 
 typedef struct cache_slot {
     uint64_t hash;

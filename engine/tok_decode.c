@@ -31,8 +31,10 @@ static size_t seq_prefix(const unsigned char *s, size_t n, size_t *need)
         return 0;
     }
     size_t k = 1;
-    if (k < n && s[1] >= lo && s[1] <= hi) k++;
-    else return 1;
+    if (k < n && s[1] >= lo && s[1] <= hi)
+        k++;
+    else
+        return 1;
     while (k < *need && k < n && (s[k] & 0xC0) == 0x80) k++;
     return k;
 }

@@ -60,7 +60,8 @@ int eng_tok_open_mem(const char *json, size_t len, const char *config, size_t co
     }
     t->bos_id = t->eos_id = -1;
     if (tok_load_json(t, json, len, where ? where : "tokenizer.json", err, errlen) < 0 ||
-        (config && tok_load_config(t, config, config_len, "tokenizer_config.json", err, errlen) < 0)) {
+        (config &&
+         tok_load_config(t, config, config_len, "tokenizer_config.json", err, errlen) < 0)) {
         eng_tok_close(t);
         return -1;
     }
@@ -221,11 +222,26 @@ unsigned eng_tok_default_flags(const eng_tokenizer *t)
 
 /* ---- accessors ---- */
 
-int32_t eng_tok_vocab_size(const eng_tokenizer *t) { return t->n_ids; }
-int32_t eng_tok_bos_id(const eng_tokenizer *t) { return t->bos_id; }
-int32_t eng_tok_eos_id(const eng_tokenizer *t) { return t->eos_id; }
-const char *eng_tok_chat_template(const eng_tokenizer *t) { return t->chat_template; }
-const char *eng_tok_architecture(const eng_tokenizer *t) { return t->arch; }
+int32_t eng_tok_vocab_size(const eng_tokenizer *t)
+{
+    return t->n_ids;
+}
+int32_t eng_tok_bos_id(const eng_tokenizer *t)
+{
+    return t->bos_id;
+}
+int32_t eng_tok_eos_id(const eng_tokenizer *t)
+{
+    return t->eos_id;
+}
+const char *eng_tok_chat_template(const eng_tokenizer *t)
+{
+    return t->chat_template;
+}
+const char *eng_tok_architecture(const eng_tokenizer *t)
+{
+    return t->arch;
+}
 
 const char *eng_tok_id_to_str(const eng_tokenizer *t, int32_t id, size_t *len)
 {

@@ -1,5 +1,6 @@
 /* engine/tok_int.h: internals of the tokenizer area (tok_*.c, chat_*.c), one section per file.
- * Not part of the public API (eng_tokenizer.h, eng_chat.h); tests include it to reach the pieces. */
+ * Not part of the public API (eng_tokenizer.h, eng_chat.h); tests include it to reach the pieces.
+ */
 #ifndef TOK_INT_H
 #define TOK_INT_H
 
@@ -16,7 +17,8 @@
 /* Longest added-token content and longest vocabulary entry (bytes) accepted at load. */
 #define TOK_MAX_TOKEN_BYTES 4096
 
-/* ---- tok_classes.c (generated) / tok_util.c: code-point classes of the DeepSeek-V3 splitter ---- */
+/* ---- tok_classes.c (generated) / tok_util.c: code-point classes of the DeepSeek-V3 splitter ----
+ */
 
 /* LM = \p{L}|\p{M}, N = \p{N}, PS = \p{P}|\p{S}, WS = \s other than CR/LF, NL = CR or LF,
  * O = anything else (unassigned in Unicode 16.0, controls, invalid UTF-8 bytes). */
@@ -59,7 +61,7 @@ typedef struct tok_u64map {
 
 int tok_u64map_init(tok_u64map *m, size_t expected);
 void tok_u64map_free(tok_u64map *m);
-int tok_u64map_put(tok_u64map *m, uint64_t key, uint64_t val); /* replaces; -1 on OOM */
+int tok_u64map_put(tok_u64map *m, uint64_t key, uint64_t val);        /* replaces; -1 on OOM */
 int tok_u64map_get(const tok_u64map *m, uint64_t key, uint64_t *val); /* 1 found, 0 not */
 
 /* String -> id map whose keys live in the tokenizer's blob (looked up through a callback-free
@@ -106,31 +108,31 @@ typedef struct tok_step {
 #define TOK_MAX_STEPS 16
 
 struct eng_tokenizer {
-    int32_t n_ids;          /* 1 + largest id */
-    tok_token *tokens;      /* [n_ids] */
-    char *blob;             /* form and raw strings */
+    int32_t n_ids;     /* 1 + largest id */
+    tok_token *tokens; /* [n_ids] */
+    char *blob;        /* form and raw strings */
     size_t blob_len, blob_cap;
-    tok_strmap forms;       /* vocab form -> id (model.vocab only) */
-    int32_t byte_id[256];   /* id of the one-byte token of each byte */
-    tok_u64map merges;      /* (left id << 32 | right id) -> (rank << 32 | merged id) */
+    tok_strmap forms;     /* vocab form -> id (model.vocab only) */
+    int32_t byte_id[256]; /* id of the one-byte token of each byte */
+    tok_u64map merges;    /* (left id << 32 | right id) -> (rank << 32 | merged id) */
     int32_t n_merges;
-    int ignore_merges;      /* model.ignore_merges: a piece that is a vocab entry is kept whole */
+    int ignore_merges; /* model.ignore_merges: a piece that is a vocab entry is kept whole */
     /* added tokens: a byte trie; node 0 is the root, edges (node << 8 | byte) -> child */
     tok_u64map trie;
-    int32_t *trie_term;     /* [trie_nodes]: id ending at that node, or -1 */
+    int32_t *trie_term; /* [trie_nodes]: id ending at that node, or -1 */
     int32_t trie_nodes, trie_cap;
     uint8_t first_byte[256]; /* bytes that start some added token */
     int32_t n_added;
     /* pre-tokenizer */
     tok_step steps[TOK_MAX_STEPS];
     int n_steps;
-    int fast_dsv3;          /* the steps are exactly DeepSeek-V3's: use the table-driven splitter */
+    int fast_dsv3; /* the steps are exactly DeepSeek-V3's: use the table-driven splitter */
     tok_classes classes;
     /* from tokenizer_config.json / config.json */
     int32_t bos_id, eos_id;
     int add_bos;
-    char *chat_template;    /* NULL when none */
-    char *arch;             /* config.json architectures[0] or model_type, NULL when unknown */
+    char *chat_template; /* NULL when none */
+    char *arch;          /* config.json architectures[0] or model_type, NULL when unknown */
 };
 
 static inline const char *tok_form(const eng_tokenizer *t, int32_t id)
@@ -148,8 +150,7 @@ int tok_forms_build(eng_tokenizer *t);
 int32_t tok_forms_get(const eng_tokenizer *t, const char *s, size_t n);
 int tok_bytelevel_to_raw(const char *form, size_t n, char *out, size_t *out_n);
 size_t tok_raw_to_bytelevel(const unsigned char *raw, size_t n, char *out); /* out: 2n bytes */
-void tok_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void tok_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* tok_load.c */
 int tok_load_json(eng_tokenizer *t, const char *json, size_t len, const char *where, char *err,

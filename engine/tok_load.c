@@ -97,10 +97,11 @@ static int size_ids(eng_tokenizer *t, json_object *vocab, json_object *added, co
                     char *err, size_t errlen)
 {
     int64_t max = -1, id;
-    json_object_object_foreach(vocab, key, val) {
+    json_object_object_foreach(vocab, key, val)
+    {
         if (check_id(val, &id) < 0) {
-            tok_err(err, errlen, "%s: model.vocab[\"%.40s\"]: id not an integer in [0, %d)",
-                    where, key, TOK_MAX_IDS);
+            tok_err(err, errlen, "%s: model.vocab[\"%.40s\"]: id not an integer in [0, %d)", where,
+                    key, TOK_MAX_IDS);
             return -1;
         }
         if (id > max) max = id;
@@ -109,8 +110,8 @@ static int size_ids(eng_tokenizer *t, json_object *vocab, json_object *added, co
     for (size_t i = 0; i < na; i++) {
         json_object *e = json_object_array_get_idx(added, i), *v;
         if (!json_object_object_get_ex(e, "id", &v) || check_id(v, &id) < 0) {
-            tok_err(err, errlen, "%s: added_tokens[%zu].id: not an integer in [0, %d)", where,
-                    i, TOK_MAX_IDS);
+            tok_err(err, errlen, "%s: added_tokens[%zu].id: not an integer in [0, %d)", where, i,
+                    TOK_MAX_IDS);
             return -1;
         }
         if (id > max) max = id;
@@ -149,7 +150,8 @@ static int set_token(eng_tokenizer *t, int32_t id, const char *form, size_t n)
 static int load_vocab(eng_tokenizer *t, json_object *vocab, const char *where, char *err,
                       size_t errlen)
 {
-    json_object_object_foreach(vocab, key, val) {
+    json_object_object_foreach(vocab, key, val)
+    {
         int32_t id = (int32_t)json_object_get_int64(val);
         size_t n = strlen(key);
         if (t->tokens[id].kind & TOK_KIND_VOCAB) {
@@ -170,8 +172,10 @@ static int load_vocab(eng_tokenizer *t, json_object *vocab, const char *where, c
         size_t fn = tok_raw_to_bytelevel(&byte, 1, form);
         t->byte_id[b] = tok_forms_get(t, form, fn);
         if (t->byte_id[b] < 0) {
-            tok_err(err, errlen, "%s: model.vocab has no token for byte 0x%02X (\"%.*s\"); "
-                    "only byte-level BPE is supported", where, b, (int)fn, form);
+            tok_err(err, errlen,
+                    "%s: model.vocab has no token for byte 0x%02X (\"%.*s\"); "
+                    "only byte-level BPE is supported",
+                    where, b, (int)fn, form);
             return -1;
         }
     }
@@ -213,8 +217,8 @@ static int trie_add(eng_tokenizer *t, const char *s, size_t n, int32_t id)
     return 0;
 }
 
-static int load_added_one(eng_tokenizer *t, json_object *e, size_t i, const char *where,
-                          char *err, size_t errlen)
+static int load_added_one(eng_tokenizer *t, json_object *e, size_t i, const char *where, char *err,
+                          size_t errlen)
 {
     json_object *c = get(e, "content", json_type_string);
     int32_t id = (int32_t)json_object_get_int64(json_object_object_get(e, "id"));
@@ -224,8 +228,10 @@ static int load_added_one(eng_tokenizer *t, json_object *e, size_t i, const char
         return -1;
     }
     if (get_bool(e, "lstrip", 0) || get_bool(e, "rstrip", 0) || get_bool(e, "single_word", 0)) {
-        tok_err(err, errlen, "%s: added_tokens[%zu] (\"%.40s\"): lstrip, rstrip and single_word "
-                "are not supported", where, i, json_object_get_string(c));
+        tok_err(err, errlen,
+                "%s: added_tokens[%zu] (\"%.40s\"): lstrip, rstrip and single_word "
+                "are not supported",
+                where, i, json_object_get_string(c));
         return -1;
     }
     if (t->tokens[id].kind & TOK_KIND_ADDED) {
@@ -300,7 +306,12 @@ static int load_merges(eng_tokenizer *t, json_object *merges, const char *where,
         int32_t im = tok_forms_get(t, cat, an + bn);
         if (ia < 0 || ib < 0 || im < 0) {
             tok_err(err, errlen, "%s: model.merges[%zu]: \"%.*s\" is not in model.vocab", where, i,
-                    (int)(ia < 0 ? an : ib < 0 ? bn : an + bn), ia < 0 ? a : ib < 0 ? b : cat);
+                    (int)(ia < 0   ? an
+                          : ib < 0 ? bn
+                                   : an + bn),
+                    ia < 0   ? a
+                    : ib < 0 ? b
+                             : cat);
             return -1;
         }
         uint64_t key = ((uint64_t)(uint32_t)ia << 32) | (uint32_t)ib;
@@ -323,15 +334,18 @@ static int load_model(eng_tokenizer *t, json_object *root, const char *where, ch
     json_object *added = get(root, "added_tokens", json_type_array);
     if (!model || (type && strcmp(type, "BPE") != 0) || !vocab || !merges) {
         tok_err(err, errlen, "%s: model: %s", where,
-                !model ? "missing" : type && strcmp(type, "BPE") ? "type is not BPE"
-                                                               : "vocab or merges missing");
+                !model                        ? "missing"
+                : type && strcmp(type, "BPE") ? "type is not BPE"
+                                              : "vocab or merges missing");
         return -1;
     }
     const char *pre = get_str(model, "continuing_subword_prefix");
     const char *suf = get_str(model, "end_of_word_suffix");
     if ((pre && *pre) || (suf && *suf) || get_bool(model, "byte_fallback", 0)) {
-        tok_err(err, errlen, "%s: model: continuing_subword_prefix, end_of_word_suffix and "
-                "byte_fallback are not supported", where);
+        tok_err(err, errlen,
+                "%s: model: continuing_subword_prefix, end_of_word_suffix and "
+                "byte_fallback are not supported",
+                where);
         return -1;
     }
     t->ignore_merges = get_bool(model, "ignore_merges", 0);
@@ -352,8 +366,10 @@ static int load_normalizer(json_object *root, const char *where, char *err, size
     json_object *list = get(n, "normalizers", json_type_array);
     if (type && strcmp(type, "Sequence") == 0 && list && json_object_array_length(list) == 0)
         return 0;
-    tok_err(err, errlen, "%s: normalizer: type \"%s\" is not supported (only none or an empty "
-            "Sequence)", where, type ? type : "?");
+    tok_err(err, errlen,
+            "%s: normalizer: type \"%s\" is not supported (only none or an empty "
+            "Sequence)",
+            where, type ? type : "?");
     return -1;
 }
 
@@ -404,16 +420,20 @@ static int load_pretok_one(eng_tokenizer *t, json_object *p, int *bytelevel, con
                         TOK_SPLIT_ISOLATED, 0, where, err, errlen);
     if (type && strcmp(type, "ByteLevel") == 0) {
         if (get_bool(p, "add_prefix_space", 0)) {
-            tok_err(err, errlen, "%s: pre_tokenizer ByteLevel: add_prefix_space true is not "
-                    "supported", where);
+            tok_err(err, errlen,
+                    "%s: pre_tokenizer ByteLevel: add_prefix_space true is not "
+                    "supported",
+                    where);
             return -1;
         }
         *bytelevel = 1;
         if (!get_bool(p, "use_regex", 1)) return 0;
         return add_step(t, GPT2_PATTERN, 0, TOK_SPLIT_ISOLATED, 0, where, err, errlen);
     }
-    tok_err(err, errlen, "%s: pre_tokenizer: type \"%s\" is not supported (Sequence, Split, "
-            "Digits, ByteLevel)", where, type ? type : "?");
+    tok_err(err, errlen,
+            "%s: pre_tokenizer: type \"%s\" is not supported (Sequence, Split, "
+            "Digits, ByteLevel)",
+            where, type ? type : "?");
     return -1;
 }
 
@@ -423,16 +443,18 @@ static int load_pretok(eng_tokenizer *t, json_object *root, const char *where, c
     json_object *p = get(root, "pre_tokenizer", json_type_object);
     int bytelevel = 0;
     const char *type = get_str(p, "type");
-    json_object *list = type && strcmp(type, "Sequence") == 0
-                            ? get(p, "pretokenizers", json_type_array) : NULL;
+    json_object *list =
+        type && strcmp(type, "Sequence") == 0 ? get(p, "pretokenizers", json_type_array) : NULL;
     size_t n = list ? json_object_array_length(list) : p ? 1 : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *e = list ? json_object_array_get_idx(list, i) : p;
         if (load_pretok_one(t, e, &bytelevel, where, err, errlen) < 0) return -1;
     }
     if (!bytelevel) {
-        tok_err(err, errlen, "%s: pre_tokenizer has no ByteLevel step; only byte-level BPE is "
-                "supported", where);
+        tok_err(err, errlen,
+                "%s: pre_tokenizer has no ByteLevel step; only byte-level BPE is "
+                "supported",
+                where);
         return -1;
     }
     json_object *d = get(root, "decoder", json_type_object);
@@ -501,10 +523,12 @@ int tok_load_config(eng_tokenizer *t, const char *json, size_t len, const char *
     const char *tmpl = chat_template(cfg);
     int rc = 0;
     if (bos && (t->bos_id = eng_tok_str_to_id(t, bos, strlen(bos))) < 0) {
-        tok_err(err, errlen, "%s: bos_token \"%.60s\" is not a token of tokenizer.json", where, bos);
+        tok_err(err, errlen, "%s: bos_token \"%.60s\" is not a token of tokenizer.json", where,
+                bos);
         rc = -1;
     } else if (eos && (t->eos_id = eng_tok_str_to_id(t, eos, strlen(eos))) < 0) {
-        tok_err(err, errlen, "%s: eos_token \"%.60s\" is not a token of tokenizer.json", where, eos);
+        tok_err(err, errlen, "%s: eos_token \"%.60s\" is not a token of tokenizer.json", where,
+                eos);
         rc = -1;
     } else if (tmpl && !(t->chat_template = strdup(tmpl))) {
         tok_err(err, errlen, "%s: out of memory", where);

@@ -226,8 +226,8 @@ static int find_spans(const tok_step *st, tok_work *w, int level, const char *s,
 static int emit_level(const eng_tokenizer *t, tok_work *w, int level, const char *s, size_t n,
                       tok_piece_fn fn, void *ctx);
 
-static int emit_spans(const eng_tokenizer *t, tok_work *w, int level, const char *s,
-                      const span *sp, size_t ns, tok_piece_fn fn, void *ctx)
+static int emit_spans(const eng_tokenizer *t, tok_work *w, int level, const char *s, const span *sp,
+                      size_t ns, tok_piece_fn fn, void *ctx)
 {
     int beh = t->steps[level].behavior;
     int rc;

@@ -7,16 +7,22 @@
 #include "eng_chat.h"
 #include "tok_int.h"
 
-#define BOS "<\xef\xbd\x9c" "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
-#define EOS "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
+#define BOS                                                                                        \
+    "<\xef\xbd\x9c"                                                                                \
+    "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
+#define EOS                                                                                        \
+    "<\xef\xbd\x9c"                                                                                \
+    "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"
 
 /* DeepSeek-V2-Chat / V2-Lite-Chat's template, as their tokenizer_config.json has it. */
 static const char V2_TEMPLATE[] =
-    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
+    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif "
+    "%}"
     "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ 'User: ' + "
     "message['content'] + '\\n\\n' }}{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' + "
     "message['content'] + eos_token }}{% elif message['role'] == 'system' %}{{ message['content'] "
-    "+ '\\n\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
+    "+ '\\n\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif "
+    "%}";
 
 static void test_golden(const eng_tokenizer *t)
 {
@@ -44,7 +50,8 @@ static void test_golden(const eng_tokenizer *t)
         eng_tok_ids ids = {0};
         char *text = NULL, err[256];
         CHECK(eng_chat_encode(t, m, n, gen, &ids, &text, err, sizeof err) == 0);
-        CHECK_MSG(text && !strcmp(text, json_object_get_string(json_object_object_get(c, "rendered"))),
+        CHECK_MSG(text &&
+                      !strcmp(text, json_object_get_string(json_object_object_get(c, "rendered"))),
                   "%s: rendering differs", name);
         json_object *want = json_object_object_get(c, "ids");
         int same = ids.n == json_object_array_length(want);
@@ -70,8 +77,8 @@ static void check_render(eng_chat_family f, const eng_chat_message *m, size_t n,
 
 static void test_v2(void)
 {
-    eng_chat_message m[] = {{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"},
-                            {"user", "2+2?"}};
+    eng_chat_message m[] = {
+        {"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"}, {"user", "2+2?"}};
     check_render(ENG_CHAT_DEEPSEEK_V2, m, 4, 0,
                  BOS "Be brief.\n\nUser: Hi\n\nAssistant: Hello!" EOS "User: 2+2?\n\n");
     check_render(ENG_CHAT_DEEPSEEK_V2, m, 4, 1,
@@ -85,19 +92,28 @@ static void test_v2(void)
 
 static void test_v3_tools(void)
 {
-#define OB "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81" "begin\xef\xbd\x9c>"
-#define OE "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81" "end\xef\xbd\x9c>"
-#define OSB "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "begin\xef\xbd\x9c>"
-#define OSE "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81" "end\xef\xbd\x9c>"
+#define OB                                                                                         \
+    "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81"                                              \
+    "begin\xef\xbd\x9c>"
+#define OE                                                                                         \
+    "<\xef\xbd\x9ctool\xe2\x96\x81output\xe2\x96\x81"                                              \
+    "end\xef\xbd\x9c>"
+#define OSB                                                                                        \
+    "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81"                                             \
+    "begin\xef\xbd\x9c>"
+#define OSE                                                                                        \
+    "<\xef\xbd\x9ctool\xe2\x96\x81outputs\xe2\x96\x81"                                             \
+    "end\xef\xbd\x9c>"
 #define USER "<\xef\xbd\x9cUser\xef\xbd\x9c>"
-    eng_chat_message m[] = {{"user", "Weather?"}, {"tool", "sunny"},   {"tool", "22C"},
+    eng_chat_message m[] = {{"user", "Weather?"},         {"tool", "sunny"},  {"tool", "22C"},
                             {"assistant", "Sunny, 22C."}, {"user", "Thanks"}, {"tool", "x"}};
-    const char *want = BOS USER "Weather?" OSB OB "sunny" OE "\n" OB "22C" OE OSE "Sunny, 22C." EOS
-        USER "Thanks\n" OB "x" OE OSE;
+    const char *want = BOS USER "Weather?" OSB OB "sunny" OE "\n" OB "22C" OE OSE
+                                "Sunny, 22C." EOS USER "Thanks\n" OB "x" OE OSE;
     check_render(ENG_CHAT_DEEPSEEK_V3, m, 6, 0, want);
     check_render(ENG_CHAT_DEEPSEEK_V3, m, 6, 1, want); /* no generation prompt after tools */
     check_render(ENG_CHAT_DEEPSEEK_V3, m, 0, 1,
-                 BOS "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>");
+                 BOS "<\xef\xbd\x9c"
+                     "Assistant\xef\xbd\x9c>");
 }
 
 static void test_detect(const eng_tokenizer *t)
@@ -118,8 +134,8 @@ static void test_detect(const eng_tokenizer *t)
     CHECK(strstr(err, "LlamaForCausalLM") != NULL);
     eng_chat_message bad[] = {{"user", "a"}, {"narrator", "b"}};
     char *text;
-    CHECK(eng_chat_render(ENG_CHAT_DEEPSEEK_V3, BOS, EOS, bad, 2, 0, &text, NULL, err,
-                          sizeof err) < 0);
+    CHECK(eng_chat_render(ENG_CHAT_DEEPSEEK_V3, BOS, EOS, bad, 2, 0, &text, NULL, err, sizeof err) <
+          0);
     CHECK(strstr(err, "message 1") && strstr(err, "narrator"));
 }
 

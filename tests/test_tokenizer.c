@@ -56,8 +56,8 @@ static int on_piece(void *p, const char *s, size_t n, int32_t id)
 {
     pieces *c = p;
     (void)id;
-    json_object *w = c->i < json_object_array_length(c->want)
-                         ? json_object_array_get_idx(c->want, c->i) : NULL;
+    json_object *w =
+        c->i < json_object_array_length(c->want) ? json_object_array_get_idx(c->want, c->i) : NULL;
     if (!w || (size_t)json_object_get_string_len(w) != n || memcmp(json_object_get_string(w), s, n))
         c->ok = 0;
     c->i++;
@@ -105,8 +105,10 @@ static void check_decode(const eng_tokenizer *t, const char *name, const eng_tok
     for (size_t i = 0; i <= ids->n; i++) {
         const char *out;
         size_t n;
-        if (i < ids->n) eng_tok_stream_put(s, ids->ids[i], &out, &n);
-        else eng_tok_stream_finish(s, &out, &n);
+        if (i < ids->n)
+            eng_tok_stream_put(s, ids->ids[i], &out, &n);
+        else
+            eng_tok_stream_finish(s, &out, &n);
         chunks_ok &= valid_utf8(out, n);
         if (acc_len + n <= want_len * 3 + 16) memcpy(acc + acc_len, out, n);
         acc_len += n;

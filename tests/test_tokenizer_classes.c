@@ -86,8 +86,10 @@ static void test_against_pcre2(void)
         int n = encode_utf8(cp, u), pc = TOK_CL_O;
         int rc = pcre2_match(re, u, (size_t)n, 0, 0, md, NULL);
         if (rc > 1) pc = rc - 1; /* group k matched: LM, N, PS, NL, WS in that order */
-        if (pc == 4) pc = TOK_CL_NL;
-        else if (pc == 5) pc = TOK_CL_WS;
+        if (pc == 4)
+            pc = TOK_CL_NL;
+        else if (pc == 5)
+            pc = TOK_CL_WS;
         int tc = tok_class_of(&c, cp);
         if (tc == pc) continue;
         differ++;

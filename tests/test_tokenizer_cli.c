@@ -70,8 +70,10 @@ static void test_jsonl(void)
     check_lines(out, golden, "ids_with_bos", &n);
     CHECK_EQ_INT(n, 350);
     free(out);
-    snprintf(cmd, sizeof cmd, "'%s' tokenize --tokenizer '%s/tokenizer.json' --special --no-bos "
-             "--jsonl < '%s'", bin, dir, golden);
+    snprintf(cmd, sizeof cmd,
+             "'%s' tokenize --tokenizer '%s/tokenizer.json' --special --no-bos "
+             "--jsonl < '%s'",
+             bin, dir, golden);
     out = run(cmd, &st);
     CHECK_EQ_INT(st, 0);
     check_lines(out, golden, "ids", &n);
@@ -102,7 +104,8 @@ static void test_chat(void)
         char *out = run(cmd, &st);
         json_object *got = json_tokener_parse(out);
         CHECK_EQ_INT(st, 0);
-        CHECK(same_json(json_object_object_get(got, "text"), json_object_object_get(c, "rendered")));
+        CHECK(
+            same_json(json_object_object_get(got, "text"), json_object_object_get(c, "rendered")));
         CHECK(same_json(json_object_object_get(got, "ids"), json_object_object_get(c, "ids")));
         json_object_put(got);
         free(out);

@@ -33,9 +33,9 @@ static json_object *small_tokenizer(json_object *pretok_steps)
     json_object_object_add(model, "vocab", vocab);
     json_object_object_add(model, "merges", merges);
     json_object *root = json_object_new_object();
-    json_object *added = json_tokener_parse(
-        "[{\"id\": 300, \"content\": \"<|x|>\", \"special\": true},"
-        " {\"id\": 301, \"content\": \"<|xy|>\", \"special\": false}]");
+    json_object *added =
+        json_tokener_parse("[{\"id\": 300, \"content\": \"<|x|>\", \"special\": true},"
+                           " {\"id\": 301, \"content\": \"<|xy|>\", \"special\": false}]");
     json_object_object_add(root, "added_tokens", added);
     json_object_object_add(root, "normalizer", NULL);
     json_object *pre = json_object_new_object();
@@ -69,8 +69,8 @@ static int join_piece(void *p, const char *s, size_t n, int32_t id)
 {
     joined *j = p;
     (void)id;
-    j->n += (size_t)snprintf(j->buf + j->n, sizeof j->buf - j->n, "%s%.*s", j->n ? "|" : "",
-                             (int)n, s);
+    j->n +=
+        (size_t)snprintf(j->buf + j->n, sizeof j->buf - j->n, "%s%.*s", j->n ? "|" : "", (int)n, s);
     return 0;
 }
 
@@ -92,8 +92,8 @@ static void check_pieces(const char *pretok, const char *text, const char *want)
     json_object_put(root);
 }
 
-#define SPLIT(beh, inv)                                                                  \
-    "[{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"" beh "\","      \
+#define SPLIT(beh, inv)                                                                            \
+    "[{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"" beh "\","                \
     "\"invert\":" inv "},{\"type\":\"ByteLevel\",\"use_regex\":false}]"
 
 static void test_behaviors(void)
@@ -105,9 +105,10 @@ static void test_behaviors(void)
     check_pieces(SPLIT("Contiguous", "false"), "a-b--c", "a|-|b|--|c");
     check_pieces(SPLIT("Removed", "true"), "a-b--c", "-|-|-");
     check_pieces("[{\"type\":\"Digits\",\"individual_digits\":true},{\"type\":\"ByteLevel\","
-                 "\"use_regex\":false}]", "ab123c", "ab|1|2|3|c");
-    check_pieces("[{\"type\":\"Digits\"},{\"type\":\"ByteLevel\",\"use_regex\":false}]",
-                 "ab123c", "ab|123|c");
+                 "\"use_regex\":false}]",
+                 "ab123c", "ab|1|2|3|c");
+    check_pieces("[{\"type\":\"Digits\"},{\"type\":\"ByteLevel\",\"use_regex\":false}]", "ab123c",
+                 "ab|123|c");
     /* ByteLevel's own GPT-2 regex; added tokens are pieces of their own, longest first. */
     check_pieces("[{\"type\":\"ByteLevel\"}]", "I've  hello<|xy|><|x|>!",
                  "I|'ve| | hello|<|xy|>|<|x|>|!");
@@ -127,7 +128,8 @@ static void test_encode_decode(void)
     int32_t want[] = {259, ' ', 259, 260, 300};
     CHECK_EQ_INT(ids.n, 5);
     for (size_t i = 0; i < 5 && i < ids.n; i++) CHECK_EQ_INT(ids.ids[i], want[i]);
-    CHECK(eng_tok_decode(t, ids.ids, ids.n, ENG_TOK_SKIP_SPECIAL, &text, &len, err, sizeof err) == 0);
+    CHECK(eng_tok_decode(t, ids.ids, ids.n, ENG_TOK_SKIP_SPECIAL, &text, &len, err, sizeof err) ==
+          0);
     CHECK_STR(text, "hello hello h");
     free(text);
     ids.n = 0;
@@ -183,7 +185,8 @@ static void big_id(json_object *r)
 }
 static void dup_id(json_object *r)
 {
-    json_object_object_add(json_object_object_get(model_of(r), "vocab"), "he", json_object_new_int(7));
+    json_object_object_add(json_object_object_get(model_of(r), "vocab"), "he",
+                           json_object_new_int(7));
 }
 static void no_byte(json_object *r)
 {
@@ -199,9 +202,11 @@ static void metaspace(json_object *r)
 }
 static void bad_regex(json_object *r)
 {
-    json_object_object_add(r, "pre_tokenizer", steps(
-        "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":"
-        "\"(ab\"},\"behavior\":\"Isolated\"},{\"type\":\"ByteLevel\"}]}"));
+    json_object_object_add(
+        r, "pre_tokenizer",
+        steps(
+            "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":"
+            "\"(ab\"},\"behavior\":\"Isolated\"},{\"type\":\"ByteLevel\"}]}"));
 }
 static void no_bytelevel(json_object *r)
 {
@@ -273,13 +278,59 @@ static uint32_t next_rand(void)
 /* Characters whose classes PCRE2 and the reference agree on, chosen to exercise every
  * alternative of the patterns, plus added-token text. */
 static const char *const ALPHABET[] = {
-    "a", "Z", "q", " ", " ", "  ", "\t", "\n", "\r\n", "\r", ".", ",", "(", "'", "-", "#", "$",
-    "1", "7", "0", "\xd9\xa3", "\xc2\xb2", "\xe2\x85\xab", "\xe4\xbd\xa0", "\xe5\xa5\xbd",
-    "\xe3\x81\x82", "\xe3\x82\xa2", "\xe3\x83\xbb", "\xe3\x83\xbc", "\xe3\x80\x82",
-    "\xef\xbc\x8c", "\xcc\x81", "\xc3\xa9", "\xd0\x96", "\xc2\xa0", "\xe2\x80\x8b",
-    "\xe2\x80\x8d", "\xf0\x9f\x98\x80", "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", "\xef\xbb\xbf",
-    "\x0b", "\x01", "\xc2\x85", "\xe2\x80\xa8", "\xea\xb0\x80", "\xe0\xa4\x95\xe0\xa5\x8d",
-    "<\xef\xbd\x9cUser\xef\xbd\x9c>", "<|EOT|>", "<\xef\xbd\x9c", "_", "`", "~", "\\",
+    "a",
+    "Z",
+    "q",
+    " ",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\r",
+    ".",
+    ",",
+    "(",
+    "'",
+    "-",
+    "#",
+    "$",
+    "1",
+    "7",
+    "0",
+    "\xd9\xa3",
+    "\xc2\xb2",
+    "\xe2\x85\xab",
+    "\xe4\xbd\xa0",
+    "\xe5\xa5\xbd",
+    "\xe3\x81\x82",
+    "\xe3\x82\xa2",
+    "\xe3\x83\xbb",
+    "\xe3\x83\xbc",
+    "\xe3\x80\x82",
+    "\xef\xbc\x8c",
+    "\xcc\x81",
+    "\xc3\xa9",
+    "\xd0\x96",
+    "\xc2\xa0",
+    "\xe2\x80\x8b",
+    "\xe2\x80\x8d",
+    "\xf0\x9f\x98\x80",
+    "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
+    "\xef\xbb\xbf",
+    "\x0b",
+    "\x01",
+    "\xc2\x85",
+    "\xe2\x80\xa8",
+    "\xea\xb0\x80",
+    "\xe0\xa4\x95\xe0\xa5\x8d",
+    "<\xef\xbd\x9cUser\xef\xbd\x9c>",
+    "<|EOT|>",
+    "<\xef\xbd\x9c",
+    "_",
+    "`",
+    "~",
+    "\\",
 };
 
 static void test_random(const eng_tokenizer *t)

@@ -1,6 +1,7 @@
 /* tests/bench/bench_tokenizer.c: folio's tokenizer on a corpus file: load time, encode MB/s on the
  * table-driven path and the PCRE2 path, decode MB/s; writes the ids (int32 little-endian) so that
- * bench_tokenizer.sh can compare them with the JavaScript reference's, and checks the round trip. */
+ * bench_tokenizer.sh can compare them with the JavaScript reference's, and checks the round trip.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,8 @@ int main(int argc, char **argv)
     }
     char err[512], *text;
     size_t n;
-    if (tok_read_file(argv[2], &text, &n, err, sizeof err) < 0) return fprintf(stderr, "%s\n", err), 1;
+    if (tok_read_file(argv[2], &text, &n, err, sizeof err) < 0)
+        return fprintf(stderr, "%s\n", err), 1;
     double t0 = now();
     eng_tokenizer *t;
     if (eng_tok_open(argv[1], &t, err, sizeof err) < 0) return fprintf(stderr, "%s\n", err), 1;

@@ -33,8 +33,8 @@ take() {
 chinese() {
     cat "$FOLIO_SHARED/fixtures/docs/pdfs/text-layout/texlive-lang-chinese__nanicolle-doc-zh.txt"
     if command -v msgunfmt >/dev/null; then
-        for mo in $(ls /usr/share/locale/zh_CN/LC_MESSAGES/*.mo /usr/share/locale/zh_TW/LC_MESSAGES/*.mo \
-                    2>/dev/null | sort); do
+        for mo in $(ls /usr/share/locale/zh_CN/LC_MESSAGES/*.mo \
+                       /usr/share/locale/zh_TW/LC_MESSAGES/*.mo 2>/dev/null | sort); do
             msgunfmt "$mo" > "$work/mo.txt" 2>/dev/null || continue
             if valid "$work/mo.txt"; then cat "$work/mo.txt"; fi
         done
@@ -71,6 +71,7 @@ echo "ratio folio/js encode: $(echo "$folio $js" | awk '{printf "%.1fx", $1 / $2
 if cmp -s "$work/ids_folio.bin" "$work/ids_js.bin"; then
     echo "ids: identical to the JavaScript reference on the whole corpus"
 else
-    echo "ids: DIFFER from the JavaScript reference ($(cmp "$work/ids_folio.bin" "$work/ids_js.bin" | head -1))"
+    first=$(cmp "$work/ids_folio.bin" "$work/ids_js.bin" | head -1)
+    echo "ids: DIFFER from the JavaScript reference ($first)"
     exit 1
 fi

@@ -33,8 +33,10 @@ static void check_stream(const eng_tok_ids *ids, const char *whole, size_t whole
     for (size_t i = 0; i <= ids->n; i++) {
         const char *out;
         size_t n;
-        if (i < ids->n) eng_tok_stream_put(s, ids->ids[i], &out, &n);
-        else eng_tok_stream_finish(s, &out, &n);
+        if (i < ids->n)
+            eng_tok_stream_put(s, ids->ids[i], &out, &n);
+        else
+            eng_tok_stream_finish(s, &out, &n);
         for (size_t k = 0; k < n;) {
             uint32_t cp;
             k += tok_utf8_next((const unsigned char *)out + k, n - k, &cp);
@@ -53,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256], *out;
     size_t len, o = 0;
     eng_tok_ids ids = {0}, gen = {0};
-    if (eng_tok_encode(tok, text, size, ENG_TOK_SPECIAL, &ids, err, sizeof err) < 0) __builtin_trap();
+    if (eng_tok_encode(tok, text, size, ENG_TOK_SPECIAL, &ids, err, sizeof err) < 0)
+        __builtin_trap();
     for (size_t i = 0; i < ids.n; i++) {
         const tok_token *k = &tok->tokens[ids.ids[i]];
         if (o + k->raw_len > size || memcmp(text + o, tok_raw(tok, ids.ids[i]), k->raw_len))

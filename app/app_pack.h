@@ -39,10 +39,11 @@ typedef struct app_pack_prompt {
     size_t cached;               /* prompt tokens attached from the cache (app_pack_attach) */
 } app_pack_prompt;
 
-/* The chat head/tail for `system` in the format of the tokenizer's chat template (DeepSeek-V3's
- * "<｜begin▁of▁sentence｜>{system}<｜User｜>" ... "<｜Assistant｜>", or DeepSeek-V2's
- * "...{system}\n\nUser: " ... "\n\nAssistant:"). Writes into buf (bufsz bytes), which the
- * result points into. < 0 when the template is of neither kind or buf is too small. */
+/* The chat head/tail for `system` (NULL: no system message) as the tokenizer's chat template
+ * renders a system message and one user message with the generation prompt (eng_chat.h), cut
+ * around the user's content; e.g. DeepSeek-V3: "<｜begin▁of▁sentence｜>{system}<｜User｜>" and
+ * "<｜Assistant｜>". Writes both into buf (bufsz bytes), which the result points into. < 0 when
+ * the template is of no known family or buf is too small. */
 int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, size_t bufsz,
                       app_pack_chat *out, char *err, size_t errsz);
 

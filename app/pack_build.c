@@ -8,8 +8,7 @@
 #include <xxhash.h>
 
 #include "app_pack.h"
-
-#define V3_BOS "<｜begin▁of▁sentence｜>"
+#include "eng_chat.h"
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
@@ -21,33 +20,47 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Where the user's content goes in the rendering: a string no template writes. */
+#define USER_MARK "\x1e\x1f folio user content \x1f\x1e"
+
 int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, size_t bufsz,
                       app_pack_chat *out, char *err, size_t errsz)
 {
-    const char *tpl = eng_tok_chat_template(tok);
-    const char *user, *tail;
-    if (!tpl || strstr(tpl, "<｜User｜>")) { /* DeepSeek-V3 (also the default without a template) */
-        user = "<｜User｜>";
-        tail = "<｜Assistant｜>";
-    } else if (strstr(tpl, "User: ")) { /* DeepSeek-V2 chat */
-        user = "User: ";
-        tail = "\n\nAssistant:";
+    eng_chat_family fam;
+    if (eng_chat_detect(eng_tok_chat_template(tok), eng_tok_architecture(tok), &fam, err,
+                        errsz) < 0)
+        return -1;
+    const char *bos = eng_tok_id_to_str(tok, eng_tok_bos_id(tok), NULL);
+    const char *eos = eng_tok_id_to_str(tok, eng_tok_eos_id(tok), NULL);
+    eng_chat_message msgs[2] = {{"system", system ? system : ""}, {"user", USER_MARK}};
+    char *text = NULL;
+    size_t len = 0;
+    /* The chat module renders the turn as the checkpoint's template would; the packer only cuts
+     * it around the user's content, so the layout has one source. */
+    if (eng_chat_render(fam, bos ? bos : "", eos ? eos : "", system ? msgs : msgs + 1,
+                        system ? 2 : 1, 1, &text, &len, err, errsz) < 0)
+        return -1;
+    char *mark = strstr(text, USER_MARK);
+    size_t head = mark ? (size_t)(mark - text) : 0;
+    size_t tail = mark ? strlen(mark + strlen(USER_MARK)) : 0;
+    int rc = 0;
+    if (!mark) {
+        set_err(err, errsz, "context packer: the %s chat rendering lost the user's content",
+                eng_chat_family_name(fam));
+        rc = -1;
+    } else if (head + tail + 2 > bufsz) {
+        set_err(err, errsz, "context packer: the chat head and tail (%zu bytes) do not fit in "
+                "%zu bytes", head + tail, bufsz);
+        rc = -1;
     } else {
-        set_err(err, errsz, "context packer: the tokenizer's chat template is neither DeepSeek-V3 "
-                "nor DeepSeek-V2 style");
-        return -1;
+        memcpy(buf, text, head);
+        buf[head] = '\0';
+        memcpy(buf + head + 1, mark + strlen(USER_MARK), tail + 1);
+        out->head = buf;
+        out->tail = buf + head + 1;
     }
-    int v2 = user[0] == 'U';
-    const char *sys = system ? system : "";
-    int n = snprintf(buf, bufsz, "%s%s%s%s", V3_BOS, sys, v2 && sys[0] ? "\n\n" : "", user);
-    if (n < 0 || (size_t)n >= bufsz) {
-        set_err(err, errsz, "context packer: the system text (%zu bytes) does not fit in %zu bytes",
-                strlen(sys), bufsz);
-        return -1;
-    }
-    out->head = buf;
-    out->tail = tail;
-    return 0;
+    free(text);
+    return rc;
 }
 
 typedef struct doc_key {

@@ -1,5 +1,5 @@
 /* app/pack_session.c: moves latent KV rows between the prefix cache's 64-token blocks and a
- * session's per-layer cache ([context][kv_lora_rank + qk_rope_head_dim] float32), around a prompt. */
+ * session's per-layer cache ([context][kv_lora_rank + qk_rope_head_dim] float32) for a prompt. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

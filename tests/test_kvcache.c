@@ -1,6 +1,6 @@
 /* tests/test_kvcache.c: the prefix cache on synthetic rows: chain lookup on and off block
  * boundaries, shared prefixes, LRU order, budgets under random load, restart, bad files, threads.
- * Rows are a pure function of (prefix position, layer, column, token), so any mixed-up byte shows. */
+ * Rows are a pure function of (position, layer, column, tokens): any mixed-up byte shows. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -345,7 +345,7 @@ int main(int argc, char **argv)
     printf("prefix cache, %d-layer V2-Lite shape, %d threads: document %d tokens + question %d\n",
            eng_engine_config(b.eng)->num_hidden_layers, eng_pool_size(eng_engine_pool(b.eng)),
            doc, question);
-    printf("  first question   TTFT %9.3f s  cached %6zu  (anchor; storing %zu blocks took %.2f s)\n",
+    printf("  first question   TTFT %9.3f s  cached %6zu  (anchor; storing %zu blocks: %.2f s)\n",
            t1, c1, ks.stored, st1);
     printf("  second question  TTFT %9.3f s  cached %6zu  ratio %.4f  goal <= 0.02  %s\n", t2, c2,
            r2, r2 <= 0.02 ? "met" : "MISSED");

@@ -71,8 +71,8 @@ void app_pack_describe(const app_pack_prompt *p, char *buf, size_t bufsz);
  * last token is always left to compute (its logits are needed). *cached receives that length;
  * the session's length is set to it, so eng_session_forward(s, ids + cached, n - cached,
  * cached, ...) or eng_generate() computes only the rest. kc may be NULL (no cache). */
-int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n,
-                    size_t *cached, char *err, size_t errsz);
+int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n, size_t *cached,
+                    char *err, size_t errsz);
 
 /* After s has computed ids[0..n): stores the full blocks of ids from block `from` on (blocks
  * already cached are skipped), reading their rows from s. *stored (may be NULL): blocks added. */
@@ -81,9 +81,9 @@ int app_pack_store(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n
 
 /* attach, eng_generate over the rest, store: one question with the cache. p->cached is set;
  * stats->cached_tokens counts the prompt tokens not computed. Arguments as eng_generate(). */
-int app_pack_generate(eng_session *s, eng_kvcache *kc, app_pack_prompt *p,
-                      const eng_gen_params *gp, int *out, int out_cap, int *n_out,
-                      eng_gen_stats *stats, char *err, size_t errsz);
+int app_pack_generate(eng_session *s, eng_kvcache *kc, app_pack_prompt *p, const eng_gen_params *gp,
+                      int *out, int out_cap, int *n_out, eng_gen_stats *stats, char *err,
+                      size_t errsz);
 
 /* The cache for an engine's model: geometry from its config, options as given (NULL: defaults,
  * the XDG folder). */

@@ -12,8 +12,7 @@
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
-    if (!err || !errsz)
-        return;
+    if (!err || !errsz) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errsz, fmt, ap);
@@ -27,8 +26,8 @@ int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, s
                       app_pack_chat *out, char *err, size_t errsz)
 {
     eng_chat_family fam;
-    if (eng_chat_detect(eng_tok_chat_template(tok), eng_tok_architecture(tok), &fam, err,
-                        errsz) < 0)
+    if (eng_chat_detect(eng_tok_chat_template(tok), eng_tok_architecture(tok), &fam, err, errsz) <
+        0)
         return -1;
     const char *bos = eng_tok_id_to_str(tok, eng_tok_bos_id(tok), NULL);
     const char *eos = eng_tok_id_to_str(tok, eng_tok_eos_id(tok), NULL);
@@ -49,8 +48,10 @@ int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, s
                 eng_chat_family_name(fam));
         rc = -1;
     } else if (head + tail + 2 > bufsz) {
-        set_err(err, errsz, "context packer: the chat head and tail (%zu bytes) do not fit in "
-                "%zu bytes", head + tail, bufsz);
+        set_err(err, errsz,
+                "context packer: the chat head and tail (%zu bytes) do not fit in "
+                "%zu bytes",
+                head + tail, bufsz);
         rc = -1;
     } else {
         memcpy(buf, text, head);
@@ -72,10 +73,8 @@ static int doc_cmp(const void *a, const void *b)
 {
     const doc_key *x = a, *y = b;
     int c = strcmp(x->d->path ? x->d->path : "", y->d->path ? y->d->path : "");
-    if (c)
-        return c;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
+    if (c) return c;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
     return x->d->len < y->d->len ? -1 : x->d->len > y->d->len;
 }
 
@@ -87,8 +86,8 @@ static int encode(const eng_tokenizer *tok, const char *s, size_t len, unsigned 
 
 /* One document as the model sees it: a heading with its path, the text, a blank line. Tokenized
  * alone so that its ids are the same whatever comes before or after it. */
-static int encode_doc(const eng_tokenizer *tok, const app_pack_doc *d, eng_tok_ids *ids,
-                      char *err, size_t errsz)
+static int encode_doc(const eng_tokenizer *tok, const app_pack_doc *d, eng_tok_ids *ids, char *err,
+                      size_t errsz)
 {
     const char *path = d->path ? d->path : "";
     size_t n = strlen(path) + d->len + 32;
@@ -120,8 +119,7 @@ static int encode_docs(const eng_tokenizer *tok, const app_pack_doc *docs, size_
     }
     qsort(keys, n_docs, sizeof *keys, doc_cmp);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n_docs; i++)
-        rc = encode_doc(tok, keys[i].d, ids, err, errsz);
+    for (size_t i = 0; rc == 0 && i < n_docs; i++) rc = encode_doc(tok, keys[i].d, ids, err, errsz);
     free(keys);
     return rc;
 }
@@ -135,16 +133,16 @@ int app_pack_build(const eng_tokenizer *tok, const app_pack_chat *chat, const ap
     /* The head is ours (template and system text): its special-token strings are tokens. */
     int rc = encode(tok, chat->head, strlen(chat->head), ENG_TOK_SPECIAL, &ids, err, errsz);
     out->docs_begin = ids.n;
-    if (rc == 0)
-        rc = encode_docs(tok, docs, n_docs, &ids, err, errsz);
+    if (rc == 0) rc = encode_docs(tok, docs, n_docs, &ids, err, errsz);
     out->docs_end = ids.n;
-    if (rc == 0)
-        rc = encode(tok, question, strlen(question), 0, &ids, err, errsz);
+    if (rc == 0) rc = encode(tok, question, strlen(question), 0, &ids, err, errsz);
     if (rc == 0)
         rc = encode(tok, chat->tail, strlen(chat->tail), ENG_TOK_SPECIAL, &ids, err, errsz);
     if (rc == 0 && max_context && ids.n > max_context) {
-        set_err(err, errsz, "context packer: the prompt is %zu tokens (documents %zu) but the "
-                "model's context is %zu", ids.n, out->docs_end - out->docs_begin, max_context);
+        set_err(err, errsz,
+                "context packer: the prompt is %zu tokens (documents %zu) but the "
+                "model's context is %zu",
+                ids.n, out->docs_end - out->docs_begin, max_context);
         rc = -1;
     }
     if (rc < 0) {
@@ -159,8 +157,7 @@ int app_pack_build(const eng_tokenizer *tok, const app_pack_chat *chat, const ap
 
 void app_pack_prompt_free(app_pack_prompt *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     free(p->ids);
     memset(p, 0, sizeof *p);
 }
@@ -169,19 +166,16 @@ int app_pack_parse_bytes(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
     const char *p = s;
-    if (!s || *s < '0' || *s > '9')
-        return -1;
+    if (!s || *s < '0' || *s > '9') return -1;
     for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return -1;
+        if (v > (UINT64_MAX - 9) / 10) return -1;
         v = v * 10 + (uint64_t)(*p - '0');
     }
     static const char units[] = "KMGT";
     const char *u = *p ? strchr(units, *p >= 'a' ? *p - 32 : *p) : NULL;
     if (u && *p) {
         for (int k = 0; k <= u - units; k++) {
-            if (v > UINT64_MAX / 1024)
-                return -1;
+            if (v > UINT64_MAX / 1024) return -1;
             v *= 1024;
         }
         p++;
@@ -190,8 +184,7 @@ int app_pack_parse_bytes(const char *s, uint64_t *out)
         else if (p[0] == 'B')
             p++;
     }
-    if (*p || v == 0)
-        return -1;
+    if (*p || v == 0) return -1;
     *out = v;
     return 0;
 }

@@ -9,8 +9,7 @@
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
-    if (!err || !errsz)
-        return;
+    if (!err || !errsz) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errsz, fmt, ap);
@@ -18,8 +17,7 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 }
 
 int app_pack_cache_open(const eng_engine *e, uint64_t model_fingerprint,
-                        const eng_kvcache_options *opts, eng_kvcache **out, char *err,
-                        size_t errsz)
+                        const eng_kvcache_options *opts, eng_kvcache **out, char *err, size_t errsz)
 {
     const eng_config *c = eng_engine_config(e);
     eng_kv_geometry g = {c->num_hidden_layers, c->kv_lora_rank + c->qk_rope_head_dim,
@@ -32,8 +30,7 @@ static size_t session_common(const eng_session *s, const int32_t *ids, size_t n)
 {
     const int *t = eng_session_tokens(s);
     size_t len = (size_t)eng_session_length(s), i = 0;
-    while (i < len && i < n && t[i] == ids[i])
-        i++;
+    while (i < len && i < n && t[i] == ids[i]) i++;
     return i;
 }
 
@@ -48,24 +45,22 @@ static int copy_in(void *vctx, size_t block, const eng_kv_block *b)
 {
     copy_ctx *c = vctx;
     size_t pos = block * ENG_KV_BLOCK_TOKENS;
-    if (pos + ENG_KV_BLOCK_TOKENS <= c->skip)
-        return 0;
+    if (pos + ENG_KV_BLOCK_TOKENS <= c->skip) return 0;
     for (int l = 0; l < c->layers; l++)
-        if (eng_session_kv_write(c->s, l, (int)pos, ENG_KV_BLOCK_TOKENS,
-                                 eng_kv_block_rows(b, l)) < 0) {
+        if (eng_session_kv_write(c->s, l, (int)pos, ENG_KV_BLOCK_TOKENS, eng_kv_block_rows(b, l)) <
+            0) {
             c->failed = 1;
             return 1;
         }
     return 0;
 }
 
-int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n,
-                    size_t *cached, char *err, size_t errsz)
+int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n, size_t *cached,
+                    char *err, size_t errsz)
 {
     size_t have = session_common(s, ids, n), got = 0;
     *cached = 0;
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     if (kc && eng_session_kv_width(s) != eng_kvcache_geometry(kc)->row_floats) {
         set_err(err, errsz, "prefix cache: the session's rows are %d floats, the cache's %d",
                 eng_session_kv_width(s), eng_kvcache_geometry(kc)->row_floats);
@@ -83,8 +78,7 @@ int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t 
         }
     }
     size_t use = got > have ? got : have;
-    if (use > n - 1)
-        use = n - 1;
+    if (use > n - 1) use = n - 1;
     if (eng_session_set_length(s, (int)use, ids) < 0) {
         set_err(err, errsz, "prefix cache: setting the session to %zu tokens: %s", use,
                 eng_session_error(s));
@@ -107,28 +101,24 @@ static int copy_out(void *vctx, int layer, size_t token0, float *dst)
 int app_pack_store(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n, size_t from,
                    size_t *stored, char *err, size_t errsz)
 {
-    if (stored)
-        *stored = 0;
-    if (!kc)
-        return 0;
+    if (stored) *stored = 0;
+    if (!kc) return 0;
     size_t len = session_common(s, ids, n); /* only rows the session really computed for ids */
     read_ctx c = {s};
     if (eng_kvcache_store(kc, ids, len, from, copy_out, &c, stored, err, errsz) < 0) {
         size_t k = strlen(err);
-        if (k + 2 < errsz)
-            snprintf(err + k, errsz - k, ": %s", eng_session_error(s));
+        if (k + 2 < errsz) snprintf(err + k, errsz - k, ": %s", eng_session_error(s));
         return -1;
     }
     return 0;
 }
 
-int app_pack_generate(eng_session *s, eng_kvcache *kc, app_pack_prompt *p,
-                      const eng_gen_params *gp, int *out, int out_cap, int *n_out,
-                      eng_gen_stats *stats, char *err, size_t errsz)
+int app_pack_generate(eng_session *s, eng_kvcache *kc, app_pack_prompt *p, const eng_gen_params *gp,
+                      int *out, int out_cap, int *n_out, eng_gen_stats *stats, char *err,
+                      size_t errsz)
 {
     size_t cached = 0;
-    if (app_pack_attach(s, kc, p->ids, p->n, &cached, err, errsz) < 0)
-        return -1;
+    if (app_pack_attach(s, kc, p->ids, p->n, &cached, err, errsz) < 0) return -1;
     p->cached = cached;
     if (eng_generate(s, p->ids, (int)p->n, gp, out, out_cap, n_out, stats) < 0) {
         set_err(err, errsz, "%s", eng_session_error(s));

@@ -55,12 +55,12 @@ typedef struct eng_kvcache_options {
 } eng_kvcache_options;
 
 typedef struct eng_kvcache_stats {
-    uint64_t mem_budget, mem_used; /* bytes, payload and bookkeeping of resident blocks */
-    uint64_t block_bytes;          /* payload of one block: layers x 64 x row_floats x 4 */
-    size_t blocks, referenced;     /* resident blocks; those held by callers */
+    uint64_t mem_budget, mem_used;   /* bytes, payload and bookkeeping of resident blocks */
+    uint64_t block_bytes;            /* payload of one block: layers x 64 x row_floats x 4 */
+    size_t blocks, referenced;       /* resident blocks; those held by callers */
     uint64_t disk_budget, disk_used; /* bytes of block files this cache knows of */
     size_t disk_files;
-    uint64_t hits_mem, hits_disk;  /* blocks found by lookups, from memory / loaded from disk */
+    uint64_t hits_mem, hits_disk; /* blocks found by lookups, from memory / loaded from disk */
     uint64_t stored, evicted_mem, evicted_disk, disk_written, disk_rejected;
 } eng_kvcache_stats;
 
@@ -69,8 +69,8 @@ typedef struct eng_kv_block eng_kv_block; /* a held full block */
 
 /* Creates a cache for blocks of geometry `g`. opts may be NULL (all defaults). On failure
  * returns < 0 with a sentence in err naming what failed (budget, folder). */
-int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts,
-                       eng_kvcache **out, char *err, size_t errsz);
+int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts, eng_kvcache **out,
+                       char *err, size_t errsz);
 /* Frees every block; it is a programming error to destroy with blocks still held. NULL: no-op. */
 void eng_kvcache_destroy(eng_kvcache *kc);
 
@@ -116,9 +116,8 @@ void eng_kvcache_read_prefix(eng_kvcache *kc, const int32_t *tokens, size_t n_to
  * number of blocks newly stored. Returns < 0 only when fill fails (with err filled); a full
  * memory budget is not an error: storing stops early. */
 typedef int (*eng_kv_fill_fn)(void *ctx, int layer, size_t token0, float *dst);
-int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
-                      size_t first_block, eng_kv_fill_fn fill, void *ctx, size_t *n_stored,
-                      char *err, size_t errsz);
+int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens, size_t first_block,
+                      eng_kv_fill_fn fill, void *ctx, size_t *n_stored, char *err, size_t errsz);
 
 /* The geometry the cache was created with. */
 const eng_kv_geometry *eng_kvcache_geometry(const eng_kvcache *kc);

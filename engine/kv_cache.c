@@ -17,18 +17,17 @@ struct eng_kvcache {
     uint64_t block_bytes; /* payload of one block */
     uint64_t cost;        /* what one resident block counts against the budget */
     uint64_t budget, used;
-    pthread_mutex_t mu;   /* guards everything below and every block's refs / LRU links */
-    kv_map map;           /* published blocks by hash */
+    pthread_mutex_t mu; /* guards everything below and every block's refs / LRU links */
+    kv_map map;         /* published blocks by hash */
     eng_kv_block *lru_head, *lru_tail; /* unreferenced published blocks, least recent first */
     size_t blocks, referenced;
     uint64_t hits_mem, hits_disk, stored, evicted;
-    kv_disk *disk;        /* NULL: memory only */
+    kv_disk *disk; /* NULL: memory only */
 };
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
-    if (!err || !errsz)
-        return;
+    if (!err || !errsz) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errsz, fmt, ap);
@@ -39,13 +38,11 @@ uint64_t eng_kvcache_default_mem_budget(void)
 {
     const uint64_t floor = 64ull << 20;
     FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return 256ull << 20;
+    if (!f) return 256ull << 20;
     char line[256];
     uint64_t kb = 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1)
-            break;
+        if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1) break;
     fclose(f);
     /* A quarter: the weights (mapped), the sessions' own caches and the rest of the system
      * need the remainder; blocks beyond the budget still live on disk. */
@@ -67,8 +64,8 @@ int eng_kvcache_default_dir(uint64_t model_fingerprint, char *buf, size_t bufsz)
     return n < 0 || (size_t)n >= bufsz ? -1 : 0;
 }
 
-int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts,
-                       eng_kvcache **out, char *err, size_t errsz)
+int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts, eng_kvcache **out,
+                       char *err, size_t errsz)
 {
     *out = NULL;
     if (g->n_layers <= 0 || g->row_floats <= 0) {
@@ -77,8 +74,7 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
         return -1;
     }
     eng_kvcache_options o = {0};
-    if (opts)
-        o = *opts;
+    if (opts) o = *opts;
     eng_kvcache *kc = calloc(1, sizeof *kc);
     if (!kc || kv_map_init(&kc->map) < 0) {
         free(kc);
@@ -91,8 +87,9 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
     kc->budget = o.mem_budget ? o.mem_budget : eng_kvcache_default_mem_budget();
     pthread_mutex_init(&kc->mu, NULL);
     if (kc->budget < kc->cost) {
-        set_err(err, errsz, "kv cache: memory budget %" PRIu64 " bytes is below one block (%" PRIu64
-                " bytes)", kc->budget, kc->cost);
+        set_err(err, errsz,
+                "kv cache: memory budget %" PRIu64 " bytes is below one block (%" PRIu64 " bytes)",
+                kc->budget, kc->cost);
         eng_kvcache_destroy(kc);
         return -1;
     }
@@ -116,11 +113,9 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
 
 void eng_kvcache_destroy(eng_kvcache *kc)
 {
-    if (!kc)
-        return;
+    if (!kc) return;
     assert(kc->referenced == 0 && "kv cache destroyed while blocks are held");
-    for (size_t i = 0; i < kc->map.cap; i++)
-        free(kc->map.vals ? kc->map.vals[i] : NULL);
+    for (size_t i = 0; i < kc->map.cap; i++) free(kc->map.vals ? kc->map.vals[i] : NULL);
     kv_map_free(&kc->map);
     kv_disk_close(kc->disk);
     pthread_mutex_destroy(&kc->mu);
@@ -178,8 +173,7 @@ static eng_kv_block *pool_alloc(eng_kvcache *kc)
     eng_kv_block *b = NULL;
     if (kc->used + kc->cost <= kc->budget) {
         b = malloc(kc->cost);
-        if (!b)
-            return NULL;
+        if (!b) return NULL;
         kc->used += kc->cost;
     } else if (kc->lru_head) {
         b = kc->lru_head;
@@ -208,8 +202,7 @@ static eng_kv_block *publish(eng_kvcache *kc, eng_kv_block *b, int held)
     eng_kv_block *old = kv_map_get(&kc->map, b->hash);
     if (old || kv_map_put(&kc->map, b->hash, b) < 0) {
         pool_free(kc, b);
-        if (old && held)
-            hold(kc, old);
+        if (old && held) hold(kc, old);
         return old;
     }
     kc->blocks++;
@@ -242,8 +235,7 @@ static eng_kv_block *acquire(eng_kvcache *kc, eng_kv_hash h, eng_kv_hash parent,
     pthread_mutex_lock(&kc->mu);
     eng_kv_block *b = kv_map_get(&kc->map, h);
     /* Checking parent and tokens as well makes even a hash collision a miss, not wrong rows. */
-    if (b && kv_hash_eq(b->parent, parent) &&
-        !memcmp(b->tokens, tokens, sizeof b->tokens)) {
+    if (b && kv_hash_eq(b->parent, parent) && !memcmp(b->tokens, tokens, sizeof b->tokens)) {
         hold(kc, b);
         kc->hits_mem++;
         pthread_mutex_unlock(&kc->mu);
@@ -263,8 +255,7 @@ static eng_kv_block *acquire(eng_kvcache *kc, eng_kv_hash h, eng_kv_hash parent,
     } else {
         b->on_disk = 1;
         b = publish(kc, b, 1);
-        if (b)
-            kc->hits_disk++;
+        if (b) kc->hits_disk++;
     }
     pthread_mutex_unlock(&kc->mu);
     return b;
@@ -274,8 +265,7 @@ static eng_kv_hash *chain_of(const eng_kvcache *kc, const int32_t *tokens, size_
 {
     size_t nb = n_tokens / ENG_KV_BLOCK_TOKENS;
     eng_kv_hash *h = malloc((nb ? nb : 1) * sizeof *h);
-    if (h)
-        eng_kvcache_chain(kc, tokens, n_tokens, h);
+    if (h) eng_kvcache_chain(kc, tokens, n_tokens, h);
     return h;
 }
 
@@ -284,13 +274,11 @@ void eng_kvcache_lookup(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
 {
     *n_found = 0;
     eng_kv_hash *h = chain_of(kc, tokens, n_tokens);
-    if (!h)
-        return;
+    if (!h) return;
     eng_kv_hash parent = {0, 0};
     for (size_t i = 0; i < n_tokens / ENG_KV_BLOCK_TOKENS; i++) {
         eng_kv_block *b = acquire(kc, h[i], parent, tokens + i * ENG_KV_BLOCK_TOKENS);
-        if (!b)
-            break;
+        if (!b) break;
         blocks[(*n_found)++] = b;
         parent = h[i];
     }
@@ -300,8 +288,7 @@ void eng_kvcache_lookup(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
 void eng_kvcache_release(eng_kvcache *kc, eng_kv_block **blocks, size_t n)
 {
     pthread_mutex_lock(&kc->mu);
-    for (size_t i = 0; i < n; i++)
-        unhold(kc, blocks[i]);
+    for (size_t i = 0; i < n; i++) unhold(kc, blocks[i]);
     pthread_mutex_unlock(&kc->mu);
 }
 
@@ -320,17 +307,14 @@ void eng_kvcache_read_prefix(eng_kvcache *kc, const int32_t *tokens, size_t n_to
 {
     *n_tokens_out = 0;
     eng_kv_hash *h = chain_of(kc, tokens, n_tokens);
-    if (!h)
-        return;
+    if (!h) return;
     eng_kv_hash parent = {0, 0};
     for (size_t i = 0; i < n_tokens / ENG_KV_BLOCK_TOKENS; i++) {
         eng_kv_block *b = acquire(kc, h[i], parent, tokens + i * ENG_KV_BLOCK_TOKENS);
-        if (!b)
-            break;
+        if (!b) break;
         int stop = visit(ctx, i, b);
         eng_kvcache_release(kc, &b, 1);
-        if (stop)
-            break;
+        if (stop) break;
         *n_tokens_out += ENG_KV_BLOCK_TOKENS;
         parent = h[i];
     }
@@ -358,17 +342,16 @@ static int fill_block(eng_kvcache *kc, eng_kv_block *b, size_t token0, eng_kv_fi
     size_t layer_floats = (size_t)ENG_KV_BLOCK_TOKENS * kc->geo.row_floats;
     for (int l = 0; l < kc->geo.n_layers; l++) {
         if (fill(ctx, l, token0, b->data + l * layer_floats) != 0) {
-            set_err(err, errsz, "kv cache: filling the rows of layer %d, tokens %zu..%zu failed",
-                    l, token0, token0 + ENG_KV_BLOCK_TOKENS);
+            set_err(err, errsz, "kv cache: filling the rows of layer %d, tokens %zu..%zu failed", l,
+                    token0, token0 + ENG_KV_BLOCK_TOKENS);
             return -1;
         }
     }
     return 0;
 }
 
-int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
-                      size_t first_block, eng_kv_fill_fn fill, void *ctx, size_t *n_stored,
-                      char *err, size_t errsz)
+int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens, size_t first_block,
+                      eng_kv_fill_fn fill, void *ctx, size_t *n_stored, char *err, size_t errsz)
 {
     size_t stored = 0, nb = n_tokens / ENG_KV_BLOCK_TOKENS;
     int rc = 0;
@@ -378,20 +361,16 @@ int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
         rc = -1;
     }
     for (size_t i = first_block; rc == 0 && i < nb; i++) {
-        if (touch_resident(kc, h[i]))
-            continue;
+        if (touch_resident(kc, h[i])) continue;
         pthread_mutex_lock(&kc->mu);
         eng_kv_block *b = pool_alloc(kc);
         pthread_mutex_unlock(&kc->mu);
-        if (!b)
-            break; /* every resident block is held: caching stops, the prompt goes on */
+        if (!b) break; /* every resident block is held: caching stops, the prompt goes on */
         b->hash = h[i];
-        if (i > 0)
-            b->parent = h[i - 1];
+        if (i > 0) b->parent = h[i - 1];
         memcpy(b->tokens, tokens + i * ENG_KV_BLOCK_TOKENS, sizeof b->tokens);
         rc = fill_block(kc, b, i * ENG_KV_BLOCK_TOKENS, fill, ctx, err, errsz);
-        if (rc == 0 && kc->disk)
-            b->on_disk = kv_disk_write(kc->disk, b) == 0;
+        if (rc == 0 && kc->disk) b->on_disk = kv_disk_write(kc->disk, b) == 0;
         pthread_mutex_lock(&kc->mu);
         if (rc < 0) {
             pool_free(kc, b);
@@ -402,8 +381,7 @@ int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens,
         pthread_mutex_unlock(&kc->mu);
     }
     free(h);
-    if (n_stored)
-        *n_stored = stored;
+    if (n_stored) *n_stored = stored;
     return rc;
 }
 

@@ -47,10 +47,10 @@
 
 #include "kv_int.h"
 
-#define KV_MAGIC "FOLIOKV"
-#define KV_HEADER_BYTES 352
-#define KV_HEADER_SUM_AT 344
-#define KV_TMP_PREFIX ".tmp-"
+#define KV_MAGIC             "FOLIOKV"
+#define KV_HEADER_BYTES      352
+#define KV_HEADER_SUM_AT     344
+#define KV_TMP_PREFIX        ".tmp-"
 #define KV_TMP_STALE_SECONDS 3600 /* a temporary file this old is left over from a crash */
 
 typedef struct disk_entry {
@@ -70,8 +70,7 @@ struct kv_disk {
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 {
-    if (!err || !errsz)
-        return;
+    if (!err || !errsz) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errsz, fmt, ap);
@@ -93,14 +92,12 @@ static int64_t now_ns(void)
 /* Parses "<32 hex>.kvb" into a hash; < 0 for any other name. */
 static int parse_name(const char *name, eng_kv_hash *h)
 {
-    if (strlen(name) != 36 || strcmp(name + 32, ".kvb") != 0)
-        return -1;
+    if (strlen(name) != 36 || strcmp(name + 32, ".kvb") != 0) return -1;
     uint64_t part[2] = {0, 0};
     for (int i = 0; i < 32; i++) {
         char c = name[i];
         int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0)
-            return -1;
+        if (v < 0) return -1;
         part[i / 16] = part[i / 16] << 4 | (uint64_t)v;
     }
     h->hi = part[0];
@@ -112,16 +109,13 @@ static int mkdir_p(const char *path)
 {
     char buf[4096];
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
+    if (n == 0 || n >= sizeof buf) return -1;
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
+        if (buf[i] != '/' && buf[i] != '\0') continue;
         char c = buf[i];
         buf[i] = '\0';
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return -1;
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST) return -1;
         buf[i] = c;
     }
     return 0;
@@ -135,8 +129,7 @@ static int index_add(kv_disk *d, eng_kv_hash h, uint64_t size, int64_t mtime_ns,
     if (e) {
         d->used -= e->size;
     } else {
-        if (!(e = malloc(sizeof *e)))
-            return -1;
+        if (!(e = malloc(sizeof *e))) return -1;
         if (kv_map_put(&d->idx, h, e) < 0) {
             free(e);
             return -1;
@@ -168,8 +161,7 @@ static int evict_oldest(kv_disk *d)
             (best == d->idx.cap || e->mtime_ns < ((disk_entry *)d->idx.vals[best])->mtime_ns))
             best = i;
     }
-    if (best == d->idx.cap)
-        return -1;
+    if (best == d->idx.cap) return -1;
     eng_kv_hash h = d->idx.keys[best];
     char path[4200];
     block_path(d, h, path, sizeof path);
@@ -183,16 +175,14 @@ static int evict_oldest(kv_disk *d)
 static void scan_folder(kv_disk *d)
 {
     DIR *dir = opendir(d->dir);
-    if (!dir)
-        return;
+    if (!dir) return;
     struct dirent *de;
     time_t now = time(NULL);
     while ((de = readdir(dir))) {
         char path[4400];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", d->dir, de->d_name);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) continue;
         eng_kv_hash h;
         if (parse_name(de->d_name, &h) == 0)
             index_add(d, h, (uint64_t)st.st_size,
@@ -208,8 +198,7 @@ static uint64_t default_budget(const char *dir)
 {
     const uint64_t cap = 32ull << 30;
     struct statvfs vf;
-    if (statvfs(dir, &vf) < 0)
-        return 4ull << 30;
+    if (statvfs(dir, &vf) < 0) return 4ull << 30;
     uint64_t b = (uint64_t)vf.f_bavail * vf.f_frsize / 4;
     return b < cap ? b : cap;
 }
@@ -245,10 +234,8 @@ int kv_disk_open(const char *dir, uint64_t budget, const eng_kv_geometry *g, kv_
 
 void kv_disk_close(kv_disk *d)
 {
-    if (!d)
-        return;
-    for (size_t i = 0; i < d->idx.cap; i++)
-        free(d->idx.vals ? d->idx.vals[i] : NULL);
+    if (!d) return;
+    for (size_t i = 0; i < d->idx.cap; i++) free(d->idx.vals ? d->idx.vals[i] : NULL);
     kv_map_free(&d->idx);
     pthread_mutex_destroy(&d->mu);
     free(d);
@@ -327,8 +314,7 @@ static int header_ok(const kv_disk *d, const unsigned char *hd, eng_kv_hash h, e
            get32(hd + 16) == ENG_KV_BLOCK_TOKENS && get32(hd + 20) == (uint32_t)d->geo.n_layers &&
            get32(hd + 24) == (uint32_t)d->geo.row_floats && get32(hd + 28) == 0 &&
            get64(hd + 32) == d->geo.model_fingerprint && get64(hd + 72) == d->payload_bytes &&
-           kv_hash_eq(fh, h) && kv_hash_eq(fp, parent) &&
-           memcmp(ftok, tokens, sizeof ftok) == 0 &&
+           kv_hash_eq(fh, h) && kv_hash_eq(fp, parent) && memcmp(ftok, tokens, sizeof ftok) == 0 &&
            kv_hash_eq(kv_hash_block(d->geo.model_fingerprint, fp, ftok), fh);
 }
 
@@ -337,10 +323,8 @@ static int write_all(int fd, const void *buf, size_t n)
     const char *p = buf;
     while (n) {
         ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
         p += w;
         n -= (size_t)w;
     }
@@ -352,10 +336,8 @@ static int read_all(int fd, void *buf, size_t n)
     char *p = buf;
     while (n) {
         ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
         p += r;
         n -= (size_t)r;
     }
@@ -373,8 +355,7 @@ static int reserve(kv_disk *d, eng_kv_hash h)
     } else if (d->file_bytes <= d->budget) {
         while (d->used + d->file_bytes > d->budget && evict_oldest(d) == 0)
             ;
-        if (d->used + d->file_bytes <= d->budget)
-            rc = index_add(d, h, d->file_bytes, now_ns(), 1);
+        if (d->used + d->file_bytes <= d->budget) rc = index_add(d, h, d->file_bytes, now_ns(), 1);
     }
     pthread_mutex_unlock(&d->mu);
     return rc;
@@ -387,26 +368,20 @@ static int write_file(kv_disk *d, const struct eng_kv_block *b)
     snprintf(tmp, sizeof tmp, "%s/" KV_TMP_PREFIX "XXXXXX", d->dir);
     block_path(d, b->hash, path, sizeof path);
     int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     encode_header(d, b, hd);
     int rc = write_all(fd, hd, sizeof hd);
-    if (rc == 0)
-        rc = write_all(fd, b->data, d->payload_bytes);
-    if (close(fd) < 0)
-        rc = -1;
-    if (rc == 0)
-        rc = rename(tmp, path);
-    if (rc < 0)
-        unlink(tmp);
+    if (rc == 0) rc = write_all(fd, b->data, d->payload_bytes);
+    if (close(fd) < 0) rc = -1;
+    if (rc == 0) rc = rename(tmp, path);
+    if (rc < 0) unlink(tmp);
     return rc;
 }
 
 int kv_disk_write(kv_disk *d, const struct eng_kv_block *b)
 {
     int r = reserve(d, b->hash);
-    if (r != 0)
-        return r > 0 ? 0 : -1;
+    if (r != 0) return r > 0 ? 0 : -1;
     int rc = write_file(d, b);
     pthread_mutex_lock(&d->mu);
     if (rc < 0) {
@@ -450,8 +425,7 @@ int kv_disk_read(kv_disk *d, eng_kv_hash h, eng_kv_hash parent, const int32_t *t
              read_all(fd, hd, sizeof hd) == 0 && header_ok(d, hd, h, parent, tokens) &&
              read_all(fd, b->data, d->payload_bytes) == 0 &&
              XXH3_64bits(b->data, d->payload_bytes) == get64(hd + 80);
-    if (ok)
-        futimens(fd, NULL); /* recency for the disk budget, kept across runs */
+    if (ok) futimens(fd, NULL); /* recency for the disk budget, kept across runs */
     close(fd);
     if (!ok) {
         reject(d, h, path);

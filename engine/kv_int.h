@@ -16,9 +16,9 @@
 struct eng_kv_block {
     eng_kv_hash hash, parent;
     int32_t tokens[ENG_KV_BLOCK_TOKENS];
-    int refs;                                /* holders; 0: on the LRU list */
+    int refs;                                 /* holders; 0: on the LRU list */
     struct eng_kv_block *lru_prev, *lru_next; /* LRU list, least recent first */
-    int on_disk;                             /* a valid file is known to exist */
+    int on_disk;                              /* a valid file is known to exist */
     int row_floats;
     float data[];
 };
@@ -41,7 +41,7 @@ typedef struct kv_map {
     size_t n;
 } kv_map;
 
-int kv_map_init(kv_map *m);           /* < 0: out of memory */
+int kv_map_init(kv_map *m); /* < 0: out of memory */
 void kv_map_free(kv_map *m);
 void *kv_map_get(const kv_map *m, eng_kv_hash k);
 int kv_map_put(kv_map *m, eng_kv_hash k, void *v); /* replaces; < 0: out of memory */

@@ -56,10 +56,8 @@ static size_t slot_of(const kv_map *m, eng_kv_hash k)
 void *kv_map_get(const kv_map *m, eng_kv_hash k)
 {
     for (size_t i = slot_of(m, k);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->vals[i])
-            return NULL;
-        if (kv_hash_eq(m->keys[i], k))
-            return m->vals[i];
+        if (!m->vals[i]) return NULL;
+        if (kv_hash_eq(m->keys[i], k)) return m->vals[i];
     }
 }
 
@@ -72,8 +70,7 @@ static int grow(kv_map *m)
         return -1;
     }
     for (size_t i = 0; i < m->cap; i++)
-        if (m->vals[i])
-            kv_map_put(&big, m->keys[i], m->vals[i]);
+        if (m->vals[i]) kv_map_put(&big, m->keys[i], m->vals[i]);
     kv_map_free(m);
     *m = big;
     return 0;
@@ -82,13 +79,10 @@ static int grow(kv_map *m)
 int kv_map_put(kv_map *m, eng_kv_hash k, void *v)
 {
     /* Load factor at most 1/2 keeps linear probes short. */
-    if ((m->n + 1) * 2 > m->cap && grow(m) < 0)
-        return -1;
+    if ((m->n + 1) * 2 > m->cap && grow(m) < 0) return -1;
     size_t i = slot_of(m, k);
-    while (m->vals[i] && !kv_hash_eq(m->keys[i], k))
-        i = (i + 1) & (m->cap - 1);
-    if (!m->vals[i])
-        m->n++;
+    while (m->vals[i] && !kv_hash_eq(m->keys[i], k)) i = (i + 1) & (m->cap - 1);
+    if (!m->vals[i]) m->n++;
     m->keys[i] = k;
     m->vals[i] = v;
     return 0;
@@ -98,11 +92,9 @@ int kv_map_put(kv_map *m, eng_kv_hash k, void *v)
 void *kv_map_del(kv_map *m, eng_kv_hash k)
 {
     size_t mask = m->cap - 1, i = slot_of(m, k);
-    while (m->vals[i] && !kv_hash_eq(m->keys[i], k))
-        i = (i + 1) & mask;
+    while (m->vals[i] && !kv_hash_eq(m->keys[i], k)) i = (i + 1) & mask;
     void *v = m->vals[i];
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     m->n--;
     for (size_t j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
         size_t home = slot_of(m, m->keys[j]);

@@ -20,8 +20,8 @@ static float expect_row(const int32_t *tokens, size_t pos, int layer, int j)
 {
     /* Depends on an earlier token too, as real rows depend on the prefix. */
     int32_t prev = pos ? tokens[pos - 1] : -1;
-    return (float)tokens[pos] * 1000.0f + (float)prev * 0.25f + (float)layer * 100.0f +
-           (float)j + (float)pos * 0.5f;
+    return (float)tokens[pos] * 1000.0f + (float)prev * 0.25f + (float)layer * 100.0f + (float)j +
+           (float)pos * 0.5f;
 }
 
 typedef struct fill_ctx {
@@ -32,8 +32,7 @@ typedef struct fill_ctx {
 static int fill(void *vctx, int layer, size_t token0, float *dst)
 {
     fill_ctx *c = vctx;
-    if (c->calls++ == c->fail_at)
-        return -1;
+    if (c->calls++ == c->fail_at) return -1;
     for (size_t t = 0; t < T; t++)
         for (int j = 0; j < ROW; j++)
             dst[t * ROW + j] = expect_row(c->tokens, token0 + t, layer, j);
@@ -56,8 +55,7 @@ static int block_ok(const eng_kv_block *b, const int32_t *tokens, size_t i)
         const float *r = eng_kv_block_rows(b, l);
         for (size_t t = 0; t < T; t++)
             for (int j = 0; j < ROW; j++)
-                if (r[t * ROW + j] != expect_row(tokens, i * T + t, l, j))
-                    return 0;
+                if (r[t * ROW + j] != expect_row(tokens, i * T + t, l, j)) return 0;
     }
     return 1;
 }
@@ -67,11 +65,9 @@ static size_t cached(eng_kvcache *kc, const int32_t *tokens, size_t n)
 {
     eng_kv_block *b[64];
     size_t found = 0;
-    if (n / T > 64)
-        return 0;
+    if (n / T > 64) return 0;
     eng_kvcache_lookup(kc, tokens, n, b, &found);
-    for (size_t i = 0; i < found; i++)
-        CHECK_MSG(block_ok(b[i], tokens, i), "block %zu rows", i);
+    for (size_t i = 0; i < found; i++) CHECK_MSG(block_ok(b[i], tokens, i), "block %zu rows", i);
     eng_kvcache_release(kc, b, found);
     return found;
 }
@@ -169,8 +165,7 @@ static void test_eviction_order(uint64_t cost)
 {
     eng_kvcache *kc = open_cache(3 * cost + cost / 2, "", 0);
     int32_t s[6][T];
-    for (int i = 0; i < 6; i++)
-        make_tokens(s[i], T, 100 + i);
+    for (int i = 0; i < 6; i++) make_tokens(s[i], T, 100 + i);
     store(kc, s[0], T);
     store(kc, s[1], T);
     store(kc, s[2], T);
@@ -249,8 +244,7 @@ static void test_random_budget(uint64_t cost)
         eng_kvcache_stats st;
         eng_kvcache_get_stats(kc, &st);
         over += st.mem_used > st.mem_budget || st.mem_used != st.blocks * cost;
-        for (size_t i = 0; i < nheld; i++)
-            bad += !block_ok(held[i], seq[held_seq[i]], held_idx[i]);
+        for (size_t i = 0; i < nheld; i++) bad += !block_ok(held[i], seq[held_seq[i]], held_idx[i]);
     }
     CHECK_EQ_INT(over, 0);
     CHECK_EQ_INT(bad, 0);
@@ -273,10 +267,8 @@ static size_t count_files(const char *dir)
     DIR *d = opendir(dir);
     size_t n = 0;
     struct dirent *de;
-    while (d && (de = readdir(d)))
-        n += de->d_name[0] != '.';
-    if (d)
-        closedir(d);
+    while (d && (de = readdir(d))) n += de->d_name[0] != '.';
+    if (d) closedir(d);
     return n;
 }
 
@@ -347,8 +339,7 @@ static void damaged_case(const char *name, damage_fn damage, size_t expect, size
               (unsigned long long)st.disk_rejected);
     char path[4300];
     block_file(dir, &h[expect < 3 ? expect : 0], path, sizeof path);
-    if (rejected)
-        CHECK_MSG(access(path, F_OK) != 0, "%s: the bad file is deleted", name);
+    if (rejected) CHECK_MSG(access(path, F_OK) != 0, "%s: the bad file is deleted", name);
     CHECK_EQ_INT(store(kc, t, 3 * T), 3 - expect);
     eng_kvcache_trim(kc);
     CHECK_EQ_INT(cached(kc, t, 3 * T), 3); /* rewritten files read back right */
@@ -359,8 +350,7 @@ static void patch_file(const char *path, long off, unsigned char x)
 {
     FILE *f = fopen(path, "r+b");
     CHECK(f != NULL);
-    if (!f)
-        return;
+    if (!f) return;
     fseek(f, off, SEEK_SET);
     int c = fgetc(f);
     fseek(f, off, SEEK_SET);
@@ -459,10 +449,8 @@ static void test_disk_budget(void)
     const char *dir = check_tmpdir("kv-disk-budget");
     eng_kvcache *kc = open_cache(64 << 20, dir, 3 * file + 10);
     int32_t s[6][T];
-    for (int i = 0; i < 6; i++)
-        make_tokens(s[i], T, 300 + i);
-    for (int i = 0; i < 5; i++)
-        store(kc, s[i], T);
+    for (int i = 0; i < 6; i++) make_tokens(s[i], T, 300 + i);
+    for (int i = 0; i < 5; i++) store(kc, s[i], T);
     eng_kvcache_stats st;
     eng_kvcache_get_stats(kc, &st);
     CHECK(st.disk_used <= st.disk_budget);
@@ -496,8 +484,7 @@ typedef struct visit_ctx {
 static int visit(void *vctx, size_t i, const eng_kv_block *b)
 {
     visit_ctx *c = vctx;
-    if (i == c->stop_at)
-        return 1;
+    if (i == c->stop_at) return 1;
     c->bad += i != c->visited || !block_ok(b, c->tokens, i);
     c->visited++;
     return 0;
@@ -579,12 +566,10 @@ static void *worker(void *varg)
         eng_kv_block *b[4];
         size_t n;
         eng_kvcache_lookup(a->kc, a->seq[s], 4 * T, b, &n);
-        for (size_t i = 0; i < n; i++)
-            a->bad += !block_ok(b[i], a->seq[s], i);
+        for (size_t i = 0; i < n; i++) a->bad += !block_ok(b[i], a->seq[s], i);
         a->found += (int)n;
         eng_kvcache_release(a->kc, b, n);
-        if (it % 50 == 0)
-            eng_kvcache_trim(a->kc);
+        if (it % 50 == 0) eng_kvcache_trim(a->kc);
     }
     return NULL;
 }
@@ -596,15 +581,12 @@ static void test_threads(uint64_t cost)
     static int32_t seq[6][4 * T];
     for (int i = 0; i < 6; i++) {
         make_tokens(seq[i], 4 * T, 700 + i);
-        if (i % 2)
-            memcpy(seq[i], seq[i - 1], 2 * T * 4);
+        if (i % 2) memcpy(seq[i], seq[i - 1], 2 * T * 4);
     }
     thread_arg a[2] = {{kc, seq, 1, 0, 0}, {kc, seq, 2, 0, 0}};
     pthread_t th[2];
-    for (int i = 0; i < 2; i++)
-        pthread_create(&th[i], NULL, worker, &a[i]);
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, worker, &a[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
     CHECK_EQ_INT(a[0].bad + a[1].bad, 0);
     CHECK(a[0].found > 0 && a[1].found > 0);
     eng_kvcache_stats st;

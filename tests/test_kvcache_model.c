@@ -23,10 +23,8 @@ static double rel_err(const float *a, const float *b, size_t n)
     double diff = 0, ref = 0;
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - b[i]), r = fabs((double)b[i]);
-        if (!(d <= diff))
-            diff = d;
-        if (r > ref)
-            ref = r;
+        if (!(d <= diff)) diff = d;
+        if (r > ref) ref = r;
     }
     return ref > 0 ? diff / ref : diff;
 }
@@ -45,14 +43,12 @@ static int fx_open(fx *f, const char *name)
     CHECK_MSG(eng_engine_create(f->model, &eo, &f->eng, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/golden.safetensors", dir);
     CHECK_MSG(eng_st_open(path, &f->arrays, err, sizeof err) == 0, "%s", err);
-    if (!f->eng || !f->arrays)
-        return -1;
+    if (!f->eng || !f->arrays) return -1;
     f->vocab = eng_engine_config(f->eng)->vocab_size;
     const eng_tensor *ids = eng_st_tensor(f->arrays, "input_ids");
     const eng_tensor *lg = eng_st_tensor(f->arrays, "logits_full");
     CHECK(ids && ids->dtype == ENG_DT_I32 && lg && lg->dtype == ENG_DT_F32);
-    if (!ids || !lg)
-        return -1;
+    if (!ids || !lg) return -1;
     f->T = (int)ids->shape[0];
     f->ids = ids->data;
     f->golden = lg->data;
@@ -72,8 +68,9 @@ static eng_kvcache *cache_open(fx *f, uint64_t mem, const char *dir)
     eng_kvcache_options o = {mem, dir, 0};
     eng_kvcache *kc = NULL;
     char err[512];
-    CHECK_MSG(app_pack_cache_open(f->eng, eng_model_fingerprint(f->model), &o, &kc, err,
-                                  sizeof err) == 0, "%s", err);
+    CHECK_MSG(
+        app_pack_cache_open(f->eng, eng_model_fingerprint(f->model), &o, &kc, err, sizeof err) == 0,
+        "%s", err);
     return kc;
 }
 
@@ -100,8 +97,8 @@ static size_t run_cached(fx *f, eng_session *s, eng_kvcache *kc, const int32_t *
     char err[512] = "";
     CHECK_MSG(app_pack_attach(s, kc, ids, (size_t)n, &cached, err, sizeof err) == 0, "%s", err);
     int c = (int)cached;
-    CHECK_MSG(eng_session_forward(s, ids + c, n - c, c, ENG_LOGITS_ALL,
-                                  lg + (size_t)c * f->vocab, NULL) == 0,
+    CHECK_MSG(eng_session_forward(s, ids + c, n - c, c, ENG_LOGITS_ALL, lg + (size_t)c * f->vocab,
+                                  NULL) == 0,
               "%s", eng_session_error(s));
     CHECK_MSG(app_pack_store(s, kc, ids, (size_t)n, 0, NULL, err, sizeof err) == 0, "%s", err);
     return cached;
@@ -139,8 +136,7 @@ static void scenarios(fx *f, const char *tmp)
     char dir[4400];
     snprintf(dir, sizeof dir, "%s/%s", tmp, f->name);
     eng_kvcache *kc = cache_open(f, 256 << 20, dir);
-    if (!kc)
-        return;
+    if (!kc) return;
     size_t full = (size_t)(T - 1) / B * B; /* blocks that fit before the last token */
 
     /* Empty cache: computed whole; then the same prompt again, and shorter ones ending on and
@@ -156,8 +152,7 @@ static void scenarios(fx *f, const char *tmp)
     int n2 = T;
     int32_t *other = malloc((size_t)n2 * sizeof *other);
     memcpy(other, f->ids, (size_t)n2 * sizeof *other);
-    for (int i = B + 21; i < n2; i++)
-        other[i] = (other[i] * 7 + 3) % f->vocab;
+    for (int i = B + 21; i < n2; i++) other[i] = (other[i] * 7 + 3) % f->vocab;
     float *want2 = full_logits(f, other, n2);
     eng_kvcache_stats st0, st1;
     eng_kvcache_get_stats(kc, &st0);
@@ -217,8 +212,9 @@ static void generation(fx *f)
         eng_session *s = NULL;
         eng_gen_stats st;
         CHECK(eng_session_create(f->eng, 0, &s, err, sizeof err) == 0);
-        CHECK_MSG(app_pack_generate(s, kc, &p, &gp, out[run], 8, &n[run], &st, err,
-                                    sizeof err) == 0, "%s", err);
+        CHECK_MSG(app_pack_generate(s, kc, &p, &gp, out[run], 8, &n[run], &st, err, sizeof err) ==
+                      0,
+                  "%s", err);
         size_t want = run ? (size_t)(f->T - 1) / ENG_KV_BLOCK_TOKENS * ENG_KV_BLOCK_TOKENS : 0;
         CHECK_EQ_INT(p.cached, want);
         CHECK_EQ_INT(st.cached_tokens, want);

@@ -13,8 +13,7 @@ static const char *SYSTEM = "You are a helpful assistant.";
 static int count_id(const app_pack_prompt *p, size_t from, size_t to, int32_t id)
 {
     int n = 0;
-    for (size_t i = from; i < to; i++)
-        n += p->ids[i] == id;
+    for (size_t i = from; i < to; i++) n += p->ids[i] == id;
     return n;
 }
 
@@ -22,8 +21,8 @@ static int count_id(const app_pack_prompt *p, size_t from, size_t to, int32_t id
  * prompt); the packer adds <｜Assistant｜> (128804) after it. */
 static void test_chat_layout(void)
 {
-    static const int32_t golden[] = {0,      3476, 477, 260, 11502, 22896, 16, 128803,
-                                     3085,   344,  270, 6102, 294,  8760,  33};
+    static const int32_t golden[] = {0,    3476, 477, 260,  11502, 22896, 16, 128803,
+                                     3085, 344,  270, 6102, 294,   8760,  33};
     const size_t ng = sizeof golden / sizeof golden[0];
     char buf[1024], err[256] = "";
     app_pack_chat chat;
@@ -45,8 +44,7 @@ static char *make_text(const char *word, int n)
 {
     size_t cap = (size_t)n * (strlen(word) + 16) + 1, k = 0;
     char *s = malloc(cap);
-    for (int i = 0; i < n; i++)
-        k += (size_t)snprintf(s + k, cap - k, "%s %d clause. ", word, i);
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(s + k, cap - k, "%s %d clause. ", word, i);
     return s;
 }
 
@@ -79,8 +77,8 @@ static void test_shared_prefix(void)
     app_pack_prompt p1, p2;
     CHECK(app_pack_build(tok, &chat, d1, 3, "What is the notice period?", 0, &p1, err,
                          sizeof err) == 0);
-    CHECK(app_pack_build(tok, &chat, d2, 3, "Who pays the invoices?", 0, &p2, err,
-                         sizeof err) == 0);
+    CHECK(app_pack_build(tok, &chat, d2, 3, "Who pays the invoices?", 0, &p2, err, sizeof err) ==
+          0);
     CHECK_EQ_INT(p1.docs_end, p2.docs_end);
     CHECK(p1.docs_end > 3 * ENG_KV_BLOCK_TOKENS);
     CHECK(memcmp(p1.ids, p2.ids, p1.docs_end * sizeof(int32_t)) == 0);

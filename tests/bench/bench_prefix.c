@@ -35,8 +35,20 @@ static uint64_t rng_next(uint64_t *s)
 
 /* ---- a V2-Lite-shaped checkpoint ----------------------------------------------------------- */
 
-enum { HID = 2048, HEADS = 16, NOPE = 128, ROPE = 64, VDIM = 128, KVR = 512, EXPERTS = 64,
-       TOPK = 6, SHARED = 2, MOE_INTER = 1408, DENSE_INTER = 10944, VOCAB = 102400 };
+enum {
+    HID = 2048,
+    HEADS = 16,
+    NOPE = 128,
+    ROPE = 64,
+    VDIM = 128,
+    KVR = 512,
+    EXPERTS = 64,
+    TOPK = 6,
+    SHARED = 2,
+    MOE_INTER = 1408,
+    DENSE_INTER = 10944,
+    VOCAB = 102400
+};
 
 static const char CONFIG[] =
     "{\"architectures\":[\"DeepseekV2ForCausalLM\"],\"model_type\":\"deepseek_v2\","
@@ -66,8 +78,7 @@ typedef struct gen {
 static const char *join(char *buf, const char *a, const char *b, const char *c)
 {
     size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-    if (la + lb + lc >= 128)
-        abort();
+    if (la + lb + lc >= 128) abort();
     memcpy(buf, a, la);
     memcpy(buf + la, b, lb);
     memcpy(buf + la + lb, c, lc + 1);
@@ -146,11 +157,9 @@ static int fill(void *ctx, size_t i, void *buf, size_t nbytes, char *err, size_t
         }
     } else if (e->dtype == ENG_DT_F32) { /* block scales: outputs of order 1 */
         float v = 1.0f / sqrtf((float)e->shape[1] * 128.0f);
-        for (size_t k = 0; k < nbytes / 4; k++)
-            ((float *)buf)[k] = v;
+        for (size_t k = 0; k < nbytes / 4; k++) ((float *)buf)[k] = v;
     } else if (e->ndim == 1) { /* norms */
-        for (size_t k = 0; k < nbytes / 2; k++)
-            ((uint16_t *)buf)[k] = 0x3f80;
+        for (size_t k = 0; k < nbytes / 2; k++) ((uint16_t *)buf)[k] = 0x3f80;
     } else { /* embeddings, router, lm_head: uniform in about +-0.05 */
         for (size_t k = 0; k < nbytes / 2; k++) {
             float f = ((float)(rng_next(&s) >> 40) / (float)(1 << 24) - 0.5f) * 0.1f;
@@ -168,22 +177,18 @@ static int generate(const char *dir, int layers)
     mkdir(dir, 0700);
     snprintf(path, sizeof path, "%s/config.json", dir);
     FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     fprintf(f, CONFIG, layers);
     fclose(f);
     gen g = {.seed = 12345};
     add(&g, "model.embed_tokens.weight", ENG_DT_BF16, VOCAB, HID);
     add(&g, "model.norm.weight", ENG_DT_BF16, HID, 0);
     add(&g, "lm_head.weight", ENG_DT_BF16, VOCAB, HID);
-    for (int l = 0; l < layers; l++)
-        layer(&g, l);
-    for (size_t i = 0; i < g.n; i++)
-        g.e[i].name = g.names[i];
+    for (int l = 0; l < layers; l++) layer(&g, l);
+    for (size_t i = 0; i < g.n; i++) g.e[i].name = g.names[i];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     int rc = eng_safetensors_write(path, g.e, g.n, fill, &g, err, sizeof err);
-    if (rc < 0)
-        fprintf(stderr, "bench_prefix: %s\n", err);
+    if (rc < 0) fprintf(stderr, "bench_prefix: %s\n", err);
     free(g.e);
     free(g.names);
     return rc;
@@ -241,21 +246,18 @@ static int drop_page_cache(const char *dir)
         char p[4500];
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
         int fd = open(p, O_RDONLY);
-        if (fd < 0)
-            continue;
+        if (fd < 0) continue;
         fdatasync(fd);
         fails += posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0;
         close(fd);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     return d && !fails ? 0 : -1;
 }
 
 static void make_ids(int32_t *ids, int n, uint64_t seed, int vocab)
 {
-    for (int i = 0; i < n; i++)
-        ids[i] = (int32_t)(rng_next(&seed) % (uint64_t)(vocab - 2));
+    for (int i = 0; i < n; i++) ids[i] = (int32_t)(rng_next(&seed) % (uint64_t)(vocab - 2));
 }
 
 static void rm_tree_files(const char *dir)
@@ -265,11 +267,9 @@ static void rm_tree_files(const char *dir)
     while (d && (de = readdir(d))) {
         char p[4500];
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        if (de->d_name[0] != '.' || strncmp(de->d_name, ".tmp-", 5) == 0)
-            unlink(p);
+        if (de->d_name[0] != '.' || strncmp(de->d_name, ".tmp-", 5) == 0) unlink(p);
     }
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
 }
 
 int main(int argc, char **argv)
@@ -277,15 +277,21 @@ int main(int argc, char **argv)
     int layers = 4, doc = 16384, question = 50, threads = 0;
     const char *model_dir = NULL, *tmp = getenv("FOLIO_TEST_TMP");
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--layers")) layers = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--doc")) doc = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--question")) question = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--model")) model_dir = argv[i + 1];
-        else if (!strcmp(argv[i], "--tmp")) tmp = argv[i + 1];
+        if (!strcmp(argv[i], "--layers"))
+            layers = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--doc"))
+            doc = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--question"))
+            question = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--model"))
+            model_dir = argv[i + 1];
+        else if (!strcmp(argv[i], "--tmp"))
+            tmp = argv[i + 1];
         else {
             fprintf(stderr, "usage: bench_prefix [--layers N] [--doc TOKENS] [--question TOKENS]"
-                    " [--threads N] [--model DIR] [--tmp DIR]\n");
+                            " [--threads N] [--model DIR] [--tmp DIR]\n");
             return 2;
         }
     }
@@ -301,10 +307,9 @@ int main(int argc, char **argv)
     if (!model_dir) {
         snprintf(gen_dir, sizeof gen_dir, "%s/v2lite-%dl", work, layers);
         double t0 = now();
-        if (generate(gen_dir, layers) < 0)
-            return 1;
-        printf("generated a DeepSeek-V2-Lite-shaped FP8 checkpoint, %d layers, in %.1f s\n",
-               layers, now() - t0);
+        if (generate(gen_dir, layers) < 0) return 1;
+        printf("generated a DeepSeek-V2-Lite-shaped FP8 checkpoint, %d layers, in %.1f s\n", layers,
+               now() - t0);
         model_dir = gen_dir;
     }
     bench b = {0};
@@ -343,8 +348,8 @@ int main(int argc, char **argv)
     eng_kvcache_destroy(kc);
     double r2 = t2 / t1, r3 = t3 / t1;
     printf("prefix cache, %d-layer V2-Lite shape, %d threads: document %d tokens + question %d\n",
-           eng_engine_config(b.eng)->num_hidden_layers, eng_pool_size(eng_engine_pool(b.eng)),
-           doc, question);
+           eng_engine_config(b.eng)->num_hidden_layers, eng_pool_size(eng_engine_pool(b.eng)), doc,
+           question);
     printf("  first question   TTFT %9.3f s  cached %6zu  (anchor; storing %zu blocks: %.2f s)\n",
            t1, c1, ks.stored, st1);
     printf("  second question  TTFT %9.3f s  cached %6zu  ratio %.4f  goal <= 0.02  %s\n", t2, c2,

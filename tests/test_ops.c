@@ -281,7 +281,7 @@ static void check_case(lin_case *c, eng_pool **pools, int npools)
 
 static void test_linear(void)
 {
-    static const int shapes[][2] = {{300, 200}, {128, 256}, {37, 1000}, {260, 130}};
+    static const int shapes[][2] = {{300, 200}, {128, 256}, {37, 1000}, {260, 130}, {24, 1300}};
     static const int ns[] = {1, 3, 17, 64};
     eng_isa best = eng_ops_isa();
     printf("cpu: %s, best kernel level %d\n", eng_cpu_describe(), (int)best);

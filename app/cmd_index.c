@@ -25,7 +25,7 @@ static void on_signal(int sig)
 
 typedef struct opts {
     const char *db;
-    int watch, json, quiet, verbose;
+    int watch, json, quiet, verbose, check;
     idx_update_opts up;
     char ctags[PATH_MAX];
 } opts;
@@ -59,6 +59,7 @@ static void usage(FILE *f)
             "  --password PW    password for encrypted PDFs\n"
             "  --ctags MODE     auto (built-in for C-family/Python), always, never\n"
             "  --quiet, -q      no progress bar; --verbose, -v: list skipped files too\n"
+            "  --check          only verify the library (SQLite and FTS5 integrity checks)\n"
             "exit status: 0 all indexed, 1 error, 2 usage, 3 some files failed (others indexed)\n");
 }
 
@@ -143,11 +144,35 @@ static void print_summary(const opts *o, const char *db, const idx_summary *s, d
             (double)s->bytes / 1e6, secs);
 }
 
+static int check_library(const char *db)
+{
+    char err[1024];
+    idx *ix;
+    if (access(db, R_OK)) {
+        fprintf(stderr, "folio: %s: no such library\n", db);
+        return APP_EXIT_FAIL;
+    }
+    int rc = idx_open(db, IDX_WRITE, &ix, err, sizeof err);
+    if (!rc && idx_check(ix)) snprintf(err, sizeof err, "%s: %s", db, idx_errmsg(ix)), rc = -1;
+    idx_stats st = {0};
+    if (!rc) idx_get_stats(ix, &st);
+    idx_close(ix);
+    if (rc) {
+        fprintf(stderr, "folio: check failed: %s\n", err);
+        return APP_EXIT_FAIL;
+    }
+    printf("%s: ok (%lld documents, %lld pages, %lld chunks, %lld symbols)\n", db,
+           (long long)st.documents, (long long)st.pages, (long long)st.chunks,
+           (long long)st.symbols);
+    return APP_EXIT_OK;
+}
+
 /* Indexes `roots` into the library `db`. Returns an exit code. */
 static int index_library(opts *o, const char *db, const char *const *roots, size_t n)
 {
     char err[1024], root[PATH_MAX];
     idx *ix;
+    if (o->check) return check_library(db);
     int rc = idx_open(db, IDX_WRITE, &ix, err, sizeof err);
     if (rc) {
         fprintf(stderr, "folio: %s\n", rc == IDX_ELOCKED && strstr(err, ": library") ?
@@ -185,6 +210,7 @@ static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
         else if (!strcmp(a, "--db") && v) o->db = v, i++;
         else if (!strcmp(a, "--watch")) o->watch = 1;
+        else if (!strcmp(a, "--check")) o->check = 1;
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o->verbose = 1;
@@ -206,7 +232,7 @@ static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
             paths[(*np)++] = a;
         }
     }
-    if (!*np) {
+    if (!*np && !(o->check && o->db)) {
         fprintf(stderr, "folio index: no PATH given\n");
         return usage(stderr), -1;
     }

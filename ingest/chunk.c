@@ -74,6 +74,7 @@ int looks_like_heading(const char *s, size_t n)
                                        "Chapter ", "PART ", "SCHEDULE", "EXHIBIT", "APPENDIX"};
     for (size_t i = 0; i < sizeof lead / sizeof lead[0]; i++)
         if (n > strlen(lead[i]) && !strncmp(s, lead[i], strlen(lead[i]))) return 1;
+    if (isdigit((unsigned char)s[n - 1])) return 0; /* a table-of-contents line ends in a page */
     int upper = 0, lower = 0;
     for (size_t i = 0; i < n; i++) {
         if (isupper((unsigned char)s[i])) upper++;
@@ -86,7 +87,6 @@ int looks_like_heading(const char *s, size_t n)
     if (i == 0 || i > 8 || i >= n || s[i] != ' ') return 0;
     while (i < n && s[i] == ' ') i++;
     return i < n && isupper((unsigned char)s[i]) && words <= 8 && s[n - 1] != ',' &&
-           !isdigit((unsigned char)s[n - 1]) && /* a table-of-contents line ends in a page */
            (s[n - 1] != '.' || words <= 4);
 }
 

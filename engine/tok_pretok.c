@@ -17,7 +17,9 @@ int tok_step_compile(tok_step *s, const char *pattern, int literal, char *err, s
 {
     int ec;
     PCRE2_SIZE eo;
-    uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
+    /* HF runs Oniguruma with Ruby syntax, where ^ and $ always match at line breaks. */
+    uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+                    (literal ? PCRE2_LITERAL : PCRE2_UCP | PCRE2_MULTILINE);
     s->pattern = strdup(pattern);
     if (!s->pattern) return -1;
     s->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);

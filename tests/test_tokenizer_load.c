@@ -109,6 +109,10 @@ static void test_behaviors(void)
                  "ab123c", "ab|1|2|3|c");
     check_pieces("[{\"type\":\"Digits\"},{\"type\":\"ByteLevel\",\"use_regex\":false}]", "ab123c",
                  "ab|123|c");
+    /* $ is a line anchor, as in Oniguruma's Ruby syntax (DeepSeek-V2 splits on \s+$). */
+    check_pieces("[{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\s+$\"},"
+                 "\"behavior\":\"Isolated\"},{\"type\":\"ByteLevel\",\"use_regex\":false}]",
+                 "a \nb ", "a| |\nb| ");
     /* ByteLevel's own GPT-2 regex; added tokens are pieces of their own, longest first. */
     check_pieces("[{\"type\":\"ByteLevel\"}]", "I've  hello<|xy|><|x|>!",
                  "I|'ve| | hello|<|xy|>|<|x|>|!");

@@ -5,7 +5,8 @@
  *   eng_engine   the weights of one opened model bound for the forward pass, the thread pool and
  *                the RoPE tables. Read-only after creation; sessions share it.
  *   eng_session  one conversation: the latent KV cache of every layer and the activations of one
- *                prefill chunk. A session is used by one thread at a time.
+ *                prefill chunk. A session is used by one thread at a time, and sessions of one
+ *                engine run their forward passes one at a time (they share its thread pool).
  *   eng_sampler  turns a row of logits into a token (greedy, temperature, top-k, top-p, min-p).
  *
  * The KV cache of a session is, per layer, contiguous float32 rows [context][kv_width] with

@@ -17,7 +17,17 @@ typedef struct attn_task {
     const float *cache;  /* [T][W] */
     int n, pos;          /* chunk tokens and the position of the first */
     int r0, m, T;        /* score block: rows [r0, r0 + m) of q_lat, keys [0, T) */
+    int avx2;            /* use the AVX2+FMA kernels */
 } attn_task;
+
+static void axpy(int avx2, float *y, float a, const float *x, int len)
+{
+    if (avx2) {
+        fwd_axpy_avx2(y, a, x, len);
+        return;
+    }
+    for (int j = 0; j < len; j++) y[j] += a * x[j];
+}
 
 /* Contiguous share [*a, *b) of `count` items for worker ith of nth. */
 static void share(int count, int ith, int nth, int *a, int *b)
@@ -40,11 +50,8 @@ static void absorb_task(void *arg, int ith, int nth)
         const float *q = t->st->q + (size_t)item * (N + P);
         float *dst = t->st->q_lat + (size_t)item * W;
         memset(dst, 0, (size_t)R * sizeof(float));
-        for (int k = 0; k < N; k++) {
-            const float *w = t->L->w_uk + ((size_t)h * N + k) * R;
-            float qk = q[k];
-            for (int j = 0; j < R; j++) dst[j] += qk * w[j];
-        }
+        const float *wuk = t->L->w_uk + (size_t)h * N * R;
+        for (int k = 0; k < N; k++) axpy(t->avx2, dst, q[k], wuk + (size_t)k * R, R);
         memcpy(dst + R, q + N, (size_t)P * sizeof(float));
         fwd_rope_apply(dst + R, P / 2, t->st->cos + (size_t)i * (P / 2),
                        t->st->sin + (size_t)i * (P / 2));
@@ -92,6 +99,11 @@ static void pv_task(void *arg, int ith, int nth)
         int ca = item % cblocks * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
         for (int r = ra; r < rb; r++)
             memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
+        if (t->avx2) {
+            fwd_pv_tile_avx2(t->st->scores + (size_t)ra * t->T, t->T, rb - ra, t->cache + ca, W,
+                             t->T, cb - ca, t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+            continue;
+        }
         for (int k = 0; k < t->T; k++) {
             const float *kv = t->cache + (size_t)k * W;
             for (int r = ra; r < rb; r++) {
@@ -117,11 +129,8 @@ static void expand_task(void *arg, int ith, int nth)
         const float *o = t->st->o_lat + (size_t)item * R;
         float *dst = t->st->attn + (size_t)item * V;
         memset(dst, 0, (size_t)V * sizeof(float));
-        for (int k = 0; k < R; k++) {
-            const float *w = t->L->w_uvt + ((size_t)h * R + k) * V;
-            float ok = o[k];
-            for (int j = 0; j < V; j++) dst[j] += ok * w[j];
-        }
+        const float *wuv = t->L->w_uvt + (size_t)h * R * V;
+        for (int k = 0; k < R; k++) axpy(t->avx2, dst, o[k], wuv + (size_t)k * V, V);
     }
 }
 
@@ -193,7 +202,8 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     const eng_config *c = &e->cfg;
     const fwd_layer *L = &e->layers[layer];
     fwd_state *st = &s->st;
-    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos};
+    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos,
+                   .avx2 = eng_ops_isa() >= ENG_ISA_AVX2};
     project_q(s, L, n);
     project_kv(s, L, layer, n, pos);
     eng_pool_run(e->pool, absorb_task, &t);

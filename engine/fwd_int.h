@@ -121,6 +121,11 @@ int fwd_session_ensure(eng_session *s, int n_ctx);
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos);
 /* The FFN of one layer (dense MLP or MoE): reads st->x, writes st->out. */
 void fwd_ffn(eng_session *s, int layer, int n, int pos);
+/* AVX2+FMA kernels (fwd_attn_avx2.c): y += a x, and a tile of o[r] += sum_k p[r][k] kv[k]
+ * (rows <= 8). */
+void fwd_axpy_avx2(float *y, float a, const float *x, int len);
+void fwd_pv_tile_avx2(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
+                      int len, float *o, int ldo);
 /* One chunk through every layer; logits per ENG_LOGITS_*. */
 void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
                        float *logits);

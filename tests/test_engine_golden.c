@@ -289,5 +289,11 @@ int main(int argc, char **argv)
         if (!only || !strcmp(only, fx[i].name))
             check_fixture(fx[i].name, fx[i].chunk, fx[i].scores, fx[i].threads);
     if (!only || !strcmp(only, "fp8-at-load")) check_fp8_at_load("tiny-v2lite-bf16");
+    /* The scalar kernels (what a CPU without AVX2 runs) on one fixture, chunked. */
+    if (!only || !strcmp(only, "scalar")) {
+        eng_ops_force_isa(ENG_ISA_SCALAR);
+        check_fixture("tiny-v3", 64, 2048 * 4, 1);
+        eng_ops_force_isa(ENG_ISA_AVX512);
+    }
     return check_finish();
 }

@@ -169,13 +169,13 @@ static void dequant_rows_f32(const eng_tensor *w, int ra, int rb, float *wt)
 }
 
 /* ROWS weight rows x NG groups of 16 tokens over columns [k0, k1):
- * acc[r][g] = sum_k w[r][k] * x[g][k][:], stored to tmp[r][g * 16 ..]. */
+ * tmp[r][g * 16 ..] += sum_k w[r][k] * x[g][k][:]. */
 ALWAYS void micro_f32(int NG, const float *wt, int in, const float *xg, int k0, int k1,
                       float *tmp)
 {
     __m512 acc[ROWS][GROUPS];
     for (int r = 0; r < ROWS; r++)
-        for (int g = 0; g < NG; g++) acc[r][g] = _mm512_setzero_ps();
+        for (int g = 0; g < NG; g++) acc[r][g] = _mm512_loadu_ps(tmp + (r * GROUPS + g) * OPS_TG);
     for (int k = k0; k < k1; k++) {
         __m512 xv[GROUPS];
         for (int g = 0; g < NG; g++) xv[g] = _mm512_loadu_ps(xg + ((size_t)g * in + k) * OPS_TG);
@@ -188,42 +188,44 @@ ALWAYS void micro_f32(int NG, const float *wt, int in, const float *xg, int k0, 
         for (int g = 0; g < NG; g++) _mm512_storeu_ps(tmp + (r * GROUPS + g) * OPS_TG, acc[r][g]);
 }
 
-/* tmp[ROWS][GROUPS * 16] (rows x tokens) into y[t][r] (or added to it) for the rows and tokens
- * that exist. */
-static void store_tile(const float *tmp, int nr, int t0, int nt, float *y, int ldy, int add)
+/* The accumulated tile acc[ROW_TILE][GROUPS * 16] (rows x tokens) into y[t][r] for the rows and
+ * tokens that exist, one token's rows at a time: y's rows may be a power of two floats apart, so
+ * writing a few floats of many of them at once would keep evicting the lines just written. */
+static void store_tile(const float *acc, int nr, int t0, int nt, float *y, int ldy)
 {
-    for (int r = 0; r < nr; r++)
-        for (int t = 0; t < nt; t++) {
-            float *o = y + (size_t)(t0 + t) * ldy + r;
-            *o = (add ? *o : 0.0f) + tmp[r * GROUPS * OPS_TG + t];
-        }
+    for (int t = 0; t < nt; t++) {
+        float *o = y + (size_t)(t0 + t) * ldy;
+        for (int r = 0; r < nr; r++) o[r] = acc[r * GROUPS * OPS_TG + t];
+    }
 }
 
-/* Columns are taken KC at a time so that the activations of a micro-tile's tokens (GROUPS x 16 x
- * KC floats) stay in L2 while every row group of the tile passes over them. */
+/* For each micro-tile of tokens, columns are taken KC at a time so that the tokens' activations
+ * (GROUPS x 16 x KC floats) stay in L2 while every row group of the tile passes over them; the
+ * sums of the whole row tile stay in acc (ROW_TILE x 48 floats) until written once. */
 #define KC 512
 
 static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
                      int ldy, void *scratch)
 {
-    int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG;
-    float *wt = scratch, tmp[ROWS * GROUPS * OPS_TG];
+    int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG, nr = rb - ra;
+    float *wt = scratch, acc[ROW_TILE * GROUPS * OPS_TG];
     dequant_rows_f32(w, ra, rb, wt);
-    for (int k0 = 0; k0 < in; k0 += KC) {
-        int k1 = k0 + KC < in ? k0 + KC : in;
-        for (int g0 = 0; g0 < ng; g0 += GROUPS) {
-            const float *xg = (const float *)xp + (size_t)g0 * in * OPS_TG;
-            int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
-            int nt = n - g0 * OPS_TG < GROUPS * OPS_TG ? n - g0 * OPS_TG : GROUPS * OPS_TG;
-            for (int r = 0; r < rb - ra; r += ROWS) {
+    for (int g0 = 0; g0 < ng; g0 += GROUPS) {
+        const float *xg = (const float *)xp + (size_t)g0 * in * OPS_TG;
+        int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
+        int nt = n - g0 * OPS_TG < GROUPS * OPS_TG ? n - g0 * OPS_TG : GROUPS * OPS_TG;
+        memset(acc, 0, sizeof acc);
+        for (int k0 = 0; k0 < in; k0 += KC) {
+            int k1 = k0 + KC < in ? k0 + KC : in;
+            for (int r = 0; r < nr; r += ROWS) {
                 const float *wr = wt + (size_t)r * in;
-                if (gn == 3) micro_f32(3, wr, in, xg, k0, k1, tmp);
-                else if (gn == 2) micro_f32(2, wr, in, xg, k0, k1, tmp);
-                else micro_f32(1, wr, in, xg, k0, k1, tmp);
-                int nr = rb - ra - r < ROWS ? rb - ra - r : ROWS;
-                store_tile(tmp, nr, g0 * OPS_TG, nt, y + r, ldy, k0 > 0);
+                float *ar = acc + r * GROUPS * OPS_TG;
+                if (gn == 3) micro_f32(3, wr, in, xg, k0, k1, ar);
+                else if (gn == 2) micro_f32(2, wr, in, xg, k0, k1, ar);
+                else micro_f32(1, wr, in, xg, k0, k1, ar);
             }
         }
+        store_tile(acc, nr, g0 * OPS_TG, nt, y, ldy);
     }
 }
 
@@ -287,32 +289,32 @@ ALWAYS void micro_bf16(int NG, const uint16_t *wb, int ld, const uint16_t *xg, c
 static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
                       int ldy, void *scratch)
 {
-    int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG;
+    int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG, nr = rb - ra;
     int nkb = (in + OPS_BLOCK - 1) / OPS_BLOCK, ld = nkb * OPS_BLOCK, kbc = 2 * KC / OPS_BLOCK;
     uint16_t *wb = scratch;
     /* the block scales of every row of the tile, after the BF16 rows in the scratch */
-    float *sc = (float *)(wb + (size_t)ROW_TILE * ld), tmp[ROWS * GROUPS * OPS_TG];
+    float *sc = (float *)(wb + (size_t)ROW_TILE * ld), acc[ROW_TILE * GROUPS * OPS_TG];
     rows_to_bf16(w, ra, rb, ld, wb);
     for (int r = 0; r < ROW_TILE; r++)
         for (int kb = 0; kb < nkb; kb++)
             sc[r * nkb + kb] = ra + r < rb ? block_scale(w->dtype, w, ra + r, kb) : 0.0f;
-    for (int kb0 = 0; kb0 < nkb; kb0 += kbc) {
-        int kb1 = kb0 + kbc < nkb ? kb0 + kbc : nkb;
-        for (int g0 = 0; g0 < ng; g0 += GROUPS) {
-            const uint16_t *xg = (const uint16_t *)xp + (size_t)g0 * ld * OPS_TG;
-            int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
-            int nt = n - g0 * OPS_TG < GROUPS * OPS_TG ? n - g0 * OPS_TG : GROUPS * OPS_TG;
-            for (int r = 0; r < rb - ra; r += ROWS) {
+    for (int g0 = 0; g0 < ng; g0 += GROUPS) {
+        const uint16_t *xg = (const uint16_t *)xp + (size_t)g0 * ld * OPS_TG;
+        int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
+        int nt = n - g0 * OPS_TG < GROUPS * OPS_TG ? n - g0 * OPS_TG : GROUPS * OPS_TG;
+        memset(acc, 0, sizeof acc);
+        for (int kb0 = 0; kb0 < nkb; kb0 += kbc) {
+            int kb1 = kb0 + kbc < nkb ? kb0 + kbc : nkb;
+            for (int r = 0; r < nr; r += ROWS) {
                 const uint16_t *wr = wb + (size_t)r * ld;
                 const float *sr = sc + r * nkb;
-                memset(tmp, 0, sizeof tmp);
-                if (gn == 3) micro_bf16(3, wr, ld, xg, sr, nkb, kb0, kb1, tmp);
-                else if (gn == 2) micro_bf16(2, wr, ld, xg, sr, nkb, kb0, kb1, tmp);
-                else micro_bf16(1, wr, ld, xg, sr, nkb, kb0, kb1, tmp);
-                int nr = rb - ra - r < ROWS ? rb - ra - r : ROWS;
-                store_tile(tmp, nr, g0 * OPS_TG, nt, y + r, ldy, kb0 > 0);
+                float *ar = acc + r * GROUPS * OPS_TG;
+                if (gn == 3) micro_bf16(3, wr, ld, xg, sr, nkb, kb0, kb1, ar);
+                else if (gn == 2) micro_bf16(2, wr, ld, xg, sr, nkb, kb0, kb1, ar);
+                else micro_bf16(1, wr, ld, xg, sr, nkb, kb0, kb1, ar);
             }
         }
+        store_tile(acc, nr, g0 * OPS_TG, nt, y, ldy);
     }
 }
 

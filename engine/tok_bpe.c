@@ -12,7 +12,7 @@
  * simple scan, which is faster at the sizes words have. */
 #define SMALL_PIECE 48
 /* Pieces at most this long are cached; the cache stops growing at CACHE_MAX entries. */
-#define CACHE_PIECE 64
+#define CACHE_PIECE 256
 #define CACHE_MAX   (1u << 17)
 
 typedef struct cache_slot {

@@ -53,9 +53,14 @@ size_t tok_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 /* ---- tok_util.c: hash maps ---- */
 
 /* uint64 -> uint64 open addressing map (merges: pair of ids -> rank|id; added-token trie edges). */
+typedef struct tok_u64slot {
+    uint64_t key; /* key + 1, 0 = empty */
+    uint64_t val;
+} tok_u64slot;
+
+/* Key and value side by side: a lookup touches one cache line. */
 typedef struct tok_u64map {
-    uint64_t *keys; /* key + 1, 0 = empty */
-    uint64_t *vals;
+    tok_u64slot *slots;
     size_t mask, count;
 } tok_u64map;
 

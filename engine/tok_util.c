@@ -125,23 +125,16 @@ int tok_u64map_init(tok_u64map *m, size_t expected)
 {
     size_t cap = 16;
     while (cap < expected * 2) cap <<= 1;
-    m->keys = calloc(cap, sizeof *m->keys);
-    m->vals = malloc(cap * sizeof *m->vals);
+    m->slots = calloc(cap, sizeof *m->slots);
     m->mask = cap - 1;
     m->count = 0;
-    if (!m->keys || !m->vals) {
-        tok_u64map_free(m);
-        return -1;
-    }
-    return 0;
+    return m->slots ? 0 : -1;
 }
 
 void tok_u64map_free(tok_u64map *m)
 {
-    free(m->keys);
-    free(m->vals);
-    m->keys = NULL;
-    m->vals = NULL;
+    free(m->slots);
+    m->slots = NULL;
     m->mask = m->count = 0;
 }
 
@@ -150,7 +143,7 @@ static int u64map_grow(tok_u64map *m)
     tok_u64map n;
     if (tok_u64map_init(&n, (m->mask + 1)) < 0) return -1;
     for (size_t i = 0; i <= m->mask; i++)
-        if (m->keys[i]) tok_u64map_put(&n, m->keys[i] - 1, m->vals[i]);
+        if (m->slots[i].key) tok_u64map_put(&n, m->slots[i].key - 1, m->slots[i].val);
     tok_u64map_free(m);
     *m = n;
     return 0;
@@ -160,14 +153,15 @@ int tok_u64map_put(tok_u64map *m, uint64_t key, uint64_t val)
 {
     if ((m->count + 1) * 2 > m->mask + 1 && u64map_grow(m) < 0) return -1;
     for (size_t i = mix64(key) & m->mask;; i = (i + 1) & m->mask) {
-        if (!m->keys[i]) {
-            m->keys[i] = key + 1;
-            m->vals[i] = val;
+        tok_u64slot *s = &m->slots[i];
+        if (!s->key) {
+            s->key = key + 1;
+            s->val = val;
             m->count++;
             return 0;
         }
-        if (m->keys[i] == key + 1) {
-            m->vals[i] = val;
+        if (s->key == key + 1) {
+            s->val = val;
             return 0;
         }
     }
@@ -175,11 +169,12 @@ int tok_u64map_put(tok_u64map *m, uint64_t key, uint64_t val)
 
 int tok_u64map_get(const tok_u64map *m, uint64_t key, uint64_t *val)
 {
-    if (!m->keys) return 0;
+    if (!m->slots) return 0;
     for (size_t i = mix64(key) & m->mask;; i = (i + 1) & m->mask) {
-        if (!m->keys[i]) return 0;
-        if (m->keys[i] == key + 1) {
-            *val = m->vals[i];
+        const tok_u64slot *s = &m->slots[i];
+        if (!s->key) return 0;
+        if (s->key == key + 1) {
+            *val = s->val;
             return 1;
         }
     }

@@ -211,7 +211,7 @@ int app_cmd_search(int argc, char **argv)
     }
     free(dbs);
     if (!rc) {
-        qsort(res, n, sizeof *res, by_score);
+        if (n) qsort(res, n, sizeof *res, by_score);
         for (size_t i = 0; i < n && i < (size_t)o.q.limit; i++)
             o.json ? print_json(&res[i]) : print_text(&res[i], tty);
         if (!n && !o.json) fprintf(stderr, "no results for: %s\n", o.text);

@@ -199,7 +199,8 @@ static int sweep_one(void *user, int64_t id, const char *key, const char *path)
     sweep *s = user;
     int in = 0;
     for (size_t i = 0; i < s->nprefix && !in; i++) in = under(key, s->prefixes[i]);
-    if (!in || bsearch(&id, s->r->seen, s->r->nseen, sizeof id, cmp_id)) return 0;
+    if (!in || (s->r->nseen && bsearch(&id, s->r->seen, s->r->nseen, sizeof id, cmp_id)))
+        return 0;
     if (s->ngone == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
         int64_t *g = realloc(s->gone, cap * sizeof *g);
@@ -216,7 +217,7 @@ static int sweep_one(void *user, int64_t id, const char *key, const char *path)
 /* Removes the documents under `prefixes` that were not seen on disk in this run. */
 static int remove_unseen(run *r, const char *const *prefixes, size_t n)
 {
-    qsort(r->seen, r->nseen, sizeof *r->seen, cmp_id);
+    if (r->nseen) qsort(r->seen, r->nseen, sizeof *r->seen, cmp_id);
     sweep s = {.r = r, .prefixes = prefixes, .nprefix = n};
     int rc = idx_doc_each(r->ix, sweep_one, &s);
     for (size_t i = 0; i < s.ngone; i++) {

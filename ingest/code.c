@@ -245,7 +245,7 @@ int extract_code(ing_doc *d, const char *path, const char *lang, const char *tex
     ing_line *l;
     size_t n;
     if (split_lines(text, len, &l, &n)) return -1;
-    qsort(d->syms, d->nsyms, sizeof *d->syms, cmp_sym);
+    if (d->nsyms) qsort(d->syms, d->nsyms, sizeof *d->syms, cmp_sym);
     mark_definitions(d, l, n);
     int rc = chunk_lines(d, l, n, 0);
     free(l);

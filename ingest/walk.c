@@ -166,7 +166,7 @@ static int walk_dir(walker *w)
         n++;
     }
     closedir(dir);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n) qsort(names, n, sizeof *names, cmp_names);
     size_t mark = ing_ignore_mark(w->ig);
     if (!w->opts->no_ignore_files) load_ignores(w->ig, w->path.p, w->rel.p);
     int rc = 0;

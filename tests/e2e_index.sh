@@ -165,6 +165,22 @@ kill -TERM $wpid
 wait $wpid
 check "watcher stops on SIGTERM" '[ $? -eq 0 ]'
 
+# ---- the sample library of the README ----
+SRC=${FOLIO_SOURCE:-.}/assets/sample
+cp -r "$SRC" "$T/sample"
+python3 "$SRC/make_pdf.py" "$T/regen.pdf"
+check "sample PDF is what make_pdf.py writes" 'cmp -s "$T/regen.pdf" "$SRC/agreement.pdf"'
+"$F" index "$T/sample" --quiet >/dev/null 2>&1
+check "sample library indexes cleanly" '[ $? -eq 0 ]'
+"$F" search "notice period" --in "$T/sample" --json --limit 1 >"$T/s.json"
+check "sample: notice period on page 1 of the agreement" 'grep -q "\"path\":\"agreement.pdf\",\"page\":1" "$T/s.json"'
+"$F" search 违约责任 --in "$T/sample" --json >"$T/s.json"
+check "sample: CJK query finds the schedule" 'grep -q schedule.txt "$T/s.json"'
+"$F" search ledger_balance --in "$T/sample" --json >"$T/s.json"
+check "sample: code found" 'grep -q "\"path\":\"ledger.c\"" "$T/s.json"'
+sym=$(sqlite3 "$T/sample/.folio/index.db" "SELECT kind, line_start, line_end FROM symbols WHERE name = 'ledger_balance'")
+check "sample: symbol ledger_balance at lines 25-30" '[ "$sym" = "function|25|30" ]'
+
 rm -rf "$T"
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -33,6 +33,8 @@ const char *eng_chat_family_name(eng_chat_family family)
         return "deepseek-v3";
     case ENG_CHAT_DEEPSEEK_V2:
         return "deepseek-v2";
+    case ENG_CHAT_DEEPSEEK_V3_0324:
+        return "deepseek-v3-0324";
     }
     return "unknown";
 }
@@ -46,9 +48,15 @@ int eng_chat_detect(const char *tmpl, const char *arch, eng_chat_family *family,
                     size_t errlen)
 {
     if (tmpl) {
-        if (has(tmpl, "'" V3_USER "'") && has(tmpl, "'" V3_ASSISTANT) && has(tmpl, "is_first_sp") &&
-            !has(tmpl, "think>") && !has(tmpl, "is_last_user")) {
+        int v3 = has(tmpl, "'" V3_USER "'") && has(tmpl, "'" V3_ASSISTANT) &&
+                 has(tmpl, "is_first_sp") && !has(tmpl, "think>");
+        if (v3 && !has(tmpl, "is_last_user")) {
             *family = ENG_CHAT_DEEPSEEK_V3;
+            return 0;
+        }
+        if (v3 && has(tmpl, "'" V3_USER "' + message['content'] + '" V3_ASSISTANT "'") &&
+            has(tmpl, "not ns.is_last_user and not ns.is_tool")) {
+            *family = ENG_CHAT_DEEPSEEK_V3_0324;
             return 0;
         }
         if (has(tmpl, "'User: '") && has(tmpl, "'Assistant: '") && has(tmpl, "eos_token") &&
@@ -58,7 +66,7 @@ int eng_chat_detect(const char *tmpl, const char *arch, eng_chat_family *family,
         }
         tok_err(err, errlen,
                 "chat_template not supported (%zu bytes, begins \"%.70s\"): folio "
-                "renders the DeepSeek-V3 and DeepSeek-V2 chat formats only",
+                "renders the DeepSeek-V3 (and its 0324 revision) and DeepSeek-V2 chat formats only",
                 strlen(tmpl), tmpl);
         return -1;
     }
@@ -112,12 +120,12 @@ static int check_roles(eng_chat_family f, const eng_chat_message *m, size_t n, c
     for (size_t i = 0; i < n; i++) {
         const char *r = m[i].role ? m[i].role : "";
         int ok = !strcmp(r, "system") || !strcmp(r, "user") || !strcmp(r, "assistant") ||
-                 (f == ENG_CHAT_DEEPSEEK_V3 && !strcmp(r, "tool"));
+                 (f != ENG_CHAT_DEEPSEEK_V2 && !strcmp(r, "tool"));
         if (!ok || !m[i].content) {
             tok_err(err, errlen, "chat message %zu: %s \"%.30s\" %s", i,
                     ok ? "no content for role" : "role", r,
                     ok                          ? ""
-                    : f == ENG_CHAT_DEEPSEEK_V3 ? "is not system, user, assistant or tool"
+                    : f != ENG_CHAT_DEEPSEEK_V2 ? "is not system, user, assistant or tool"
                                                 : "is not system, user or assistant");
             return -1;
         }
@@ -127,10 +135,12 @@ static int check_roles(eng_chat_family f, const eng_chat_message *m, size_t n, c
 
 /* DeepSeek-V3: every system message, joined by a blank line, right after BOS; then the turns.
  * A run of tool messages is wrapped in tool-outputs markers; the assistant message after it
- * closes the run instead of opening its own turn; no generation prompt after a tool run. */
-static void render_v3(sbuf *b, const char *bos, const eng_chat_message *m, size_t n, int gen)
+ * closes the run instead of opening its own turn; no generation prompt after a tool run.
+ * The 0324 revision opens the assistant's turn right after each user turn instead. */
+static void render_v3(sbuf *b, const char *bos, const eng_chat_message *m, size_t n, int gen,
+                      int rev0324)
 {
-    int first_sys = 1, in_tool = 0, first_output = 1;
+    int first_sys = 1, in_tool = 0, first_output = 1, last_user = 0;
     put(b, bos);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(m[i].role, "system") != 0) continue;
@@ -140,12 +150,14 @@ static void render_v3(sbuf *b, const char *bos, const eng_chat_message *m, size_
     }
     for (size_t i = 0; i < n; i++) {
         const char *r = m[i].role;
+        last_user = !strcmp(r, "user") || (last_user && !strcmp(r, "system"));
         if (!strcmp(r, "user")) {
             in_tool = 0;
             put(b, V3_USER);
             put(b, m[i].content);
+            if (rev0324) put(b, V3_ASSISTANT);
         } else if (!strcmp(r, "assistant")) {
-            put(b, in_tool ? V3_OUTPUTS_END : V3_ASSISTANT);
+            put(b, in_tool ? V3_OUTPUTS_END : rev0324 ? "" : V3_ASSISTANT);
             put(b, m[i].content);
             put(b, V3_EOS);
             in_tool = 0;
@@ -158,7 +170,7 @@ static void render_v3(sbuf *b, const char *bos, const eng_chat_message *m, size_
         }
     }
     if (in_tool) put(b, V3_OUTPUTS_END);
-    if (gen && !in_tool) put(b, V3_ASSISTANT);
+    if (gen && !in_tool && !(rev0324 && last_user)) put(b, V3_ASSISTANT);
 }
 
 /* DeepSeek-V2: turns in order, system text followed by a blank line where it stands. */
@@ -184,14 +196,16 @@ int eng_chat_render(eng_chat_family family, const char *bos, const char *eos,
 {
     sbuf b = {0};
     *text = NULL;
-    if (family != ENG_CHAT_DEEPSEEK_V3 && family != ENG_CHAT_DEEPSEEK_V2) {
+    if (family != ENG_CHAT_DEEPSEEK_V3 && family != ENG_CHAT_DEEPSEEK_V2 &&
+        family != ENG_CHAT_DEEPSEEK_V3_0324) {
         tok_err(err, errlen, "chat: unknown family %d", (int)family);
         return -1;
     }
     if (check_roles(family, msgs, n, err, errlen) < 0) return -1;
     put(&b, "");
-    if (family == ENG_CHAT_DEEPSEEK_V3)
-        render_v3(&b, bos ? bos : "", msgs, n, add_generation_prompt);
+    if (family != ENG_CHAT_DEEPSEEK_V2)
+        render_v3(&b, bos ? bos : "", msgs, n, add_generation_prompt,
+                  family == ENG_CHAT_DEEPSEEK_V3_0324);
     else
         render_v2(&b, bos ? bos : "", eos ? eos : "", msgs, n, add_generation_prompt);
     if (b.oom) {

@@ -6,6 +6,8 @@
  * reference renderings). Recognition:
  *   DeepSeek-V3: the template writes '<｜User｜>' and '<｜Assistant｜>' and joins system messages
  *                (its is_first_sp namespace), and has no <think> or is_last_user handling;
+ *   DeepSeek-V3-0324: the same, but every user turn is followed by '<｜Assistant｜>' at once
+ *                (its is_last_user namespace), so the generation prompt adds nothing after one;
  *   DeepSeek-V2: the template writes 'User: ', 'Assistant: ' + eos_token and 'Assistant:'.
  * Any other template is an error that names it. Without a chat_template, config.json's
  * architecture decides (DeepseekV3ForCausalLM -> V3, DeepseekV2ForCausalLM -> V2). */
@@ -18,7 +20,8 @@
 
 typedef enum eng_chat_family {
     ENG_CHAT_DEEPSEEK_V3 = 1, /* <｜begin▁of▁sentence｜>{system}<｜User｜>..<｜Assistant｜>.. */
-    ENG_CHAT_DEEPSEEK_V2 = 2, /* {bos}{system}\n\nUser: ..\n\nAssistant: ..{eos} */
+    ENG_CHAT_DEEPSEEK_V2 = 2,      /* {bos}{system}\n\nUser: ..\n\nAssistant: ..{eos} */
+    ENG_CHAT_DEEPSEEK_V3_0324 = 3, /* V3 with <｜Assistant｜> right after each user turn */
 } eng_chat_family;
 
 /* role: "system", "user", "assistant" or "tool" (V3 only: a tool's output). */

@@ -116,12 +116,54 @@ static void test_v3_tools(void)
                      "Assistant\xef\xbd\x9c>");
 }
 
+/* DeepSeek-V3-0324's template, its system and user parts and its ending (the tool-call parts,
+ * which folio does not render, left out). */
+static const char V3_0324_TEMPLATE[] =
+    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif "
+    "%}"
+    "{% set ns = namespace(is_first=false, is_tool=false, is_output_first=true, system_prompt='', "
+    "is_first_sp=true, is_last_user=false) %}{%- for message in messages %}{%- if message['role'] "
+    "== 'system' %}{%- if ns.is_first_sp %}{% set ns.system_prompt = ns.system_prompt + "
+    "message['content'] %}{% set ns.is_first_sp = false %}{%- else %}{% set ns.system_prompt = "
+    "ns.system_prompt + '\\n\\n' + message['content'] %}{%- endif %}{%- endif %}{%- endfor %}"
+    "{{ bos_token }}{{ ns.system_prompt }}{%- for message in messages %}{%- if message['role'] == "
+    "'user' %}{%- set ns.is_tool = false -%}{%- set ns.is_first = false -%}{%- set "
+    "ns.is_last_user = true -%}{{'" USER "' + message['content'] + '<\xef\xbd\x9c"
+    "Assistant\xef\xbd\x9c>'}}{%- endif %}{%- endfor -%}{% if ns.is_tool %}{{'" OSE "'}}"
+    "{% endif %}{% if add_generation_prompt and not ns.is_last_user and not ns.is_tool %}"
+    "{{'<\xef\xbd\x9c"
+    "Assistant\xef\xbd\x9c>'}}{% endif %}";
+
+/* Renderings made with jinja2 from the whole DeepSeek-V3-0324 template. */
+static void test_v3_0324(void)
+{
+#define ASSISTANT                                                                                  \
+    "<\xef\xbd\x9c"                                                                                \
+    "Assistant\xef\xbd\x9c>"
+    eng_chat_message m[] = {
+        {"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"}, {"user", "2+2?"}};
+    const char *want = BOS "Be brief." USER "Hi" ASSISTANT "Hello!" EOS USER "2+2?" ASSISTANT;
+    check_render(ENG_CHAT_DEEPSEEK_V3_0324, m, 4, 0, want);
+    check_render(ENG_CHAT_DEEPSEEK_V3_0324, m, 4, 1, want);
+    eng_chat_message t[] = {{"user", "Weather?"},         {"tool", "sunny"},  {"tool", "22C"},
+                            {"assistant", "Sunny, 22C."}, {"user", "Thanks"}, {"assistant", "Bye"}};
+    const char *tw = BOS USER "Weather?" ASSISTANT OSB OB "sunny" OE "\n" OB "22C" OE OSE
+                              "Sunny, 22C." EOS USER "Thanks" ASSISTANT "Bye" EOS;
+    check_render(ENG_CHAT_DEEPSEEK_V3_0324, t, 6, 0, tw);
+    char with_gen[1024];
+    snprintf(with_gen, sizeof with_gen, "%s%s", tw, ASSISTANT);
+    check_render(ENG_CHAT_DEEPSEEK_V3_0324, t, 6, 1, with_gen);
+}
+
 static void test_detect(const eng_tokenizer *t)
 {
     eng_chat_family f = 0;
     char err[256] = "";
     CHECK(eng_chat_detect(eng_tok_chat_template(t), NULL, &f, err, sizeof err) == 0);
     CHECK_EQ_INT(f, ENG_CHAT_DEEPSEEK_V3);
+    CHECK(eng_chat_detect(V3_0324_TEMPLATE, NULL, &f, err, sizeof err) == 0);
+    CHECK_EQ_INT(f, ENG_CHAT_DEEPSEEK_V3_0324);
+    CHECK_STR(eng_chat_family_name(f), "deepseek-v3-0324");
     CHECK(eng_chat_detect(V2_TEMPLATE, NULL, &f, err, sizeof err) == 0);
     CHECK_EQ_INT(f, ENG_CHAT_DEEPSEEK_V2);
     const char *chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + "
@@ -150,6 +192,7 @@ int main(void)
     test_golden(t);
     test_v2();
     test_v3_tools();
+    test_v3_0324();
     test_detect(t);
     eng_tok_close(t);
     return check_finish();

@@ -105,8 +105,19 @@ typedef struct eng_trace {
     int router_layer;   /* a MoE layer */
     int *router_idx;    /* [npos][num_experts_per_tok], in the order chosen */
     float *router_w;    /* [npos][num_experts_per_tok] */
+    int mtp_npos;
+    float *mtp_logits;  /* [mtp_npos][vocab] MTP logits at positions [0, mtp_npos) */
 } eng_trace;
 void eng_session_set_trace(eng_session *s, eng_trace *t); /* NULL stops recording */
+
+/* The checkpoint's multi-token-prediction layer (DeepSeek-V3/R1 ship one, stored as layer
+ * num_hidden_layers) as a draft model. MTP position i takes the main model's hidden state at i
+ * after model.norm and the embedding of token i+1, and predicts token i+2 (SGLang semantics:
+ * the embedding at position 0 is kept, not zeroed). */
+int eng_engine_has_mtp(const eng_engine *e);
+/* Keeps the MTP layer's latent cache in step with the main model (one more layer per token),
+ * which speculative decoding needs. On an empty session; fails without an MTP layer. */
+int eng_session_enable_mtp(eng_session *s);
 
 /* ---- sampling -------------------------------------------------------------------------------- */
 
@@ -154,6 +165,9 @@ typedef struct eng_gen_params {
     int (*on_text)(void *ud, const char *text, size_t len);
     void *ud;
     const atomic_int *cancel;    /* set from another thread to stop; may be NULL */
+    /* Greedy only, on a session with eng_session_enable_mtp(): each step drafts one token with
+     * the MTP layer and verifies it with the main model (same tokens, fewer steps). */
+    int speculative;
 } eng_gen_params;
 
 typedef struct eng_gen_stats {
@@ -164,6 +178,7 @@ typedef struct eng_gen_stats {
     int decode_tokens;     /* tokens generated (EOS not counted) */
     double decode_tok_s;   /* tokens after the first per second after the first */
     eng_stop_reason stop;
+    int drafts, drafts_accepted; /* speculative decoding */
 } eng_gen_stats;
 
 /* Continues the session with prompt[0..n_prompt) and generates. The prompt's longest common

@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* out[i] = RMSNorm(x[i]) * w for each of n rows of width d (x / sqrt(mean(x^2) + eps) * w). */
-static void rmsnorm_rows(const eng_engine *e, const float *x, const eng_tensor *w, int n,
-                         float *out)
+void fwd_rmsnorm_rows(const eng_engine *e, const float *x, const eng_tensor *w, int n,
+                      float *out)
 {
     int d = e->cfg.hidden_size;
     for (int i = 0; i < n; i++)
@@ -28,6 +28,22 @@ static void record_hidden(eng_session *s, int layer, int n, int pos)
                (size_t)d * sizeof(float));
 }
 
+/* Decoder layer l on st->h [n][d] at positions [pos, pos + n) (cos/sin already set):
+ * h += MLA(RMSNorm(h)); h += FFN(RMSNorm(h)). */
+void fwd_decoder_layer(eng_session *s, int l, int n, int pos)
+{
+    eng_engine *e = s->e;
+    fwd_state *st = &s->st;
+    const fwd_layer *L = &e->layers[l];
+    size_t count = (size_t)n * e->cfg.hidden_size;
+    fwd_rmsnorm_rows(e, st->h, L->attn_norm, n, st->x);
+    fwd_mla_attention(s, l, n, pos);
+    residual_add(st->h, st->out, count);
+    fwd_rmsnorm_rows(e, st->h, L->ffn_norm, n, st->x);
+    fwd_ffn(s, l, n, pos);
+    residual_add(st->h, st->out, count);
+}
+
 void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
                        float *logits)
 {
@@ -42,21 +58,15 @@ void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int lo
         fwd_rope_table(e, pos + i, st->cos + i * half, st->sin + i * half);
     }
     for (int l = 0; l < c->num_hidden_layers; l++) {
-        const fwd_layer *L = &e->layers[l];
-        rmsnorm_rows(e, st->h, L->attn_norm, n, st->x); /* h += MLA(RMSNorm(h)) */
-        fwd_mla_attention(s, l, n, pos);
-        residual_add(st->h, st->out, n * d);
-        rmsnorm_rows(e, st->h, L->ffn_norm, n, st->x);  /* h += FFN(RMSNorm(h)) */
-        fwd_ffn(s, l, n, pos);
-        residual_add(st->h, st->out, n * d);
+        fwd_decoder_layer(s, l, n, pos);
         if (s->trace && s->trace->hidden) record_hidden(s, l, n, pos);
     }
     /* logits = lm_head(RMSNorm(h)), for every position or the last only. */
     if (logits_mode == ENG_LOGITS_ALL) {
-        rmsnorm_rows(e, st->h, e->final_norm, n, st->x);
+        fwd_rmsnorm_rows(e, st->h, e->final_norm, n, st->x);
         eng_linear(e->pool, e->lm_head, 0, c->vocab_size, st->x, n, logits);
     } else if (logits_mode == ENG_LOGITS_LAST) {
-        rmsnorm_rows(e, st->h + (n - 1) * d, e->final_norm, 1, st->x);
+        fwd_rmsnorm_rows(e, st->h + (n - 1) * d, e->final_norm, 1, st->x);
         eng_linear(e->pool, e->lm_head, 0, c->vocab_size, st->x, 1, logits);
     }
 }

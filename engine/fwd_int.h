@@ -43,7 +43,15 @@ struct eng_engine {
     const eng_tensor *embed;      /* [vocab, d] */
     const eng_tensor *final_norm; /* [d] */
     const eng_tensor *lm_head;    /* [vocab, d] */
-    fwd_layer *layers;            /* [num_hidden_layers] */
+    fwd_layer *layers;            /* [n_layers]: the main layers, then the MTP decoder layer */
+    int n_layers;                 /* num_hidden_layers, + 1 with an MTP layer */
+    int mtp;                      /* the checkpoint's first MTP layer is bound (index L) */
+    const eng_tensor *mtp_embed;  /* [vocab, d] */
+    const eng_tensor *mtp_enorm;  /* [d] RMSNorm of the next token's embedding */
+    const eng_tensor *mtp_hnorm;  /* [d] RMSNorm of the main model's hidden state */
+    const eng_tensor *mtp_eh;     /* [d, 2d] eh_proj over [enorm(e) ; hnorm(h)] */
+    const eng_tensor *mtp_norm;   /* [d] shared_head.norm */
+    const eng_tensor *mtp_head;   /* [vocab, d] shared_head.head */
     float *inv_freq;              /* [P/2] RoPE frequencies (YaRN-corrected) */
     float rope_mscale;            /* multiplies cos and sin (1 in every released config) */
     float softmax_scale;
@@ -88,6 +96,7 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
     float *scores;                /* [scores_cap] one block of attention probabilities */
     size_t scores_cap;
     float *row;                   /* [max(d, q_lora, R)] one normalized row */
+    float *z;                     /* [n][2d] MTP input [enorm(e) ; hnorm(h)] (with an MTP layer) */
     float *router;                /* [n][E] router logits */
     float *route_scratch;         /* [3E] */
     int *sel;                     /* [n][k] chosen experts */
@@ -104,7 +113,12 @@ struct eng_session {
     int max_ctx;
     int cap;                      /* rows allocated per layer */
     int len;                      /* valid rows */
-    float **kv;                   /* [layers] -> [cap][W] latent cache */
+    float **kv;                   /* [n_layers] -> [cap][W] latent cache (MTP layer last) */
+    /* MTP: positions [0, mtp_len) have their MTP cache row; the main model's final-norm output
+     * of positions [mtp_h0, mtp_h0 + mtp_hn) is kept for the positions still to do. */
+    int mtp_on, mtp_len, mtp_h0, mtp_hn, mtp_hcap;
+    int mtp_next;                 /* the next token MTP position mtp_len-1 was computed with */
+    float *mtp_h;                 /* [mtp_hcap][d] */
     int *tokens;                  /* [cap] token at each position, -1 unknown */
     fwd_state st;
     eng_trace *trace;
@@ -126,8 +140,24 @@ void fwd_ffn(eng_session *s, int layer, int n, int pos);
 void fwd_axpy_avx2(float *y, float a, const float *x, int len);
 void fwd_pv_tile_avx2(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                       int len, float *o, int ldo);
+void fwd_rmsnorm_rows(const eng_engine *e, const float *x, const eng_tensor *w, int n,
+                      float *out);
+/* Decoder layer l over st->h [n][d] at positions [pos, pos + n). */
+void fwd_decoder_layer(eng_session *s, int l, int n, int pos);
 /* One chunk through every layer; logits per ENG_LOGITS_*. */
 void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
                        float *logits);
+
+/* ---- fwd_mtp.c: the MTP draft layer ----------------------------------------------------------- */
+
+/* After a main chunk at [p, p + m) (its tokens recorded): keeps its final-norm rows and runs the
+ * MTP layer on every position whose next token is now known. */
+void fwd_mtp_after_chunk(eng_session *s, int p, int m);
+/* Before a forward at `start` whose first token is first_token: forgets the MTP positions that
+ * the new tokens change. */
+void fwd_mtp_before_forward(eng_session *s, int start, int first_token);
+/* MTP at position length-1 with its next token `next` (sampled, not yet in the cache): the
+ * draft logits [vocab]. -1 when the MTP state does not reach that position. */
+int fwd_mtp_draft(eng_session *s, int next, float *logits);
 
 #endif

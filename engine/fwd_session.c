@@ -45,10 +45,10 @@ static int alloc_state(eng_session *s)
     if (R > wide) wide = R;
     float **f[] = {&st->h, &st->x, &st->out, &st->q_a, &st->q, &st->kv, &st->q_lat, &st->o_lat,
                    &st->attn, &st->cos, &st->sin, &st->router, &st->route_scratch, &st->sel_w,
-                   &st->xg, &st->g, &st->u, &st->yg, &st->row};
+                   &st->xg, &st->g, &st->u, &st->yg, &st->row, &st->z};
     size_t sz[] = {n * d, n * d, n * d, n * qlora, n * H * qk, n * (R + P), n * H * (R + P),
                    n * H * R, n * H * (size_t)c->v_head_dim, n * P / 2, n * P / 2, n * E, 3 * E,
-                   n * k, n * d, n * inter, n * inter, n * d, wide};
+                   n * k, n * d, n * inter, n * inter, n * d, wide, e->mtp ? 2 * n * d : 1};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (!(*f[i] = malloc(sz[i] * sizeof(float)))) return -1;
     st->sel = malloc(n * k * sizeof(int));
@@ -61,7 +61,7 @@ static void free_state(fwd_state *st)
 {
     float *f[] = {st->h, st->x, st->out, st->q_a, st->q, st->kv, st->q_lat, st->o_lat,
                   st->attn, st->cos, st->sin, st->router, st->route_scratch, st->sel_w,
-                  st->xg, st->g, st->u, st->yg, st->scores, st->row};
+                  st->xg, st->g, st->u, st->yg, st->scores, st->row, st->z};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
     free(st->sel);
     free(st->by_expert);
@@ -78,7 +78,7 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
     if (!s) return snprintf(err, errsz, "out of memory for a session"), -1;
     s->e = e;
     s->max_ctx = max_context;
-    s->kv = calloc((size_t)e->cfg.num_hidden_layers, sizeof *s->kv);
+    s->kv = calloc((size_t)e->n_layers, sizeof *s->kv);
     if (!s->kv || alloc_state(s)) {
         eng_session_destroy(s);
         return snprintf(err, errsz, "out of memory for the activations of %d-token chunks",
@@ -92,7 +92,8 @@ void eng_session_destroy(eng_session *s)
 {
     if (!s) return;
     if (s->kv)
-        for (int l = 0; l < s->e->cfg.num_hidden_layers; l++) free(s->kv[l]);
+        for (int l = 0; l < s->e->n_layers; l++) free(s->kv[l]);
+    free(s->mtp_h);
     free(s->kv);
     free(s->tokens);
     free_state(&s->st);
@@ -136,7 +137,7 @@ int fwd_session_ensure(eng_session *s, int n_ctx)
     int64_t cap = s->cap ? s->cap : 256;
     while (cap < n_ctx) cap *= 2;
     if (cap > s->max_ctx) cap = s->max_ctx;
-    int L = s->e->cfg.num_hidden_layers, W = eng_session_kv_width(s);
+    int L = s->e->cfg.num_hidden_layers + (s->mtp_on ? 1 : 0), W = eng_session_kv_width(s);
     uint64_t row = (uint64_t)L * W * sizeof(float);
     uint64_t grow = (uint64_t)(cap - s->cap) * row, avail = mem_available();
     if (avail && grow > avail)
@@ -170,6 +171,26 @@ int eng_session_set_length(eng_session *s, int n, const int *tokens)
         if (tokens) s->tokens[i] = tokens[i];
         else if (i >= s->len) s->tokens[i] = -1;
     s->len = n;
+    /* MTP position i depends on token i+1: keep only what the tokens left still determine. */
+    if (s->mtp_len > n - 1) s->mtp_len = n > 0 ? n - 1 : 0;
+    return 0;
+}
+
+int eng_session_enable_mtp(eng_session *s)
+{
+    eng_engine *e = s->e;
+    int L = e->cfg.num_hidden_layers;
+    if (!e->mtp) return fwd_session_set_error(s, -1, "the model has no MTP layer");
+    if (s->len) return fwd_session_set_error(s, -1, "enable MTP on an empty session");
+    if (s->mtp_on) return 0;
+    s->mtp_hcap = e->chunk + 2;
+    s->mtp_h = malloc((size_t)s->mtp_hcap * e->cfg.hidden_size * sizeof(float));
+    if (s->cap)
+        s->kv[L] = malloc((size_t)s->cap * eng_session_kv_width(s) * sizeof(float));
+    if (!s->mtp_h || (s->cap && !s->kv[L]))
+        return fwd_session_set_error(s, -1, "out of memory for the MTP layer's cache");
+    s->mtp_on = 1;
+    s->mtp_len = s->mtp_h0 = s->mtp_hn = 0;
     return 0;
 }
 
@@ -212,6 +233,7 @@ int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int
             return fwd_session_set_error(s, -1, "token %d at index %d is outside the vocabulary "
                                          "[0, %d)", tokens[i], i, c->vocab_size);
     if (fwd_session_ensure(s, start + n)) return -1;
+    fwd_mtp_before_forward(s, start, tokens[0]);
     s->len = start;
     for (int off = 0; off < n; off += s->e->chunk) {
         if (cancel && atomic_load(cancel))
@@ -226,6 +248,7 @@ int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int
         fwd_forward_chunk(s, tokens + off, m, start + off, mode, lg);
         memcpy(s->tokens + start + off, tokens + off, (size_t)m * sizeof(int));
         s->len = start + off + m;
+        if (s->mtp_on) fwd_mtp_after_chunk(s, start + off, m);
     }
     return 0;
 }

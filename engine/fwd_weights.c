@@ -148,13 +148,26 @@ int fwd_bind_weights(eng_engine *e, char *err, size_t errsz)
     e->lm_head = c->tie_word_embeddings
                      ? e->embed
                      : need(&b, "lm_head.weight", "", c->vocab_size, c->hidden_size);
-    e->layers = calloc((size_t)c->num_hidden_layers, sizeof *e->layers);
+    e->n_layers = c->num_hidden_layers + (eng_model_mtp_layers(e->model) > 0);
+    e->layers = calloc((size_t)e->n_layers, sizeof *e->layers);
     if (!e->layers) b.rc = -1;
-    for (int l = 0; l < c->num_hidden_layers && !b.rc; l++) {
+    for (int l = 0; l < e->n_layers && !b.rc; l++) {
         char p[64];
         snprintf(p, sizeof p, "model.layers.%d.", l);
         bind_attention(&b, c, p, &e->layers[l]);
         bind_ffn(&b, c, l, p, &e->layers[l]);
+    }
+    if (!b.rc && e->n_layers > c->num_hidden_layers) {
+        char p[64];
+        snprintf(p, sizeof p, "model.layers.%d.", c->num_hidden_layers);
+        int64_t d = c->hidden_size;
+        e->mtp_embed = need(&b, p, "embed_tokens.weight", c->vocab_size, d);
+        e->mtp_enorm = need(&b, p, "enorm.weight", d, 0);
+        e->mtp_hnorm = need(&b, p, "hnorm.weight", d, 0);
+        e->mtp_eh = need(&b, p, "eh_proj.weight", d, 2 * d);
+        e->mtp_norm = need(&b, p, "shared_head.norm.weight", d, 0);
+        e->mtp_head = need(&b, p, "shared_head.head.weight", c->vocab_size, d);
+        e->mtp = !b.rc;
     }
     if (b.rc && err && !err[0]) snprintf(err, errsz, "out of memory binding the weights");
     return b.rc;
@@ -163,7 +176,7 @@ int fwd_bind_weights(eng_engine *e, char *err, size_t errsz)
 void fwd_free_weights(eng_engine *e)
 {
     if (!e->layers) return;
-    for (int l = 0; l < e->cfg.num_hidden_layers; l++) {
+    for (int l = 0; l < e->n_layers; l++) {
         free(e->layers[l].w_uk);
         free(e->layers[l].w_uvt);
         free(e->layers[l].router_bias);
@@ -242,6 +255,7 @@ void eng_engine_destroy(eng_engine *e)
 const eng_config *eng_engine_config(const eng_engine *e) { return &e->cfg; }
 eng_pool *eng_engine_pool(eng_engine *e) { return e->pool; }
 float eng_engine_softmax_scale(const eng_engine *e) { return e->softmax_scale; }
+int eng_engine_has_mtp(const eng_engine *e) { return e->mtp; }
 const float *eng_engine_rope_inv_freq(const eng_engine *e) { return e->inv_freq; }
 
 void eng_engine_rope_at(const eng_engine *e, int pos, float *cos_out, float *sin_out)

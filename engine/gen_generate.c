@@ -107,56 +107,107 @@ static int reusable(const eng_session *s, const int *prompt, int n_prompt)
     return k;
 }
 
+typedef struct gen_run {
+    eng_session *s;
+    const eng_gen_params *p;
+    int *out, out_cap, count;
+    gen_text text;
+    eng_gen_stats st;
+    double t0;
+    double t_first;
+    float *logits; /* [2][vocab] */
+} gen_run;
+
+/* Takes one generated token: EOS, output, streaming, token limit, cancellation. Returns 1 when
+ * generation ends here (st.stop says why). */
+static int accept(gen_run *g, int tok)
+{
+    const eng_gen_params *p = g->p;
+    if (is_eos(g->s, p, tok)) return g->st.stop = ENG_STOP_EOS, 1;
+    if (g->out && g->count < g->out_cap) g->out[g->count] = tok;
+    if (++g->count == 1) g->t_first = now_ms(), g->st.ttft_ms = g->t_first - g->t0;
+    if (stream_token(&g->text, p, tok, &g->st.stop)) return 1;
+    if (p->max_tokens > 0 && g->count >= p->max_tokens) return g->st.stop = ENG_STOP_LIMIT, 1;
+    if (p->cancel && atomic_load(p->cancel)) return g->st.stop = ENG_STOP_CANCEL, 1;
+    return 0;
+}
+
+/* One speculative step: *tok is pending (accepted, not in the cache) and the draft logits are
+ * in g->logits. Feeds [tok, draft]; the main model's argmax at tok's position either confirms
+ * the draft (then the argmax after it comes free) or replaces it. Returns 1 when generation
+ * ends, 0 to go on, < 0 on error. */
+static int speculative_step(gen_run *g, int *tok)
+{
+    eng_session *s = g->s;
+    int V = s->e->cfg.vocab_size, n = s->len;
+    int pair[2] = {*tok, eng_argmax(g->logits, V)};
+    int rc = eng_session_forward(s, pair, 2, n, ENG_LOGITS_ALL, g->logits, g->p->cancel);
+    if (rc) return rc;
+    int c = eng_argmax(g->logits, V);
+    g->st.drafts++;
+    if (c == pair[1]) {
+        g->st.drafts_accepted++;
+        if (accept(g, c)) return 1;
+        *tok = eng_argmax(g->logits + V, V);
+        return accept(g, *tok);
+    }
+    if ((rc = eng_session_set_length(s, n + 1, NULL))) return rc; /* the draft's row is stale */
+    *tok = c;
+    return accept(g, c);
+}
+
+/* After the prompt: sample, feed back, repeat (or draft and verify). */
+static int decode_loop(gen_run *g, eng_sampler *smp)
+{
+    eng_session *s = g->s;
+    const eng_gen_params *p = g->p;
+    int spec = p->speculative && s->mtp_on && !(p->sampling.temperature > 0);
+    int tok = eng_sampler_sample(smp, g->logits), rc = 0;
+    if (accept(g, tok)) return 0;
+    for (;;) {
+        if (s->len >= s->max_ctx) return g->st.stop = ENG_STOP_CONTEXT, 0;
+        if (spec && s->len + 2 <= s->max_ctx && fwd_mtp_draft(s, tok, g->logits) == 0) {
+            rc = speculative_step(g, &tok);
+            if (rc) return rc > 0 ? 0 : rc;
+            continue;
+        }
+        rc = eng_session_forward(s, &tok, 1, s->len, ENG_LOGITS_LAST, g->logits, p->cancel);
+        if (rc) return rc;
+        tok = eng_sampler_sample(smp, g->logits);
+        if (accept(g, tok)) return 0;
+    }
+}
+
 int eng_generate(eng_session *s, const int *prompt, int n_prompt, const eng_gen_params *p,
                  int *out, int out_cap, int *n_out, eng_gen_stats *stats)
 {
-    double t0 = now_ms();
-    eng_gen_stats st = {.prompt_tokens = n_prompt};
+    gen_run g = {.s = s, .p = p, .out = out, .out_cap = out_cap, .t0 = now_ms()};
+    g.st.prompt_tokens = n_prompt;
     if (n_out) *n_out = 0;
     if (n_prompt <= 0) return fwd_session_set_error(s, -1, "generate: empty prompt");
-    int V = s->e->cfg.vocab_size, count = 0, rc = 0;
-    float *logits = malloc((size_t)V * sizeof *logits);
+    int V = s->e->cfg.vocab_size, rc = 0;
+    g.logits = malloc((size_t)2 * V * sizeof(float));
     eng_sampler *smp = NULL;
-    if (!logits || eng_sampler_create(&p->sampling, V, &smp)) {
-        free(logits);
+    if (!g.logits || eng_sampler_create(&p->sampling, V, &smp)) {
+        free(g.logits);
         return fwd_session_set_error(s, -1, "generate: out of memory for %d logits", V);
     }
-    st.cached_tokens = reusable(s, prompt, n_prompt);
-    int k = st.cached_tokens;
-    rc = eng_session_forward(s, prompt + k, n_prompt - k, k, ENG_LOGITS_LAST, logits, p->cancel);
-    st.prefill_ms = now_ms() - t0;
-    gen_text text = {0};
-    double t_first = 0;
-    st.stop = ENG_STOP_CANCEL;
-    while (rc == 0) {
-        int tok = eng_sampler_sample(smp, logits);
-        if (is_eos(s, p, tok)) {
-            st.stop = ENG_STOP_EOS;
-            break;
-        }
-        if (out && count < out_cap) out[count] = tok;
-        if (++count == 1) t_first = now_ms(), st.ttft_ms = t_first - t0;
-        if (stream_token(&text, p, tok, &st.stop)) break;
-        if (p->max_tokens > 0 && count >= p->max_tokens) {
-            st.stop = ENG_STOP_LIMIT;
-            break;
-        }
-        if (s->len >= s->max_ctx) {
-            st.stop = ENG_STOP_CONTEXT;
-            break;
-        }
-        if (p->cancel && atomic_load(p->cancel)) break;
-        rc = eng_session_forward(s, &tok, 1, s->len, ENG_LOGITS_LAST, logits, p->cancel);
-    }
-    if (rc == ENG_ERR_CANCELLED) rc = 0, st.stop = ENG_STOP_CANCEL;
-    if (st.stop != ENG_STOP_STRING && st.stop != ENG_STOP_CANCEL) emit(&text, p, text.len);
-    st.decode_tokens = count;
-    double span = now_ms() - t_first;
-    st.decode_tok_s = count > 1 && span > 0 ? (count - 1) / (span / 1e3) : 0;
-    if (stats) *stats = st;
-    if (n_out) *n_out = count < out_cap || !out ? count : out_cap;
-    free(text.buf);
-    free(logits);
+    int k = g.st.cached_tokens = reusable(s, prompt, n_prompt);
+    rc = eng_session_forward(s, prompt + k, n_prompt - k, k, ENG_LOGITS_LAST, g.logits,
+                             p->cancel);
+    g.st.prefill_ms = now_ms() - g.t0;
+    g.st.stop = ENG_STOP_CANCEL;
+    if (!rc) rc = decode_loop(&g, smp);
+    if (rc == ENG_ERR_CANCELLED) rc = 0, g.st.stop = ENG_STOP_CANCEL;
+    if (g.st.stop != ENG_STOP_STRING && g.st.stop != ENG_STOP_CANCEL)
+        emit(&g.text, p, g.text.len);
+    g.st.decode_tokens = g.count;
+    double span = now_ms() - g.t_first;
+    g.st.decode_tok_s = g.count > 1 && span > 0 ? (g.count - 1) / (span / 1e3) : 0;
+    if (stats) *stats = g.st;
+    if (n_out) *n_out = g.count < out_cap || !out ? g.count : out_cap;
+    free(g.text.buf);
+    free(g.logits);
     eng_sampler_destroy(smp);
     return rc;
 }

@@ -276,6 +276,56 @@ static void check_fp8_at_load(const char *name)
     close_golden(&g);
 }
 
+/* tiny-v3-mtp's MTP layer (SGLang semantics: mtp_logits_nomask) over spec_tokens, and greedy
+ * speculative decoding with one MTP draft per step (golden.json spec_decode: 15 steps, 8
+ * accepted, the 24 greedy tokens). */
+static void check_mtp(void)
+{
+    golden g;
+    if (open_golden(&g, "tiny-v3-mtp", 0, 40, 0, 1)) {
+        CHECK_MSG(0, "tiny-v3-mtp: could not open the fixture");
+        close_golden(&g);
+        return;
+    }
+    CHECK(eng_engine_has_mtp(g.eng));
+    const eng_tensor *st = eng_st_tensor(g.arrays, "spec_tokens");
+    size_t V = (size_t)g.vocab;
+    int n = st ? (int)st->shape[0] : 0;
+    float *lg = calloc((size_t)(n ? n : 1) * V, sizeof(float));
+    eng_trace tr = {.router_layer = -1, .mtp_npos = n - 1, .mtp_logits = lg};
+    eng_session *s = NULL;
+    char err[256];
+    CHECK(eng_session_create(g.eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_enable_mtp(s) == 0);
+    eng_session_set_trace(s, &tr);
+    CHECK(st && eng_session_forward(s, st->data, n, 0, ENG_LOGITS_NONE, NULL, NULL) == 0);
+    double e = rel_err(lg, array(&g, "mtp_logits_nomask", (n - 1) * V), (n - 1) * V);
+    printf("tiny-v3-mtp: mtp_logits_nomask rel %.3g\n", e);
+    CHECK_MSG(e < 1e-4, "tiny-v3-mtp: MTP logits rel %.3g", e);
+    eng_session_destroy(s);
+    int eos = -1, out[32], got = 0;
+    eng_gen_params p = {.max_tokens = 24, .eos_ids = &eos, .n_eos = 1, .speculative = 1};
+    eng_gen_stats gs;
+    CHECK(eng_session_create(g.eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_enable_mtp(s) == 0);
+    CHECK(eng_generate(s, g.ids, g.T, &p, out, 32, &got, &gs) == 0);
+    CHECK_MSG(got == 24 && !memcmp(out, g.greedy, 24 * sizeof(int)),
+              "tiny-v3-mtp: speculative tokens differ from greedy");
+    CHECK_MSG(gs.drafts == 15 && gs.drafts_accepted == 8, "drafts %d accepted %d", gs.drafts,
+              gs.drafts_accepted);
+    eng_session_destroy(s);
+    free(lg);
+    close_golden(&g);
+    /* Without an MTP layer there is nothing to enable. */
+    if (open_golden(&g, "tiny-v3", 0, 0, 0, 1) == 0) {
+        CHECK(!eng_engine_has_mtp(g.eng));
+        CHECK(eng_session_create(g.eng, 0, &s, err, sizeof err) == 0);
+        CHECK(eng_session_enable_mtp(s) < 0);
+        eng_session_destroy(s);
+    }
+    close_golden(&g);
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
@@ -289,6 +339,7 @@ int main(int argc, char **argv)
         if (!only || !strcmp(only, fx[i].name))
             check_fixture(fx[i].name, fx[i].chunk, fx[i].scores, fx[i].threads);
     if (!only || !strcmp(only, "fp8-at-load")) check_fp8_at_load("tiny-v2lite-bf16");
+    if (!only || !strcmp(only, "mtp")) check_mtp();
     /* The scalar kernels (what a CPU without AVX2 runs) on one fixture, chunked. */
     if (!only || !strcmp(only, "scalar")) {
         eng_ops_force_isa(ENG_ISA_SCALAR);

@@ -14,7 +14,7 @@
 typedef struct gen_opts {
     const char *model, *input_ids, *logits_out, *system, *prompt;
     const char *stop[16];
-    int n_stop, chat, greedy, verbose, fp8, threads, ctx, max_tokens;
+    int n_stop, chat, greedy, verbose, fp8, threads, ctx, max_tokens, speculative;
     eng_sampling sampling;
 } gen_opts;
 
@@ -46,6 +46,8 @@ static void usage(FILE *out)
             "  --ctx N             largest context in tokens (default: the model's)\n"
             "  --threads N         worker threads (default: one per core)\n"
             "  --fp8               quantize BF16 linear weights to FP8 blocks at load\n"
+            "  --speculative       greedy decoding with the checkpoint's MTP layer drafting one\n"
+            "                      token per step (same tokens; needs --temperature 0 or --greedy)\n"
             "  --verbose           print a stats line on stderr at the end\n");
 }
 
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         if (!strcmp(a, "--chat")) o->chat = 1;
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o->verbose = 1;
         else if (!strcmp(a, "--fp8")) o->fp8 = 1;
+        else if (!strcmp(a, "--speculative")) o->speculative = 1;
         else if (a[0] == '-' && a[1]) {
             int rc = i + 1 < argc ? parse_option(o, a, argv[i + 1]) : -3;
             if (rc == -2) return fprintf(stderr, "folio generate: unknown option '%s'\n", a), -1;
@@ -111,6 +114,8 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         return fprintf(stderr, "folio generate: give exactly one of PROMPT and --input-ids\n"), -1;
     if (o->input_ids && o->chat)
         return fprintf(stderr, "folio generate: --chat needs a text PROMPT\n"), -1;
+    if (o->speculative && o->greedy < 0 && o->sampling.temperature > 0)
+        return fprintf(stderr, "folio generate: --speculative needs --temperature 0\n"), -1;
     return 0;
 }
 
@@ -240,7 +245,7 @@ static int print_greedy(const gen_opts *o, eng_session *s, const eng_tok_ids *id
 {
     int *out = malloc((size_t)(o->greedy ? o->greedy : 1) * sizeof *out), n = 0, none = -1;
     eng_gen_params p = {.max_tokens = o->greedy, .eos_ids = &none, .n_eos = 0,
-                        .cancel = &interrupted};
+                        .cancel = &interrupted, .speculative = o->speculative};
     int rc = !out ? -1
              : o->greedy ? eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, out,
                                         o->greedy, &n, st)
@@ -262,7 +267,8 @@ static int stream(const gen_opts *o, eng_session *s, const eng_tokenizer *tok,
     eng_gen_params p = {.sampling = o->sampling, .max_tokens = o->max_tokens, .eos_ids = eos,
                         .n_eos = 2, .stop = o->stop, .n_stop = o->n_stop,
                         .token_text = tok ? token_text : NULL, .on_token = print_id,
-                        .on_text = print_text, .ud = &ctx, .cancel = &interrupted};
+                        .on_text = print_text, .ud = &ctx, .cancel = &interrupted,
+                        .speculative = o->speculative};
     int rc = eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, NULL, 0, NULL, st);
     if (rc) fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
     const char *t;
@@ -309,6 +315,8 @@ int app_cmd_generate(int argc, char **argv)
                               : encode_prompt(&o, tok, &ids);
     if (!rc && (rc = eng_session_create(e, o.ctx, &s, err, sizeof err)))
         fprintf(stderr, "folio generate: %s\n", err);
+    if (!rc && o.speculative && (rc = eng_session_enable_mtp(s)))
+        fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(s));
     if (!rc && (int64_t)ids.n >= eng_session_max_context(s))
         rc = -1, fprintf(stderr, "folio generate: the prompt has %zu tokens, the context holds "
                          "%d\n", ids.n, eng_session_max_context(s));
@@ -322,6 +330,8 @@ int app_cmd_generate(int argc, char **argv)
     if (!rc && o.greedy >= 0) rc = print_greedy(&o, s, &ids, &st);
     else if (!rc && !o.logits_out) rc = stream(&o, s, tok, &ids, c->eos_token_id, &st);
     if (!rc && o.verbose) print_stats(&st);
+    if (!rc && o.verbose && o.speculative)
+        fprintf(stderr, "speculative: drafts=%d accepted=%d\n", st.drafts, st.drafts_accepted);
     eng_tok_ids_free(&ids);
     eng_session_destroy(s);
     eng_engine_destroy(e);

@@ -60,6 +60,22 @@ rc=$?; [ -n "${FOLIO_MODEL:-}" ] || check "no model: usage" "[ $rc -eq 2 ]"
 check "unknown option: usage" "[ $? -eq 2 ]"
 "$FOLIO_BIN" generate --help | grep -q -- '--logits-out'
 check "help" "[ $? -eq 0 ]"
+# Speculative decoding with the MTP layer gives the greedy tokens.
+mtp="$FOLIO_SHARED/fixtures/engine/tiny-v3-mtp"
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["input_ids"]))' \
+  "$mtp/golden.json" > "$tmp/mids.json"
+"$FOLIO_BIN" generate --model "$mtp" --input-ids "$tmp/mids.json" --greedy 24 --speculative \
+  --verbose > "$tmp/spec.json" 2> "$tmp/err.txt"
+check "speculative = greedy" "python3 - '$mtp/golden.json' '$tmp/spec.json' <<'PY'
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[2])) == json.load(open(sys.argv[1]))['greedy_tokens'][:24]
+         else 1)
+PY"
+check "speculative stats" "grep -q '^speculative: drafts=15 accepted=8$' '$tmp/err.txt'"
+"$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" --greedy 2 --speculative \
+  > /dev/null 2> "$tmp/err.txt"
+check "speculative without an MTP layer refused" "[ $? -eq 1 ] && grep -q MTP '$tmp/err.txt'"
+
 # Text prompts through the model's tokenizer: the tiny-v3 weights with the DeepSeek-V3 tokenizer
 # (a prompt of single letters keeps every id inside the tiny vocabulary of 1000).
 mdir="$tmp/model"

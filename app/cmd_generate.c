@@ -47,7 +47,7 @@ static void usage(FILE *out)
             "  --threads N         worker threads (default: one per core)\n"
             "  --fp8               quantize BF16 linear weights to FP8 blocks at load\n"
             "  --speculative       greedy decoding with the checkpoint's MTP layer drafting one\n"
-            "                      token per step (same tokens; needs --temperature 0 or --greedy)\n"
+            "                      token per step (same tokens; with --temperature 0 or --greedy)\n"
             "  --verbose           print a stats line on stderr at the end\n");
 }
 

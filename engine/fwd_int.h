@@ -148,7 +148,7 @@ void fwd_decoder_layer(eng_session *s, int l, int n, int pos);
 void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
                        float *logits);
 
-/* ---- fwd_mtp.c: the MTP draft layer ----------------------------------------------------------- */
+/* ---- fwd_mtp.c: the MTP draft layer ------------------------------------------------------- */
 
 /* After a main chunk at [p, p + m) (its tokens recorded): keeps its final-norm rows and runs the
  * MTP layer on every position whose next token is now known. */

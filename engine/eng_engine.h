@@ -56,8 +56,9 @@ void eng_engine_rope_at(const eng_engine *e, int pos, float *cos_out, float *sin
 
 /* ---- session: the KV cache and the forward pass ---------------------------------------------- */
 
-/* A session whose context may grow to max_context tokens (<= 0: the model's context, see
- * eng_config_max_context()). Nothing large is allocated until tokens arrive. */
+/* A session whose context may grow to max_context tokens (<= 0: the model's context, the larger
+ * of max_position_embeddings and eng_config_max_context()). Nothing large is allocated until
+ * tokens arrive. */
 int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *err,
                        size_t errsz);
 void eng_session_destroy(eng_session *s);

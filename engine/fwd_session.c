@@ -72,7 +72,9 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
                        size_t errsz)
 {
     *out = NULL;
+    /* The longer of what the config declares (max_position_embeddings) and what YaRN reaches. */
     int64_t model_ctx = eng_config_max_context(&e->cfg);
+    if (model_ctx < e->cfg.max_position_embeddings) model_ctx = e->cfg.max_position_embeddings;
     if (max_context <= 0) max_context = model_ctx > INT32_MAX / 2 ? INT32_MAX / 2 : (int)model_ctx;
     eng_session *s = calloc(1, sizeof *s);
     if (!s) return snprintf(err, errsz, "out of memory for a session"), -1;

@@ -28,26 +28,32 @@ ALWAYS void fp8x32(__m256i b, __m512 *lo, __m512 *hi)
     *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
 }
 
-/* Weights k .. k+31 of one row as float32 (FP8: in units of 2^-8); lanes outside m read as 0. */
+/* Weights k .. k+31 of one row as float32 (FP8: in units of 2^-8); lanes outside m read as 0.
+ * m == ~0 (a constant in the unrolled full blocks) compiles to plain loads. */
 ALWAYS void load_w32(eng_dtype dt, const uint8_t *row, int k, __mmask32 m, __m512 *lo,
                      __m512 *hi)
 {
+    int full = __builtin_constant_p(m) && m == 0xffffffffu;
     if (dt == ENG_DT_F8_E4M3) {
-        fp8x32(_mm256_maskz_loadu_epi8(m, row + k), lo, hi);
-    } else if (dt == ENG_DT_BF16) {
+        const void *p = row + k;
+        fp8x32(full ? _mm256_loadu_si256(p) : _mm256_maskz_loadu_epi8(m, p), lo, hi);
+    } else if (dt == ENG_DT_BF16 || dt == ENG_DT_F16) {
         const uint16_t *p = (const uint16_t *)row + k;
-        __m512i a = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((__mmask16)m, p));
-        __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((__mmask16)(m >> 16), p + 16));
-        *lo = _mm512_castsi512_ps(_mm512_slli_epi32(a, 16));
-        *hi = _mm512_castsi512_ps(_mm512_slli_epi32(b, 16));
-    } else if (dt == ENG_DT_F16) {
-        const uint16_t *p = (const uint16_t *)row + k;
-        *lo = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)m, p));
-        *hi = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)(m >> 16), p + 16));
+        __m256i a = full ? _mm256_loadu_si256((const void *)p)
+                         : _mm256_maskz_loadu_epi16((__mmask16)m, p);
+        __m256i b = full ? _mm256_loadu_si256((const void *)(p + 16))
+                         : _mm256_maskz_loadu_epi16((__mmask16)(m >> 16), p + 16);
+        if (dt == ENG_DT_F16) {
+            *lo = _mm512_cvtph_ps(a);
+            *hi = _mm512_cvtph_ps(b);
+        } else {
+            *lo = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(a), 16));
+            *hi = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
+        }
     } else {
         const float *p = (const float *)row + k;
-        *lo = _mm512_maskz_loadu_ps((__mmask16)m, p);
-        *hi = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), p + 16);
+        *lo = full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps((__mmask16)m, p);
+        *hi = full ? _mm512_loadu_ps(p + 16) : _mm512_maskz_loadu_ps((__mmask16)(m >> 16), p + 16);
     }
 }
 
@@ -71,8 +77,54 @@ ALWAYS void prefetch32(eng_dtype dt, const uint8_t *row, int k)
         _mm_prefetch((const char *)row + k * es + off, _MM_HINT_T0);
 }
 
+/* The GEMV's FP8 decoding, cheaper than the FP16 route: the sign-extended code shifted into a
+ * float32's sign, exponent and mantissa fields is the value times 2^-120, fp8 subnormals giving
+ * float32 subnormals, all exact (this needs the default MXCSR: no denormals-are-zero). The GEMV
+ * multiplies the activations by 2^64 so products stay normal, and the result by 2^56. */
+#define GEMV_FP8_X 0x1p64f
+#define GEMV_FP8_Y 0x1p56f
+ALWAYS __m512 fp8x16_bits(__m128i b)
+{
+    __m512i v = _mm512_slli_epi32(_mm512_cvtepi8_epi32(b), 20);
+    return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0x87F00000u)));
+}
+
+/* 32 columns from k of NR rows into the sums a0/a1 (m: valid lanes), prefetching the lines of
+ * the next row group. */
+ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes,
+                      const float *xt, int k, __mmask32 m, __m512 *a0, __m512 *a1)
+{
+    int full = __builtin_constant_p(m) && m == 0xffffffffu;
+    __m512 x0 = full ? _mm512_loadu_ps(xt + k) : _mm512_maskz_loadu_ps((__mmask16)m, xt + k);
+    __m512 x1 = full ? _mm512_loadu_ps(xt + k + 16)
+                     : _mm512_maskz_loadu_ps((__mmask16)(m >> 16), xt + k + 16);
+    if (dt == ENG_DT_F8_E4M3) {
+        x0 = _mm512_mul_ps(x0, _mm512_set1_ps(GEMV_FP8_X));
+        x1 = _mm512_mul_ps(x1, _mm512_set1_ps(GEMV_FP8_X));
+    }
+    for (int i = 0; i < NR; i++) {
+        __m512 lo, hi;
+        const uint8_t *row = base + i * rowbytes;
+        if (dtype_bytes(dt) > 1 || (k & 63) == 0) prefetch32(dt, base + (NR + i) * rowbytes, k);
+        if (dt == ENG_DT_F8_E4M3) {
+            /* masked-off lanes are code 0, i.e. +0 */
+            __m128i b0 = full ? _mm_loadu_si128((const void *)(row + k))
+                              : _mm_maskz_loadu_epi8((__mmask16)m, row + k);
+            __m128i b1 = full ? _mm_loadu_si128((const void *)(row + k + 16))
+                              : _mm_maskz_loadu_epi8((__mmask16)(m >> 16), row + k + 16);
+            lo = fp8x16_bits(b0);
+            hi = fp8x16_bits(b1);
+        } else {
+            load_w32(dt, row, k, m, &lo, &hi);
+        }
+        a0[i] = _mm512_fmadd_ps(lo, x0, a0[i]);
+        a1[i] = _mm512_fmadd_ps(hi, x1, a1[i]);
+    }
+}
+
 /* NR rows starting at r dotted with one activation row xt: NR independent weight streams keep
- * enough loads in flight; each 128-column block is summed, then scaled once. */
+ * enough loads in flight; each 128-column block is summed, then scaled once. Full blocks are
+ * unrolled with plain loads; only a partial last block uses masks. */
 ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt,
                       float *out, int ldo)
 {
@@ -82,27 +134,22 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
     __m512 tot[4];
     for (int i = 0; i < NR; i++) tot[i] = _mm512_setzero_ps();
     for (int k0 = 0, kb = 0; k0 < in; k0 += OPS_BLOCK, kb++) {
-        int kend = k0 + OPS_BLOCK < in ? k0 + OPS_BLOCK : in;
         __m512 a0[4], a1[4];
         for (int i = 0; i < NR; i++) a0[i] = a1[i] = _mm512_setzero_ps();
-        for (int k = k0; k < kend; k += 32) {
-            __mmask32 m = mask_upto(kend - k);
-            __m512 x0 = _mm512_maskz_loadu_ps((__mmask16)m, xt + k);
-            __m512 x1 = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), xt + k + 16);
-            for (int i = 0; i < NR; i++) {
-                __m512 lo, hi;
-                if (dtype_bytes(dt) > 1 || (k & 63) == 0) prefetch32(dt, base + (NR + i) * rowbytes, k);
-                load_w32(dt, base + i * rowbytes, k, m, &lo, &hi);
-                a0[i] = _mm512_fmadd_ps(lo, x0, a0[i]);
-                a1[i] = _mm512_fmadd_ps(hi, x1, a1[i]);
-            }
+        if (k0 + OPS_BLOCK <= in) {
+            for (int k = k0; k < k0 + OPS_BLOCK; k += 32)
+                gemv_step(dt, NR, base, rowbytes, xt, k, 0xffffffffu, a0, a1);
+        } else {
+            for (int k = k0; k < in; k += 32)
+                gemv_step(dt, NR, base, rowbytes, xt, k, mask_upto(in - k), a0, a1);
         }
         for (int i = 0; i < NR; i++) {
-            __m512 s = _mm512_set1_ps(block_scale(dt, w, r + i, kb));
-            tot[i] = _mm512_fmadd_ps(_mm512_add_ps(a0[i], a1[i]), s, tot[i]);
+            float sc = dt == ENG_DT_F8_E4M3 ? block_scale(dt, w, r + i, kb) / 256.0f : 1.0f;
+            tot[i] = _mm512_fmadd_ps(_mm512_add_ps(a0[i], a1[i]), _mm512_set1_ps(sc), tot[i]);
         }
     }
-    for (int i = 0; i < NR; i++) out[i * ldo] = _mm512_reduce_add_ps(tot[i]);
+    for (int i = 0; i < NR; i++)
+        out[i * ldo] = _mm512_reduce_add_ps(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
 }
 
 ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,

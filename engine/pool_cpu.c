@@ -15,7 +15,7 @@
 
 /* Workers spin this many times for the next task before sleeping: decode issues hundreds of small
  * tasks per token a few microseconds apart, and a sleep/wake round trip costs more than that. */
-#define SPIN_ROUNDS 20000
+#define SPIN_ROUNDS 4000
 
 typedef struct worker {
     eng_pool *pool;

@@ -17,6 +17,7 @@ struct idx {
     sqlite3_stmt *st[ST_COUNT];
     int lock_fd; /* the writer lock, -1 for readers */
     int writer;
+    int batch; /* inside a batch transaction: each document is a savepoint in it */
     char *root;
     char err[1024];
 };
@@ -26,6 +27,13 @@ int idx_fail(idx *ix, int rc, const char *fmt, ...) __attribute__((format(printf
 /* A statement from the cache (prepared on first use), reset and with bindings cleared. */
 sqlite3_stmt *idx_stmt(idx *ix, int which);
 int idx_exec(idx *ix, const char *sql);
+/* One document's changes: a transaction of its own, or a savepoint inside the batch. A crash
+ * loses at most the open batch, never part of a document. tx_end commits (rc 0) or undoes. */
+int idx_tx_begin(idx *ix);
+int idx_tx_end(idx *ix, int rc);
+/* Groups the next documents into one transaction (fewer FTS5 segments to merge). */
+int idx_batch_begin(idx *ix);
+int idx_batch_commit(idx *ix);
 
 /* Registers the "folio_cjk" FTS5 tokenizer on db: it wraps another tokenizer (its first
  * argument, e.g. unicode61) and splits runs of Han, kana and Hangul into one token per

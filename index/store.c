@@ -146,21 +146,50 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc)
     return 0;
 }
 
+int idx_tx_begin(idx *ix)
+{
+    return idx_exec(ix, ix->batch ? "SAVEPOINT doc" : "BEGIN IMMEDIATE");
+}
+
+int idx_tx_end(idx *ix, int rc)
+{
+    if (!rc) return idx_exec(ix, ix->batch ? "RELEASE doc" : "COMMIT");
+    char keep[1024];
+    snprintf(keep, sizeof keep, "%s", ix->err);
+    sqlite3_exec(ix->db, ix->batch ? "ROLLBACK TO doc; RELEASE doc" : "ROLLBACK", NULL, NULL, NULL);
+    return idx_fail(ix, rc, "%s", keep);
+}
+
+int idx_batch_begin(idx *ix)
+{
+    if (ix->batch) return 0;
+    if (idx_exec(ix, "BEGIN IMMEDIATE")) return IDX_ERR;
+    ix->batch = 1;
+    return 0;
+}
+
+int idx_batch_commit(idx *ix)
+{
+    if (!ix->batch) return 0;
+    ix->batch = 0;
+    if (!idx_exec(ix, "COMMIT")) return 0;
+    sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    return IDX_ERR;
+}
+
 int idx_doc_put(idx *ix, const idx_docinput *in, const ing_doc *doc, int64_t *id)
 {
     if (!ix->writer) return idx_fail(ix, IDX_ERR, "library opened read-only");
-    if (idx_exec(ix, "BEGIN IMMEDIATE")) return IDX_ERR;
+    if (idx_tx_begin(ix)) return IDX_ERR;
     idx_docinfo old;
     int found = idx_doc_lookup(ix, in->key, &old), rc = found < 0 ? IDX_ERR : 0;
     if (!rc && found) rc = delete_doc(ix, old.id);
     int64_t nid = 0;
     if (!rc) rc = insert_doc(ix, in, ing_doc_meta(doc), &nid);
     if (!rc) rc = insert_parts(ix, nid, in->kind, doc);
-    if (!rc) rc = idx_exec(ix, "COMMIT");
-    if (rc) {
+    if (idx_tx_end(ix, rc)) {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", ix->err);
-        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
         return idx_fail(ix, IDX_ERR, "%s: %s", in->path, keep);
     }
     if (id) *id = nid;
@@ -192,11 +221,8 @@ int idx_doc_move(idx *ix, int64_t id, const char *key, const char *path, int64_t
 
 int idx_doc_remove(idx *ix, int64_t id)
 {
-    if (idx_exec(ix, "BEGIN IMMEDIATE")) return IDX_ERR;
-    int rc = delete_doc(ix, id);
-    if (!rc) rc = idx_exec(ix, "COMMIT");
-    if (rc) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    if (idx_tx_begin(ix)) return IDX_ERR;
+    return idx_tx_end(ix, delete_doc(ix, id));
 }
 
 int idx_doc_each(idx *ix, int (*fn)(void *user, int64_t id, const char *key, const char *path),

@@ -1,2 +1,5 @@
 # Ingest: walker and ignore rules, extraction (PDF fixtures, text, code), chunk provenance.
 folio_test(test_ingest SOURCES test_ingest.c LIBS folio_ingest LABELS unit TIMEOUT 120)
+folio_fuzz(fuzz_pdf_text SOURCES fuzz/fuzz_pdf_text.c LIBS folio_ingest
+           CORPUS ${FOLIO_SHARED_DIR}/fixtures/docs/broken)
+folio_fuzz(fuzz_ignore SOURCES fuzz/fuzz_ignore.c LIBS folio_ingest)

@@ -36,25 +36,40 @@ static void share(int count, int ith, int nth, int *a, int *b)
     *b = (int)((int64_t)count * (ith + 1) / nth);
 }
 
+/* Work items of the per-head products: (head, block of up to 8 tokens), head-major, so a worker
+ * reuses one head's matrix from cache and each matrix row serves 8 tokens while in L1. */
+enum { TOKEN_BLOCK = 8 };
+static void head_block(const attn_task *t, int item, int *h, int *i0, int *i1)
+{
+    int blocks = (t->n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+    *h = item / blocks;
+    *i0 = item % blocks * TOKEN_BLOCK;
+    *i1 = *i0 + TOKEN_BLOCK < t->n ? *i0 + TOKEN_BLOCK : t->n;
+}
+
 /* q_lat[i][h] = [q_nope[i][h] W_UK[h] | RoPE(q_rope[i][h])]: the query in latent space. */
 static void absorb_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
     const eng_config *c = &t->e->cfg;
     int H = c->num_attention_heads, N = c->qk_nope_head_dim, P = c->qk_rope_head_dim;
-    int R = c->kv_lora_rank, W = R + P;
-    int a, b;
-    share(t->n * H, ith, nth, &a, &b);
+    int R = c->kv_lora_rank, W = R + P, a, b, h, i0, i1;
+    share((t->n + TOKEN_BLOCK - 1) / TOKEN_BLOCK * H, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
-        int i = item / H, h = item % H;
-        const float *q = t->st->q + (size_t)item * (N + P);
-        float *dst = t->st->q_lat + (size_t)item * W;
-        memset(dst, 0, (size_t)R * sizeof(float));
+        head_block(t, item, &h, &i0, &i1);
         const float *wuk = t->L->w_uk + (size_t)h * N * R;
-        for (int k = 0; k < N; k++) axpy(t->avx2, dst, q[k], wuk + (size_t)k * R, R);
-        memcpy(dst + R, q + N, (size_t)P * sizeof(float));
-        fwd_rope_apply(dst + R, P / 2, t->st->cos + (size_t)i * (P / 2),
-                       t->st->sin + (size_t)i * (P / 2));
+        for (int i = i0; i < i1; i++)
+            memset(t->st->q_lat + ((size_t)i * H + h) * W, 0, (size_t)R * sizeof(float));
+        for (int k = 0; k < N; k++)
+            for (int i = i0; i < i1; i++)
+                axpy(t->avx2, t->st->q_lat + ((size_t)i * H + h) * W,
+                     t->st->q[((size_t)i * H + h) * (N + P) + k], wuk + (size_t)k * R, R);
+        for (int i = i0; i < i1; i++) {
+            float *rope = t->st->q_lat + ((size_t)i * H + h) * W + R;
+            memcpy(rope, t->st->q + ((size_t)i * H + h) * (N + P) + N, (size_t)P * sizeof(float));
+            fwd_rope_apply(rope, P / 2, t->st->cos + (size_t)i * (P / 2),
+                           t->st->sin + (size_t)i * (P / 2));
+        }
     }
 }
 
@@ -121,16 +136,17 @@ static void expand_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
     const eng_config *c = &t->e->cfg;
-    int H = c->num_attention_heads, R = c->kv_lora_rank, V = c->v_head_dim;
-    int a, b;
-    share(t->n * H, ith, nth, &a, &b);
+    int H = c->num_attention_heads, R = c->kv_lora_rank, V = c->v_head_dim, a, b, h, i0, i1;
+    share((t->n + TOKEN_BLOCK - 1) / TOKEN_BLOCK * H, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
-        int h = item % H;
-        const float *o = t->st->o_lat + (size_t)item * R;
-        float *dst = t->st->attn + (size_t)item * V;
-        memset(dst, 0, (size_t)V * sizeof(float));
+        head_block(t, item, &h, &i0, &i1);
         const float *wuv = t->L->w_uvt + (size_t)h * R * V;
-        for (int k = 0; k < R; k++) axpy(t->avx2, dst, o[k], wuv + (size_t)k * V, V);
+        for (int i = i0; i < i1; i++)
+            memset(t->st->attn + ((size_t)i * H + h) * V, 0, (size_t)V * sizeof(float));
+        for (int k = 0; k < R; k++)
+            for (int i = i0; i < i1; i++)
+                axpy(t->avx2, t->st->attn + ((size_t)i * H + h) * V,
+                     t->st->o_lat[((size_t)i * H + h) * R + k], wuv + (size_t)k * V, V);
     }
 }
 

@@ -230,6 +230,8 @@ int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int
     if (n <= 0 || start < 0 || start > s->len)
         return fwd_session_set_error(s, -1, "forward over %d tokens at %d: the cache holds %d",
                                      n, start, s->len);
+    if (logits_mode != ENG_LOGITS_NONE && !logits)
+        return fwd_session_set_error(s, -1, "forward: logits requested into NULL");
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return fwd_session_set_error(s, -1, "token %d at index %d is outside the vocabulary "

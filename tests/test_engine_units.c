@@ -317,6 +317,45 @@ done:
     eng_model_close(m);
 }
 
+/* Beyond the goldens' lengths: a 600-token prompt past the config's context gives the same
+ * logits in 37-token chunks with small score blocks as in one chunk. */
+static void check_long_chunks(void)
+{
+    char err[512];
+    eng_model *m = NULL;
+    eng_engine *a = NULL, *b = NULL;
+    if (eng_model_open(fixture_path("tiny-v3", NULL), NULL, &m, err, sizeof err) ||
+        eng_engine_create(m, &(eng_engine_options){.nthreads = 1, .prefill_chunk = 37,
+                                                   .score_budget = 4096 * 4},
+                          &a, err, sizeof err) ||
+        eng_engine_create(m, &(eng_engine_options){.nthreads = 1, .prefill_chunk = 600}, &b, err,
+                          sizeof err)) {
+        CHECK_MSG(0, "tiny-v3: %s", err);
+    } else {
+        enum { T = 600, V = 1000 };
+        static int ids[T];
+        static float la[T * V], lb[T * V];
+        for (int i = 0; i < T; i++) ids[i] = (i * 7919 + 13) % V;
+        eng_session *sa = NULL, *sb = NULL;
+        CHECK(eng_session_create(a, 1024, &sa, err, sizeof err) == 0);
+        CHECK(eng_session_create(b, 1024, &sb, err, sizeof err) == 0);
+        CHECK(eng_session_forward(sa, ids, T, 0, ENG_LOGITS_ALL, la, NULL) == 0);
+        CHECK(eng_session_forward(sb, ids, T, 0, ENG_LOGITS_ALL, lb, NULL) == 0);
+        double diff = 0, ref = 0;
+        for (int i = 0; i < T * V; i++) {
+            diff = fmax(diff, fabs(la[i] - lb[i]));
+            ref = fmax(ref, fabs(lb[i]));
+        }
+        printf("600 tokens, 37-token chunks vs one chunk: rel %.3g\n", diff / ref);
+        CHECK_MSG(diff <= 1e-5 * ref, "chunked vs whole: rel %.3g", diff / ref);
+        eng_session_destroy(sa);
+        eng_session_destroy(sb);
+    }
+    eng_engine_destroy(a);
+    eng_engine_destroy(b);
+    eng_model_close(m);
+}
+
 int main(void)
 {
     check_plain_rope();
@@ -326,5 +365,6 @@ int main(void)
     check_rope_fixture("tiny-v2lite");
     check_rope_fixture("tiny-v2lite-bf16");
     check_generation();
+    check_long_chunks();
     return check_finish();
 }

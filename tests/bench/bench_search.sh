@@ -7,8 +7,8 @@ B=${1:?usage: bench_search.sh BENCH_SEARCH_BINARY}
 F=${FOLIO_BIN:?}
 T=$(mktemp -d "${FOLIO_TEST_TMP:-/tmp}/bench_search.XXXXXX")
 export XDG_STATE_HOME=$T/state
-DB=$T/include.db
-"$F" index /usr/include --db "$DB" --quiet >/dev/null 2>&1 || true
+DB=${FOLIO_BENCH_INCLUDE_DB:-$T/include.db} # bench_ingest.sh leaves it there when set
+[ -s "$DB" ] || "$F" index /usr/include --db "$DB" --quiet >/dev/null 2>&1 || true
 sqlite3 "$DB" "SELECT DISTINCT name FROM symbols WHERE length(name) >= 4 ORDER BY random() LIMIT 1000" >"$T/q.txt"
 "$B" "$DB" "$T/q.txt"
 head -20 "$T/q.txt" >"$T/g.txt"

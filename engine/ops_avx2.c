@@ -75,6 +75,50 @@ static float hsum(__m256 v)
 
 /* ---- GEMV ---------------------------------------------------------------------------------- */
 
+/* FP8 decoding for the GEMV as in ops_avx512.c: the code's bits placed in a float32 give the
+ * value times 2^-120 exactly (subnormals too, with the default MXCSR); the activations are
+ * multiplied by 2^64 and the result by 2^56. */
+#define GEMV_FP8_X 0x1p64f
+#define GEMV_FP8_Y 0x1p56f
+ALWAYS __m256 fp8x8_bits(const uint8_t *p)
+{
+    __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
+    v = _mm256_slli_epi32(v, 20);
+    return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0x87F00000u)));
+}
+
+/* 16 columns from k (cnt of them valid; 16 in full blocks, a constant there) of NR rows into
+ * the sums a0/a1, prefetching the next row group's line (the reason: see ops_avx512.c). */
+ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes,
+                      const float *xt, int k, int cnt, __m256 *a0, __m256 *a1)
+{
+    __m256 x0, x1;
+    load_x16(xt, k, cnt, &x0, &x1);
+    if (dt == ENG_DT_F8_E4M3) {
+        x0 = _mm256_mul_ps(x0, _mm256_set1_ps(GEMV_FP8_X));
+        x1 = _mm256_mul_ps(x1, _mm256_set1_ps(GEMV_FP8_X));
+    }
+    for (int i = 0; i < NR; i++) {
+        __m256 lo, hi;
+        size_t at = (size_t)(NR + i) * rowbytes + (size_t)k * dtype_bytes(dt);
+        if ((at & 63) == 0) _mm_prefetch((const char *)base + at, _MM_HINT_T0);
+        if (dt == ENG_DT_F8_E4M3 && cnt == 16) {
+            const uint8_t *p = base + i * rowbytes + k;
+            lo = fp8x8_bits(p);
+            hi = fp8x8_bits(p + 8);
+        } else if (dt == ENG_DT_F8_E4M3) {
+            _Alignas(16) uint8_t buf[16] = {0}; /* zero codes are +0 */
+            memcpy(buf, base + i * rowbytes + k, (size_t)cnt);
+            lo = fp8x8_bits(buf);
+            hi = fp8x8_bits(buf + 8);
+        } else {
+            load_w16(dt, base + i * rowbytes, k, cnt, &lo, &hi);
+        }
+        a0[i] = _mm256_fmadd_ps(lo, x0, a0[i]);
+        a1[i] = _mm256_fmadd_ps(hi, x1, a1[i]);
+    }
+}
+
 /* NR rows from r dotted with xt; each 128-column block summed, then scaled once. */
 ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt,
                       float *out)
@@ -85,27 +129,22 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
     __m256 tot[4];
     for (int i = 0; i < NR; i++) tot[i] = _mm256_setzero_ps();
     for (int k0 = 0, kb = 0; k0 < in; k0 += OPS_BLOCK, kb++) {
-        int kend = k0 + OPS_BLOCK < in ? k0 + OPS_BLOCK : in;
-        __m256 a[4];
-        for (int i = 0; i < NR; i++) a[i] = _mm256_setzero_ps();
-        for (int k = k0; k < kend; k += 16) {
-            int cnt = kend - k < 16 ? kend - k : 16;
-            __m256 x0, x1;
-            load_x16(xt, k, cnt, &x0, &x1);
-            for (int i = 0; i < NR; i++) {
-                __m256 lo, hi;
-                /* the next row group's line (the reason: see ops_avx512.c) */
-                size_t at = (size_t)(NR + i) * rowbytes + (size_t)k * dtype_bytes(dt);
-                if ((at & 63) == 0) _mm_prefetch((const char *)base + at, _MM_HINT_T0);
-                load_w16(dt, base + i * rowbytes, k, cnt, &lo, &hi);
-                a[i] = _mm256_fmadd_ps(lo, x0, a[i]);
-                a[i] = _mm256_fmadd_ps(hi, x1, a[i]);
-            }
+        __m256 a0[4], a1[4];
+        for (int i = 0; i < NR; i++) a0[i] = a1[i] = _mm256_setzero_ps();
+        if (k0 + OPS_BLOCK <= in) {
+            for (int k = k0; k < k0 + OPS_BLOCK; k += 16)
+                gemv_step(dt, NR, base, rowbytes, xt, k, 16, a0, a1);
+        } else {
+            for (int k = k0; k < in; k += 16)
+                gemv_step(dt, NR, base, rowbytes, xt, k, in - k < 16 ? in - k : 16, a0, a1);
         }
-        for (int i = 0; i < NR; i++)
-            tot[i] = _mm256_fmadd_ps(a[i], _mm256_set1_ps(block_scale(dt, w, r + i, kb)), tot[i]);
+        for (int i = 0; i < NR; i++) {
+            float sc = dt == ENG_DT_F8_E4M3 ? block_scale(dt, w, r + i, kb) / 256.0f : 1.0f;
+            tot[i] = _mm256_fmadd_ps(_mm256_add_ps(a0[i], a1[i]), _mm256_set1_ps(sc), tot[i]);
+        }
     }
-    for (int i = 0; i < NR; i++) out[i] = hsum(tot[i]);
+    for (int i = 0; i < NR; i++)
+        out[i] = hsum(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
 }
 
 ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,

@@ -199,7 +199,8 @@ static int check_config(const eng_config *c, char *err, size_t errsz)
     if (c->n_routed_experts > 0 &&
         (c->num_experts_per_tok <= 0 || c->num_experts_per_tok > c->n_routed_experts ||
          c->n_group <= 0 || c->n_routed_experts % c->n_group ||
-         c->topk_group <= 0 || c->topk_group > c->n_group)) {
+         c->topk_group <= 0 || c->topk_group > c->n_group ||
+         c->topk_group * (c->n_routed_experts / c->n_group) < c->num_experts_per_tok)) {
         snprintf(err, errsz, "config: unsupported routing (%d experts, top %d, %d groups, "
                  "top %d groups)", c->n_routed_experts, c->num_experts_per_tok, c->n_group,
                  c->topk_group);

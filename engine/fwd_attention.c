@@ -211,6 +211,11 @@ static void attend(eng_session *s, attn_task *t)
 }
 
 /* MLA for the chunk's n tokens at positions [pos, pos + n): st->x in, st->out = W_O [o_1..o_H].
+ *   q            = W_UQ RMSNorm(W_DQ x)  (or W_Q x)            project_q
+ *   cache row t  = [RMSNorm(c_kv) | RoPE(k_rope)] of W_DKV x    project_kv
+ *   q_lat        = [q_nope W_UK | RoPE(q_rope)] per head        absorb_task
+ *   p            = softmax(scale q_lat . cache^T), causal       attend
+ *   o_h          = (p c_kv) W_UV^T; out = W_O [o_1 .. o_H]      pv_task, expand_task
  * The cache and the score buffer must have room for pos + n rows (fwd_session_ensure). */
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
 {

@@ -19,18 +19,22 @@
 
 typedef struct worker {
     eng_pool *pool;
-    int ith;
     pthread_t thread;
-    void *scratch;
+    void *scratch; /* of share ith, whoever runs it */
 } worker;
 
+/* A task is nth shares fn(arg, ith, nth). Threads claim shares with one compare-and-swap on
+ * `claim` (task number << 32 | next share), so the caller also runs the shares of a worker that
+ * has not shown up yet (descheduled on a machine shared with other processes) instead of waiting
+ * for it; the task is over when `done` reaches nth. */
 struct eng_pool {
     int n;
     worker *w;
     eng_task_fn fn;
     void *arg;
-    _Atomic unsigned gen;   /* bumped once per task */
-    _Atomic int pending;    /* workers (besides the caller) still running the task */
+    uint32_t task;          /* the caller's task counter */
+    _Atomic uint64_t claim;
+    _Atomic int done;
     _Atomic int counter;    /* work items handed out (pool_counter_next) */
     _Atomic int stop;
     pthread_mutex_t mu;
@@ -41,31 +45,54 @@ struct eng_pool {
     eng_precision prec;
 };
 
+/* The next share of task t, or -1 when the task has moved on or every share is taken. Once a
+ * share is claimed its task cannot finish before it, so fn/arg read afterwards are its own. */
+static int claim_share(eng_pool *p, uint32_t t)
+{
+    uint64_t c = atomic_load_explicit(&p->claim, memory_order_acquire);
+    while ((uint32_t)(c >> 32) == t && (uint32_t)c < (uint32_t)p->n)
+        if (atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return (int)(uint32_t)c;
+    return -1;
+}
+
+static void run_shares(eng_pool *p, uint32_t t)
+{
+    for (int ith; (ith = claim_share(p, t)) >= 0;) {
+        p->fn(p->arg, ith, p->n);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel);
+    }
+}
+
+static uint32_t current_task(eng_pool *p)
+{
+    return (uint32_t)(atomic_load_explicit(&p->claim, memory_order_acquire) >> 32);
+}
+
 static void *worker_main(void *arg)
 {
     worker *me = arg;
     eng_pool *p = me->pool;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        unsigned g;
+        uint32_t t;
         int spins = 0;
-        while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
-               !atomic_load(&p->stop) && spins < SPIN_ROUNDS) {
+        while ((t = current_task(p)) == seen && !atomic_load(&p->stop) && spins < SPIN_ROUNDS) {
             cpu_relax();
             spins++;
         }
-        if (g == seen && !atomic_load(&p->stop)) {
+        if (t == seen && !atomic_load(&p->stop)) {
             pthread_mutex_lock(&p->mu);
             p->sleepers++;
-            while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->stop))
+            while ((t = current_task(p)) == seen && !atomic_load(&p->stop))
                 pthread_cond_wait(&p->cv, &p->mu);
             p->sleepers--;
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load(&p->stop)) return NULL;
-        seen = g;
-        p->fn(p->arg, me->ith, p->n);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel);
+        seen = t;
+        run_shares(p, t);
     }
 }
 
@@ -90,7 +117,6 @@ eng_pool *eng_pool_create(int nthreads)
     p->w[0].pool = p;
     for (int i = 1; i < p->n; i++) {
         p->w[i].pool = p;
-        p->w[i].ith = i;
         if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i])) {
             p->n = i; /* the workers started so far are joined by destroy */
             eng_pool_destroy(p);
@@ -126,14 +152,15 @@ void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg)
     }
     p->fn = fn;
     p->arg = arg;
-    atomic_store_explicit(&p->pending, p->n - 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    uint32_t t = ++p->task;
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->claim, (uint64_t)t << 32, memory_order_release);
     pthread_mutex_lock(&p->mu);
     if (p->sleepers) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    fn(arg, 0, p->n);
-    /* Yield soon: when another process holds a core, a worker may be waiting for this one. */
-    for (long spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
+    run_shares(p, t);
+    /* Only shares already running elsewhere are left: spin briefly, then yield the core. */
+    for (long spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < p->n; spins++) {
         if (spins < SPIN_ROUNDS / 16) cpu_relax();
         else sched_yield();
     }

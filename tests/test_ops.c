@@ -111,7 +111,7 @@ static double w_ref(const test_w *w, int r, int k)
 typedef struct pool_arg {
     _Atomic int calls, mask;
     _Atomic long sum;
-    int nth_seen;
+    _Atomic int nth_seen;
 } pool_arg;
 
 static void pool_fn(void *arg, int ith, int nth)
@@ -120,7 +120,7 @@ static void pool_fn(void *arg, int ith, int nth)
     atomic_fetch_add(&a->calls, 1);
     atomic_fetch_or(&a->mask, 1 << ith);
     atomic_fetch_add(&a->sum, ith + 1);
-    a->nth_seen = nth;
+    atomic_store(&a->nth_seen, nth);
 }
 
 static void test_pool(void)

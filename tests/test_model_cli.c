@@ -55,7 +55,7 @@ static void test_info(void)
     CHECK_EQ_INT(jint(j, "max_context"), 256);
     /* active = total - unchosen routed experts: 3 MoE layers x 12 experts x 3 x 256 x 96 */
     CHECK_EQ_INT(jint(j, "params_active"), params - 3 * 12 * 3 * 256 * 96);
-    json_object *mem, *e8k;
+    json_object *mem = NULL, *e8k = NULL;
     CHECK(json_object_object_get_ex(j, "memory_needed", &mem) &&
           json_object_object_get_ex(mem, "8192", &e8k));
     CHECK_EQ_INT(jint(e8k, "bytes"), bytes + 8192 * 2304);

@@ -255,8 +255,13 @@ static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n,
                      int ldy, void *scratch)
 {
     int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG, nr = rb - ra;
-    float *wt = scratch, acc[ROW_TILE * GROUPS * OPS_TG];
-    dequant_rows_f32(w, ra, rb, wt);
+    float acc[ROW_TILE * GROUPS * OPS_TG];
+    /* float32 rows are used in place (e.g. a KV cache as keys), except a last partial group of
+     * ROWS, which is copied zero-padded; other dtypes are dequantized into the scratch */
+    int inplace = w->dtype == ENG_DT_F32 ? nr / ROWS * ROWS : 0;
+    const float *src = (const float *)w->data + (size_t)ra * in;
+    float *wt = scratch;
+    if (inplace < nr) dequant_rows_f32(w, ra + inplace, rb, wt + (size_t)inplace * in);
     for (int g0 = 0; g0 < ng; g0 += GROUPS) {
         const float *xg = (const float *)xp + (size_t)g0 * in * OPS_TG;
         int gn = ng - g0 < GROUPS ? ng - g0 : GROUPS;
@@ -265,7 +270,7 @@ static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n,
         for (int k0 = 0; k0 < in; k0 += KC) {
             int k1 = k0 + KC < in ? k0 + KC : in;
             for (int r = 0; r < nr; r += ROWS) {
-                const float *wr = wt + (size_t)r * in;
+                const float *wr = (r < inplace ? src : wt) + (size_t)r * in;
                 float *ar = acc + r * GROUPS * OPS_TG;
                 if (gn == 3) micro_f32(3, wr, in, xg, k0, k1, ar);
                 else if (gn == 2) micro_f32(2, wr, in, xg, k0, k1, ar);

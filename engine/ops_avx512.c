@@ -152,13 +152,20 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
         out[i * ldo] = _mm512_reduce_add_ps(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
 }
 
+/* Rows go NR at a time, NR such that a group spans about 8 KiB of weights (measured best: fewer
+ * and longer streams stall at page boundaries, more miss the prefetches). */
 ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,
                       float *y, int ldy)
 {
     int in = (int)w->shape[1], r = ra;
-    for (; r + 4 <= rb; r += 4)
+    size_t rowbytes = (size_t)in * dtype_bytes(dt);
+    int nr = rowbytes <= 2048 ? 4 : rowbytes <= 4096 ? 2 : 1;
+    for (; nr == 4 && r + 4 <= rb; r += 4)
         for (int t = 0; t < n; t++)
             gemv_rows(dt, 4, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
+    for (; nr >= 2 && r + 2 <= rb; r += 2)
+        for (int t = 0; t < n; t++)
+            gemv_rows(dt, 2, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
     for (; r < rb; r++)
         for (int t = 0; t < n; t++)
             gemv_rows(dt, 1, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);

@@ -3,6 +3,7 @@
 #include "ops_int.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -96,9 +97,14 @@ static void *worker_main(void *arg)
     }
 }
 
-static int online_cores(void)
+/* The cores this process may run on (its affinity mask, e.g. under taskset or a container's
+ * cpuset), else the online ones. */
+static int usable_cores(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+    if (n < 1) n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
@@ -106,7 +112,7 @@ eng_pool *eng_pool_create(int nthreads)
 {
     eng_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    p->n = nthreads > 0 ? nthreads : online_cores();
+    p->n = nthreads > 0 ? nthreads : usable_cores();
     p->w = calloc((size_t)p->n, sizeof *p->w);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);

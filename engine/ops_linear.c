@@ -100,11 +100,13 @@ static void pack_x_task(void *arg, int ith, int nth)
 }
 
 /* Rows per work item of the streaming kernel: small enough that every worker gets several (the
- * machine may be shared, so items are handed out dynamically), a multiple of 4 (row unrolling). */
+ * machine may be shared, so items are handed out dynamically), large enough that the stall at
+ * the start of each item (its first rows are not prefetched) stays rare: up to 256 rows measured
+ * ~5% faster decode than 64. A multiple of 4 (row unrolling). */
 static int gemv_chunk(int nrows, int nth)
 {
     int c = nrows / (nth * 8);
-    c = c < 4 ? 4 : c > 64 ? 64 : c;
+    c = c < 4 ? 4 : c > 256 ? 256 : c;
     return c & ~3;
 }
 

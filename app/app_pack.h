@@ -47,6 +47,19 @@ typedef struct app_pack_prompt {
 int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, size_t bufsz,
                       app_pack_chat *out, char *err, size_t errsz);
 
+/* The same layout without a chat format (a base model, or a prompt given as plain text): head =
+ * the BOS token's text when the tokenizer puts BOS first by default, then `system` (NULL: none)
+ * and a blank line; tail empty. Writes into buf as app_pack_chat_for() does. */
+int app_pack_plain_for(const eng_tokenizer *tok, const char *system, char *buf, size_t bufsz,
+                       app_pack_chat *out, char *err, size_t errsz);
+
+/* Reads a text file as a document: path = the file's base name (the sort key and the heading,
+ * the same whatever folder it is named from), text = its bytes. Refuses a file with a NUL byte
+ * (binary: a PDF's text must be extracted first) or over 64 MiB. Free with app_pack_doc_free(),
+ * which accepts a zeroed document. */
+int app_pack_doc_read(const char *file, app_pack_doc *out, char *err, size_t errsz);
+void app_pack_doc_free(app_pack_doc *d);
+
 /* Tokenizes chat head, the documents (sorted by path, then XXH3 of the text; the caller's array is
  * not changed) and the question. Document and question text is plain text: special-token strings
  * in them stay text. max_context > 0: a longer prompt fails with a message giving both numbers

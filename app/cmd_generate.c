@@ -1,20 +1,26 @@
 /* app/cmd_generate.c: the 'generate' subcommand: runs the engine on a text prompt (optionally in
- * the model's chat format) or on token ids from a JSON array; writes raw little-endian float32
- * logits [positions x vocab] (--logits-out) and greedy ids as a JSON array (--greedy N). */
+ * the model's chat format, or packed after --doc files) or on token ids from a JSON array, with
+ * the prefix cache's block files (eng_kvcache.h); writes raw little-endian float32 logits
+ * [positions x vocab] (--logits-out) and greedy ids as a JSON array (--greedy N). */
 #include "app.h"
+#include "app_pack.h"
 #include "eng.h"
 #include "eng_chat.h"
 
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define MAX_DOCS 64
+
 typedef struct gen_opts {
-    const char *model, *input_ids, *logits_out, *system, *prompt;
-    const char *stop[16];
-    int n_stop, chat, greedy, verbose, fp8, threads, ctx, max_tokens, speculative;
+    const char *model, *input_ids, *logits_out, *system, *prompt, *kv_dir;
+    const char *stop[16], *docs[MAX_DOCS];
+    int n_stop, n_docs, chat, greedy, verbose, fp8, threads, ctx, max_tokens, speculative, no_kv;
+    uint64_t kv_mem, kv_disk;
     eng_sampling sampling;
 } gen_opts;
 
@@ -30,25 +36,44 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: folio generate --model DIR [options] PROMPT\n"
+            "       folio generate --model DIR --doc FILE [--doc FILE...] [options] QUESTION\n"
             "       folio generate --model DIR --input-ids FILE.json [--logits-out FILE]\n"
             "                      [--greedy N]\n"
             "  --model DIR         checkpoint folder (default: $FOLIO_MODEL)\n"
             "  --chat              the prompt is a user message in the model's chat format\n"
-            "  --system TEXT       with --chat: a system message first\n"
+            "  --system TEXT       with --chat or --doc: a system message first\n"
+            "  --doc FILE          a text file to ask about (repeatable, up to 64): the prompt is\n"
+            "                      laid out [system][documents sorted by file name][QUESTION], so\n"
+            "                      another question about the same files reuses their cached\n"
+            "                      prefix; in the chat format with --chat, else as plain text\n"
             "  --input-ids FILE    the prompt as a JSON array of token ids (no tokenizer needed)\n"
             "  --logits-out FILE   write the logits of every prompt position as raw little-endian\n"
-            "                      float32, row-major [positions x vocab_size]\n"
+            "                      float32, row-major [positions x vocab_size]; every position is\n"
+            "                      computed (the prefix cache is not read, only written)\n"
             "  --greedy N          print the next N greedy token ids as a JSON array on stdout\n"
             "  -n, --max-tokens N  tokens to generate (default 256; 0: until EOS or context end)\n"
             "  --temperature T     0 is greedy (default 0.6)\n"
             "  --top-k K --top-p P --min-p P --seed S   sampling (defaults 0, 0.95, 0, time)\n"
             "  --stop STRING       stop when STRING appears (repeatable, up to 16)\n"
-            "  --ctx N             largest context in tokens (default: the model's)\n"
+            "  --ctx N             largest context in tokens (default and most: the model's);\n"
+            "                      a longer prompt is refused, never cut\n"
             "  --threads N         worker threads (default: one per core)\n"
             "  --fp8               quantize BF16 linear weights to FP8 blocks at load\n"
             "  --speculative       greedy decoding with the checkpoint's MTP layer drafting one\n"
-            "                      token per step (same tokens; with --temperature 0 or --greedy)\n"
-            "  --verbose           print a stats line on stderr at the end\n");
+            "                      token per step (same tokens; with --temperature 0 or --greedy);\n"
+            "                      the whole prompt is computed (the prefix cache is only written)\n"
+            "prefix cache (on by default): the prompt's 64-token blocks of attention state are kept\n"
+            "on disk, so a later prompt that begins with the same blocks skips computing them\n"
+            "  --kv-dir DIR        cache folder (default $XDG_CACHE_HOME/folio/kv, else\n"
+            "                      ~/.cache/folio/kv); each model has a subfolder there\n"
+            "  --kv-mem SIZE       memory for cached blocks, e.g. 512M, 4G (default: a quarter of\n"
+            "                      the available memory)\n"
+            "  --kv-disk SIZE      disk budget of the model's subfolder, oldest-used blocks removed\n"
+            "                      first (default: a quarter of the free space, at most 32G)\n"
+            "  --no-kv-cache       neither read nor write the cache\n"
+            "  --verbose           print stats on stderr at the end: a line 'stats: prompt_tokens\n"
+            "                      cached_tokens (prompt tokens taken from the cache) prefill_ms\n"
+            "                      ttft_ms decode_tokens decode_tok_s' and a 'kv_cache:' line\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -66,8 +91,9 @@ static int parse_option(gen_opts *o, const char *a, const char *v)
                        : !strcmp(a, "--input-ids")  ? &o->input_ids
                        : !strcmp(a, "--logits-out") ? &o->logits_out
                        : !strcmp(a, "--system")     ? &o->system
+                       : !strcmp(a, "--kv-dir")     ? &o->kv_dir
                                                     : NULL;
-    if (str) return *str = v, 0;
+    if (str) return *str = v, **str ? 0 : -1;
     int *num = !strcmp(a, "--greedy")                             ? &o->greedy
                : !strcmp(a, "--max-tokens") || !strcmp(a, "-n") ? &o->max_tokens
                : !strcmp(a, "--top-k")                            ? &o->sampling.top_k
@@ -83,7 +109,25 @@ static int parse_option(gen_opts *o, const char *a, const char *v)
     if (f) return *f = strtof(v, &end), *end || *f < 0 ? -1 : 0;
     if (!strcmp(a, "--seed")) return o->sampling.seed = strtoull(v, &end, 10), *end ? -1 : 0;
     if (!strcmp(a, "--stop")) return o->n_stop < 16 ? (o->stop[o->n_stop++] = v, 0) : -1;
+    if (!strcmp(a, "--doc")) return o->n_docs < MAX_DOCS ? (o->docs[o->n_docs++] = v, 0) : -1;
+    if (!strcmp(a, "--kv-mem")) return app_pack_parse_bytes(v, &o->kv_mem);
+    if (!strcmp(a, "--kv-disk")) return app_pack_parse_bytes(v, &o->kv_disk);
     return -2;
+}
+
+/* Combinations that cannot mean what they say. */
+static int check_args(const gen_opts *o)
+{
+    const char *why = !o->model || !*o->model ? "give --model DIR (or set FOLIO_MODEL)"
+                      : !o->prompt == !o->input_ids ? "give exactly one of PROMPT and --input-ids"
+                      : o->input_ids && o->chat     ? "--chat needs a text PROMPT"
+                      : o->input_ids && o->n_docs   ? "--doc needs a text QUESTION, not --input-ids"
+                      : o->system && !o->chat && !o->n_docs ? "--system needs --chat or --doc"
+                      : o->speculative && o->greedy < 0 && o->sampling.temperature > 0
+                          ? "--speculative needs --temperature 0"
+                          : NULL;
+    if (why) fprintf(stderr, "folio generate: %s\n", why);
+    return why ? -1 : 0;
 }
 
 static int parse_args(int argc, char **argv, gen_opts *o)
@@ -100,6 +144,7 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o->verbose = 1;
         else if (!strcmp(a, "--fp8")) o->fp8 = 1;
         else if (!strcmp(a, "--speculative")) o->speculative = 1;
+        else if (!strcmp(a, "--no-kv-cache")) o->no_kv = 1;
         else if (a[0] == '-' && a[1]) {
             int rc = i + 1 < argc ? parse_option(o, a, argv[i + 1]) : -3;
             if (rc == -2) return fprintf(stderr, "folio generate: unknown option '%s'\n", a), -1;
@@ -108,15 +153,7 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         } else if (!o->prompt) o->prompt = a;
         else return fprintf(stderr, "folio generate: more than one prompt given\n"), -1;
     }
-    if (!o->model || !*o->model)
-        return fprintf(stderr, "folio generate: give --model DIR (or set FOLIO_MODEL)\n"), -1;
-    if (!o->prompt == !o->input_ids)
-        return fprintf(stderr, "folio generate: give exactly one of PROMPT and --input-ids\n"), -1;
-    if (o->input_ids && o->chat)
-        return fprintf(stderr, "folio generate: --chat needs a text PROMPT\n"), -1;
-    if (o->speculative && o->greedy < 0 && o->sampling.temperature > 0)
-        return fprintf(stderr, "folio generate: --speculative needs --temperature 0\n"), -1;
-    return 0;
+    return check_args(o);
 }
 
 /* ---- the prompt's token ids -------------------------------------------------------------- */
@@ -165,11 +202,114 @@ static int encode_prompt(const gen_opts *o, const eng_tokenizer *tok, eng_tok_id
     return rc;
 }
 
+/* --doc: [system][documents][question] through the context packer. */
+static int pack_docs(const gen_opts *o, const eng_tokenizer *tok, app_pack_prompt *p)
+{
+    char err[1024];
+    size_t bufsz = (o->system ? strlen(o->system) : 0) + 4096;
+    char *buf = malloc(bufsz);
+    app_pack_doc docs[MAX_DOCS] = {{0}};
+    app_pack_chat chat;
+    int rc = !buf ? snprintf(err, sizeof err, "out of memory"), -1
+             : o->chat ? app_pack_chat_for(tok, o->system, buf, bufsz, &chat, err, sizeof err)
+                       : app_pack_plain_for(tok, o->system, buf, bufsz, &chat, err, sizeof err);
+    for (int i = 0; i < o->n_docs && !rc; i++)
+        rc = app_pack_doc_read(o->docs[i], &docs[i], err, sizeof err);
+    /* No limit here: the caller checks the length against the session with the numbers. */
+    if (!rc) rc = app_pack_build(tok, &chat, docs, (size_t)o->n_docs, o->prompt, 0, p, err,
+                                 sizeof err);
+    if (rc) fprintf(stderr, "folio generate: %s\n", err);
+    for (int i = 0; i < o->n_docs; i++) app_pack_doc_free(&docs[i]);
+    free(buf);
+    return rc;
+}
+
+/* The prompt's ids from --input-ids, --doc, or the text prompt (plain or chat). */
+static int make_prompt(const gen_opts *o, const eng_tokenizer *tok, int vocab, app_pack_prompt *p)
+{
+    memset(p, 0, sizeof *p);
+    if (o->n_docs) return pack_docs(o, tok, p);
+    eng_tok_ids ids = {0};
+    int rc = o->input_ids ? read_ids(o->input_ids, vocab, &ids) : encode_prompt(o, tok, &ids);
+    if (rc) return eng_tok_ids_free(&ids), rc;
+    p->ids = ids.ids; /* the packer's prompt takes the array over */
+    p->n = ids.n;
+    return 0;
+}
+
+/* The prompt must fit the session with room for one generated token: refused, never cut. */
+static int check_context(const gen_opts *o, const eng_engine *e, const eng_session *s,
+                         const app_pack_prompt *p)
+{
+    const eng_config *c = eng_engine_config(e);
+    int64_t model = eng_config_max_context(c);
+    if (model < c->max_position_embeddings) model = c->max_position_embeddings;
+    if (o->ctx > model) {
+        fprintf(stderr, "folio generate: --ctx %d is beyond the model's context of %lld tokens\n",
+                o->ctx, (long long)model);
+        return -1;
+    }
+    int max = eng_session_max_context(s);
+    if ((int64_t)p->n < max) return 0;
+    fprintf(stderr, "folio generate: the prompt is %zu tokens", p->n);
+    if (o->n_docs) fprintf(stderr, " (documents %zu)", p->docs_end - p->docs_begin);
+    fprintf(stderr, " but the context holds %d (%s) including the answer; nothing was cut\n", max,
+            o->ctx ? "--ctx" : "the model's maximum");
+    return -1;
+}
+
+/* ---- the prefix cache ---------------------------------------------------------------------- */
+
+/* The cache for this model, or NULL with *rc = 0 when it is off or cannot be had with default
+ * settings (a warning: the cache only saves time). Settings the user gave must work. */
+static eng_kvcache *open_cache(const gen_opts *o, const eng_model *m, const eng_engine *e,
+                               char *dir, size_t dirsz, int *rc)
+{
+    *rc = 0;
+    dir[0] = '\0';
+    if (o->no_kv) return NULL;
+    uint64_t fp = eng_model_fingerprint(m);
+    int n = o->kv_dir ? snprintf(dir, dirsz, "%s/%016" PRIx64, o->kv_dir, fp) : 0;
+    char err[1024] = "";
+    if (n < 0 || (size_t)n >= dirsz) snprintf(err, sizeof err, "--kv-dir: the name is too long");
+    else if (!o->kv_dir && eng_kvcache_default_dir(fp, dir, dirsz) < 0)
+        snprintf(err, sizeof err, "neither XDG_CACHE_HOME nor HOME names a folder");
+    eng_kvcache_options ko = {o->kv_mem, dir, o->kv_disk};
+    eng_kvcache *kc = NULL;
+    if (!err[0] && app_pack_cache_open(e, fp, &ko, &kc, err, sizeof err) == 0) return kc;
+    if (o->kv_dir || o->kv_mem || o->kv_disk) {
+        fprintf(stderr, "folio generate: prefix cache: %s\n", err);
+        *rc = -1;
+    } else {
+        fprintf(stderr, "folio generate: warning: prefix cache off: %s\n", err);
+    }
+    dir[0] = '\0';
+    return NULL;
+}
+
+static void print_cache(eng_kvcache *kc, const char *dir, size_t stored)
+{
+    if (!kc) {
+        fprintf(stderr, "kv_cache: off\n");
+        return;
+    }
+    eng_kvcache_stats k;
+    eng_kvcache_get_stats(kc, &k);
+    fprintf(stderr,
+            "kv_cache: dir=%s mem_budget=%" PRIu64 " mem_used=%" PRIu64 " block_bytes=%" PRIu64
+            " blocks=%zu hits_mem=%" PRIu64 " hits_disk=%" PRIu64 " stored=%zu"
+            " evicted_mem=%" PRIu64 " disk_budget=%" PRIu64 " disk_used=%" PRIu64
+            " disk_files=%zu disk_rejected=%" PRIu64 " evicted_disk=%" PRIu64 "\n",
+            dir, k.mem_budget, k.mem_used, k.block_bytes, k.blocks, k.hits_mem, k.hits_disk,
+            stored, k.evicted_mem, k.disk_budget, k.disk_used, k.disk_files, k.disk_rejected,
+            k.evicted_disk);
+}
+
 /* ---- modes --------------------------------------------------------------------------------- */
 
 /* Forwards the prompt chunk by chunk and appends each chunk's logits rows to the file, so the
  * memory used stays one chunk of rows whatever the prompt length. */
-static int write_logits(eng_session *s, const eng_tok_ids *ids, int vocab, const char *path)
+static int write_logits(eng_session *s, const app_pack_prompt *p, int vocab, const char *path)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "--logits-out writes the host's float32 bytes: little-endian hosts only"
@@ -179,9 +319,9 @@ static int write_logits(eng_session *s, const eng_tok_ids *ids, int vocab, const
     enum { ROWS = 64 };
     float *lg = malloc((size_t)ROWS * vocab * sizeof *lg);
     int rc = lg ? 0 : -1;
-    for (size_t off = 0; off < ids->n && !rc; off += ROWS) {
-        int m = ids->n - off < ROWS ? (int)(ids->n - off) : ROWS;
-        rc = eng_session_forward(s, (const int *)ids->ids + off, m, (int)off, ENG_LOGITS_ALL, lg,
+    for (size_t off = 0; off < p->n && !rc; off += ROWS) {
+        int m = p->n - off < ROWS ? (int)(p->n - off) : ROWS;
+        rc = eng_session_forward(s, (const int *)p->ids + off, m, (int)off, ENG_LOGITS_ALL, lg,
                                  &interrupted);
         if (rc) fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
         else if (fwrite(lg, sizeof *lg, (size_t)m * vocab, f) != (size_t)m * vocab)
@@ -240,7 +380,7 @@ static double now_ms(void)
 }
 
 /* --greedy N: the next N argmax tokens (EOS is not special) as a JSON array. */
-static int print_greedy(const gen_opts *o, eng_session *s, const eng_tok_ids *ids,
+static int print_greedy(const gen_opts *o, eng_session *s, const app_pack_prompt *ids,
                         eng_gen_stats *st)
 {
     int *out = malloc((size_t)(o->greedy ? o->greedy : 1) * sizeof *out), n = 0, none = -1;
@@ -259,7 +399,7 @@ static int print_greedy(const gen_opts *o, eng_session *s, const eng_tok_ids *id
 
 /* Generation streamed to stdout: text with a tokenizer, ids without one. */
 static int stream(const gen_opts *o, eng_session *s, const eng_tokenizer *tok,
-                  const eng_tok_ids *ids, int eos_cfg, eng_gen_stats *st)
+                  const app_pack_prompt *ids, int eos_cfg, eng_gen_stats *st)
 {
     stream_ctx ctx = {0};
     if (tok && eng_tok_stream_create(tok, ENG_TOK_SKIP_SPECIAL, &ctx.ts)) return -1;
@@ -297,45 +437,80 @@ static int open_all(const gen_opts *o, eng_model **m, eng_tokenizer **tok, eng_e
     return 0;
 }
 
+typedef struct gen_run {
+    gen_opts o;
+    eng_model *m;
+    eng_tokenizer *tok;
+    eng_engine *e;
+    eng_session *s;
+    eng_kvcache *kc;
+    char kv_dir[4400];
+    app_pack_prompt p;
+    eng_gen_stats st;
+    size_t stored; /* blocks this run added to the cache */
+} gen_run;
+
+/* Computes the prompt (the cached prefix attached first) and generates, then stores the prompt's
+ * full blocks. The stats count the attach in prefill_ms and ttft_ms: it is part of the wait. */
+static int run(gen_run *r)
+{
+    const eng_config *c = eng_engine_config(r->e);
+    char err[1024];
+    size_t cached = 0;
+    int rc = 0;
+    double t0 = now_ms();
+    /* --logits-out wants every position's logits and --speculative the MTP layer's rows, which
+     * cached blocks lack: those compute the whole prompt (and still store its blocks). */
+    if (r->o.logits_out) rc = write_logits(r->s, &r->p, c->vocab_size, r->o.logits_out);
+    else if (r->kc && !r->o.speculative &&
+             (rc = app_pack_attach(r->s, r->kc, r->p.ids, r->p.n, &cached, err, sizeof err)))
+        fprintf(stderr, "folio generate: %s\n", err);
+    double before = now_ms() - t0;
+    if (!rc && r->o.greedy >= 0) rc = print_greedy(&r->o, r->s, &r->p, &r->st);
+    else if (!rc && !r->o.logits_out) rc = stream(&r->o, r->s, r->tok, &r->p, c->eos_token_id,
+                                                  &r->st);
+    r->p.cached = cached;
+    r->st.prompt_tokens = (int)r->p.n;
+    r->st.cached_tokens = (int)cached; /* generate saw the rows written by --logits-out too */
+    r->st.prefill_ms += before;
+    if (r->st.decode_tokens) r->st.ttft_ms += before;
+    if (!rc && r->kc &&
+        app_pack_store(r->s, r->kc, r->p.ids, r->p.n, 0, &r->stored, err, sizeof err) < 0)
+        fprintf(stderr, "folio generate: warning: prefix cache not written: %s\n", err);
+    return rc;
+}
+
 int app_cmd_generate(int argc, char **argv)
 {
-    gen_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc) return rc > 0 ? APP_EXIT_OK : APP_EXIT_USAGE;
-    eng_model *m = NULL;
-    eng_tokenizer *tok = NULL;
-    eng_engine *e = NULL;
-    eng_session *s = NULL;
-    eng_tok_ids ids = {0};
-    eng_gen_stats st = {0};
-    char err[512];
-    rc = open_all(&o, &m, &tok, &e);
-    const eng_config *c = e ? eng_engine_config(e) : NULL;
-    if (!rc) rc = o.input_ids ? read_ids(o.input_ids, c->vocab_size, &ids)
-                              : encode_prompt(&o, tok, &ids);
-    if (!rc && (rc = eng_session_create(e, o.ctx, &s, err, sizeof err)))
-        fprintf(stderr, "folio generate: %s\n", err);
-    if (!rc && o.speculative && (rc = eng_session_enable_mtp(s)))
-        fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(s));
-    if (!rc && (int64_t)ids.n >= eng_session_max_context(s))
-        rc = -1, fprintf(stderr, "folio generate: the prompt has %zu tokens, the context holds "
-                         "%d\n", ids.n, eng_session_max_context(s));
-    signal(SIGINT, on_sigint);
-    double t0 = now_ms();
-    if (!rc && o.logits_out) {
-        rc = write_logits(s, &ids, c->vocab_size, o.logits_out);
-        st.prompt_tokens = (int)ids.n;
-        st.prefill_ms = now_ms() - t0;
+    gen_run *r = calloc(1, sizeof *r);
+    if (!r) return fprintf(stderr, "folio generate: out of memory\n"), APP_EXIT_FAIL;
+    int rc = parse_args(argc, argv, &r->o);
+    if (rc) {
+        free(r);
+        return rc > 0 ? APP_EXIT_OK : APP_EXIT_USAGE;
     }
-    if (!rc && o.greedy >= 0) rc = print_greedy(&o, s, &ids, &st);
-    else if (!rc && !o.logits_out) rc = stream(&o, s, tok, &ids, c->eos_token_id, &st);
-    if (!rc && o.verbose) print_stats(&st);
-    if (!rc && o.verbose && o.speculative)
-        fprintf(stderr, "speculative: drafts=%d accepted=%d\n", st.drafts, st.drafts_accepted);
-    eng_tok_ids_free(&ids);
-    eng_session_destroy(s);
-    eng_engine_destroy(e);
-    eng_tok_close(tok);
-    eng_model_close(m);
+    char err[512];
+    rc = open_all(&r->o, &r->m, &r->tok, &r->e);
+    if (!rc) rc = make_prompt(&r->o, r->tok, eng_engine_config(r->e)->vocab_size, &r->p);
+    if (!rc && (rc = eng_session_create(r->e, r->o.ctx, &r->s, err, sizeof err)))
+        fprintf(stderr, "folio generate: %s\n", err);
+    if (!rc && r->o.speculative && (rc = eng_session_enable_mtp(r->s)))
+        fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(r->s));
+    if (!rc) rc = check_context(&r->o, r->e, r->s, &r->p);
+    if (!rc) r->kc = open_cache(&r->o, r->m, r->e, r->kv_dir, sizeof r->kv_dir, &rc);
+    signal(SIGINT, on_sigint);
+    if (!rc) rc = run(r);
+    if (!rc && r->o.verbose) print_stats(&r->st);
+    if (!rc && r->o.verbose && r->o.speculative)
+        fprintf(stderr, "speculative: drafts=%d accepted=%d\n", r->st.drafts,
+                r->st.drafts_accepted);
+    if (!rc && r->o.verbose) print_cache(r->kc, r->kv_dir, r->stored);
+    app_pack_prompt_free(&r->p);
+    eng_kvcache_destroy(r->kc);
+    eng_session_destroy(r->s);
+    eng_engine_destroy(r->e);
+    eng_tok_close(r->tok);
+    eng_model_close(r->m);
+    free(r);
     return rc ? APP_EXIT_FAIL : APP_EXIT_OK;
 }

@@ -11,7 +11,7 @@ const app_command app_commands[] = {
     {"code", "FOLDER QUESTION", "questions about a code repository", app_cmd_code, 0},
     {"convert", "--model DIR --out DIR [--shard-mb N]", "quantize a BF16 checkpoint to FP8 blocks once", app_cmd_convert, 1},
     {"tokenize", "--tokenizer FILE | --model DIR [--special] [--file F] [--jsonl] [--decode] [--chat FILE]", "encode or decode text with a model's tokenizer", app_cmd_tokenize, 1},
-    {"generate", "--model DIR [--chat] PROMPT | --input-ids FILE.json", "run the engine directly on a prompt", app_cmd_generate, 1},
+    {"generate", "--model DIR [--chat] [--doc FILE] PROMPT | --input-ids FILE.json", "run the engine directly on a prompt", app_cmd_generate, 1},
     {"model", "info DIR [--json]", "describe a checkpoint: parameters, memory, context", app_cmd_model, 1},
     {0, 0, 0, 0, 0},
 };

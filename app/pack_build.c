@@ -1,6 +1,7 @@
 /* app/pack_build.c: lays a prompt out as [chat head + system][documents, stable order][question +
  * chat tail] and tokenizes each part on its own, so the token ids of the shared part never depend
  * on the question. Reads document text and paths; writes int32 token ids. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,97 @@ int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, s
     }
     free(text);
     return rc;
+}
+
+int app_pack_plain_for(const eng_tokenizer *tok, const char *system, char *buf, size_t bufsz,
+                       app_pack_chat *out, char *err, size_t errsz)
+{
+    /* BOS as the tokenizer would put it first by default, so a plain prompt and a packed one
+     * begin alike; the head is encoded with special tokens on, so its text becomes that id. */
+    const char *bos = NULL;
+    if (eng_tok_default_flags(tok) & ENG_TOK_BOS)
+        bos = eng_tok_id_to_str(tok, eng_tok_bos_id(tok), NULL);
+    int n = snprintf(buf, bufsz, "%s%s%s", bos ? bos : "", system ? system : "",
+                     system ? "\n\n" : "");
+    if (n < 0 || (size_t)n + 2 > bufsz) {
+        set_err(err, errsz, "context packer: the system text (%zu bytes) does not fit in %zu bytes",
+                system ? strlen(system) : 0, bufsz);
+        return -1;
+    }
+    buf[n + 1] = '\0';
+    out->head = buf;
+    out->tail = buf + n + 1;
+    return 0;
+}
+
+/* Larger than any context a model has: 128K tokens are well under 1 MiB of text. */
+#define DOC_MAX_BYTES (64u << 20)
+
+static int read_file(const char *file, char **text, size_t *len, char *err, size_t errsz)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) return set_err(err, errsz, "%s: %s", file, strerror(errno)), -1;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || cap > DOC_MAX_BYTES) break;
+        char *b = realloc(buf, cap * 2);
+        if (!b) free(buf);
+        buf = b, cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf) return set_err(err, errsz, "%s: out of memory reading it", file), -1;
+    if (bad || n > DOC_MAX_BYTES) {
+        set_err(err, errsz, bad ? "%s: read error" : "%s: larger than %u MiB, beyond any context",
+                file, DOC_MAX_BYTES >> 20);
+        free(buf);
+        return -1;
+    }
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int app_pack_doc_read(const char *file, app_pack_doc *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof *out);
+    char *text;
+    size_t len;
+    if (read_file(file, &text, &len, err, errsz) < 0) return -1;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        set_err(err, errsz, "%s: byte %zu is NUL: not a text file (extract its text first)", file,
+                (size_t)(nul - text));
+        free(text);
+        return -1;
+    }
+    /* The base name: the same file named from another folder keeps its prefix, and the model
+     * sees a name it can cite without the user's folder layout. */
+    const char *slash = strrchr(file, '/');
+    const char *base = slash && slash[1] ? slash + 1 : file;
+    size_t blen = strlen(base);
+    char *all = malloc(blen + 1 + len + 1);
+    if (!all) {
+        free(text);
+        return set_err(err, errsz, "%s: out of memory", file), -1;
+    }
+    memcpy(all, base, blen + 1);
+    memcpy(all + blen + 1, text, len);
+    all[blen + 1 + len] = '\0';
+    free(text);
+    out->path = all;
+    out->text = all + blen + 1;
+    out->len = len;
+    return 0;
+}
+
+void app_pack_doc_free(app_pack_doc *d)
+{
+    if (!d) return;
+    free((void *)d->path); /* path and text share the allocation of app_pack_doc_read() */
+    memset(d, 0, sizeof *d);
 }
 
 typedef struct doc_key {

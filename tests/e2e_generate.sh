@@ -6,6 +6,8 @@ set -u
 : "${FOLIO_BIN:?}" "${FOLIO_SHARED:?}" "${FOLIO_TEST_TMP:?}"
 tmp=$(mktemp -d "$FOLIO_TEST_TMP/e2e_generate.XXXXXX")
 fail=0
+# The prefix cache is on by default: its block files go under the test's folder.
+export XDG_CACHE_HOME="$tmp/xdg"
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
 
 for fx in tiny-v3 tiny-v2lite-bf16; do

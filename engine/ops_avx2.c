@@ -5,8 +5,8 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define ALWAYS static inline __attribute__((always_inline))
-#define ROWS 6     /* weight rows per GEMM micro-tile: 6 x 2 accumulators + 3 operands = 15 ymm */
+#define ALWAYS   static inline __attribute__((always_inline))
+#define ROWS     6 /* weight rows per GEMM micro-tile: 6 x 2 accumulators + 3 operands = 15 ymm */
 #define ROW_TILE 48
 
 static size_t dtype_bytes(eng_dtype dt)
@@ -89,8 +89,8 @@ ALWAYS __m256 fp8x8_bits(const uint8_t *p)
 
 /* 16 columns from k (cnt of them valid; 16 in full blocks, a constant there) of NR rows into
  * the sums a0/a1, prefetching the next row group's line (the reason: see ops_avx512.c). */
-ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes,
-                      const float *xt, int k, int cnt, __m256 *a0, __m256 *a1)
+ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes, const float *xt,
+                      int k, int cnt, __m256 *a0, __m256 *a1)
 {
     __m256 x0, x1;
     load_x16(xt, k, cnt, &x0, &x1);
@@ -120,8 +120,7 @@ ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes
 }
 
 /* NR rows from r dotted with xt; each 128-column block summed, then scaled once. */
-ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt,
-                      float *out)
+ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt, float *out)
 {
     int in = (int)w->shape[1];
     size_t rowbytes = (size_t)in * dtype_bytes(dt);
@@ -143,8 +142,7 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
             tot[i] = _mm256_fmadd_ps(_mm256_add_ps(a0[i], a1[i]), _mm256_set1_ps(sc), tot[i]);
         }
     }
-    for (int i = 0; i < NR; i++)
-        out[i] = hsum(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
+    for (int i = 0; i < NR; i++) out[i] = hsum(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
 }
 
 ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,
@@ -163,8 +161,7 @@ static void gemv_f32(const eng_tensor *w, int ra, int rb, const float *x, int n,
 {
     gemv_body(ENG_DT_F32, w, ra, rb, x, n, y, ldy);
 }
-static void gemv_bf16(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y,
-                      int ldy)
+static void gemv_bf16(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y, int ldy)
 {
     gemv_body(ENG_DT_BF16, w, ra, rb, x, n, y, ldy);
 }
@@ -205,10 +202,18 @@ ALWAYS void dequant_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, floa
 static void dequant_rows_f32(const eng_tensor *w, int ra, int rb, float *wt)
 {
     switch (w->dtype) {
-    case ENG_DT_F8_E4M3: dequant_body(ENG_DT_F8_E4M3, w, ra, rb, wt); break;
-    case ENG_DT_BF16: dequant_body(ENG_DT_BF16, w, ra, rb, wt); break;
-    case ENG_DT_F16: dequant_body(ENG_DT_F16, w, ra, rb, wt); break;
-    default: dequant_body(ENG_DT_F32, w, ra, rb, wt); break;
+    case ENG_DT_F8_E4M3:
+        dequant_body(ENG_DT_F8_E4M3, w, ra, rb, wt);
+        break;
+    case ENG_DT_BF16:
+        dequant_body(ENG_DT_BF16, w, ra, rb, wt);
+        break;
+    case ENG_DT_F16:
+        dequant_body(ENG_DT_F16, w, ra, rb, wt);
+        break;
+    default:
+        dequant_body(ENG_DT_F32, w, ra, rb, wt);
+        break;
     }
 }
 
@@ -232,8 +237,8 @@ static void micro_f32(const float *wt, int in, const float *xg, float *tmp)
     }
 }
 
-static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
-                     int ldy, void *scratch)
+static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y, int ldy,
+                     void *scratch)
 {
     int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG;
     float *wt = scratch, tmp[ROWS * OPS_TG];

@@ -5,9 +5,9 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define ALWAYS static inline __attribute__((always_inline))
-#define ROWS 8     /* weight rows per GEMM micro-tile (broadcast operands) */
-#define GROUPS 3   /* token groups of 16 per GEMM micro-tile (vector operands) */
+#define ALWAYS   static inline __attribute__((always_inline))
+#define ROWS     8 /* weight rows per GEMM micro-tile (broadcast operands) */
+#define GROUPS   3 /* token groups of 16 per GEMM micro-tile (vector operands) */
 #define ROW_TILE 64
 
 static size_t dtype_bytes(eng_dtype dt)
@@ -15,7 +15,10 @@ static size_t dtype_bytes(eng_dtype dt)
     return dt == ENG_DT_F32 ? 4 : dt == ENG_DT_F8_E4M3 ? 1 : 2;
 }
 
-static inline __mmask32 mask_upto(int k) { return k >= 32 ? 0xffffffffu : (1u << k) - 1; }
+static inline __mmask32 mask_upto(int k)
+{
+    return k >= 32 ? 0xffffffffu : (1u << k) - 1;
+}
 
 /* 32 FP8 codes -> float32 through FP16: the e4m3 exponent and mantissa bits placed in an FP16
  * exponent/mantissa give the same number times 2^-8, subnormals included, so the conversion is
@@ -30,8 +33,7 @@ ALWAYS void fp8x32(__m256i b, __m512 *lo, __m512 *hi)
 
 /* Weights k .. k+31 of one row as float32 (FP8: in units of 2^-8); lanes outside m read as 0.
  * m == ~0 (a constant in the unrolled full blocks) compiles to plain loads. */
-ALWAYS void load_w32(eng_dtype dt, const uint8_t *row, int k, __mmask32 m, __m512 *lo,
-                     __m512 *hi)
+ALWAYS void load_w32(eng_dtype dt, const uint8_t *row, int k, __mmask32 m, __m512 *lo, __m512 *hi)
 {
     int full = __builtin_constant_p(m) && m == 0xffffffffu;
     if (dt == ENG_DT_F8_E4M3) {
@@ -39,8 +41,8 @@ ALWAYS void load_w32(eng_dtype dt, const uint8_t *row, int k, __mmask32 m, __m51
         fp8x32(full ? _mm256_loadu_si256(p) : _mm256_maskz_loadu_epi8(m, p), lo, hi);
     } else if (dt == ENG_DT_BF16 || dt == ENG_DT_F16) {
         const uint16_t *p = (const uint16_t *)row + k;
-        __m256i a = full ? _mm256_loadu_si256((const void *)p)
-                         : _mm256_maskz_loadu_epi16((__mmask16)m, p);
+        __m256i a =
+            full ? _mm256_loadu_si256((const void *)p) : _mm256_maskz_loadu_epi16((__mmask16)m, p);
         __m256i b = full ? _mm256_loadu_si256((const void *)(p + 16))
                          : _mm256_maskz_loadu_epi16((__mmask16)(m >> 16), p + 16);
         if (dt == ENG_DT_F16) {
@@ -91,8 +93,8 @@ ALWAYS __m512 fp8x16_bits(__m128i b)
 
 /* 32 columns from k of NR rows into the sums a0/a1 (m: valid lanes), prefetching the lines of
  * the next row group. */
-ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes,
-                      const float *xt, int k, __mmask32 m, __m512 *a0, __m512 *a1)
+ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes, const float *xt,
+                      int k, __mmask32 m, __m512 *a0, __m512 *a1)
 {
     int full = __builtin_constant_p(m) && m == 0xffffffffu;
     __m512 x0 = full ? _mm512_loadu_ps(xt + k) : _mm512_maskz_loadu_ps((__mmask16)m, xt + k);
@@ -125,8 +127,8 @@ ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes
 /* NR rows starting at r dotted with one activation row xt: NR independent weight streams keep
  * enough loads in flight; each 128-column block is summed, then scaled once. Full blocks are
  * unrolled with plain loads; only a partial last block uses masks. */
-ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt,
-                      float *out, int ldo)
+ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt, float *out,
+                      int ldo)
 {
     int in = (int)w->shape[1];
     size_t rowbytes = (size_t)in * dtype_bytes(dt);
@@ -175,8 +177,7 @@ static void gemv_f32(const eng_tensor *w, int ra, int rb, const float *x, int n,
 {
     gemv_body(ENG_DT_F32, w, ra, rb, x, n, y, ldy);
 }
-static void gemv_bf16(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y,
-                      int ldy)
+static void gemv_bf16(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y, int ldy)
 {
     gemv_body(ENG_DT_BF16, w, ra, rb, x, n, y, ldy);
 }
@@ -204,10 +205,14 @@ static void dequant_rows_f32(const eng_tensor *w, int ra, int rb, float *wt)
         for (int k = 0; k < in; k += 32) {
             __mmask32 m = mask_upto(in - k);
             __m512 lo, hi;
-            if (dt == ENG_DT_F8_E4M3) load_w32(ENG_DT_F8_E4M3, row, k, m, &lo, &hi);
-            else if (dt == ENG_DT_BF16) load_w32(ENG_DT_BF16, row, k, m, &lo, &hi);
-            else if (dt == ENG_DT_F16) load_w32(ENG_DT_F16, row, k, m, &lo, &hi);
-            else load_w32(ENG_DT_F32, row, k, m, &lo, &hi);
+            if (dt == ENG_DT_F8_E4M3)
+                load_w32(ENG_DT_F8_E4M3, row, k, m, &lo, &hi);
+            else if (dt == ENG_DT_BF16)
+                load_w32(ENG_DT_BF16, row, k, m, &lo, &hi);
+            else if (dt == ENG_DT_F16)
+                load_w32(ENG_DT_F16, row, k, m, &lo, &hi);
+            else
+                load_w32(ENG_DT_F32, row, k, m, &lo, &hi);
             if (dt == ENG_DT_F8_E4M3) {
                 /* (fp8 * 2^-8) * (scale * 2^8): both factors exact, one rounding like fp8*scale */
                 __m512 s = _mm512_set1_ps(block_scale(dt, w, r, k / OPS_BLOCK));
@@ -224,8 +229,7 @@ static void dequant_rows_f32(const eng_tensor *w, int ra, int rb, float *wt)
 
 /* ROWS weight rows x NG groups of 16 tokens over columns [k0, k1):
  * tmp[r][g * 16 ..] += sum_k w[r][k] * x[g][k][:]. */
-ALWAYS void micro_f32(int NG, const float *wt, int in, const float *xg, int k0, int k1,
-                      float *tmp)
+ALWAYS void micro_f32(int NG, const float *wt, int in, const float *xg, int k0, int k1, float *tmp)
 {
     __m512 acc[ROWS][GROUPS];
     for (int r = 0; r < ROWS; r++)
@@ -258,8 +262,8 @@ static void store_tile(const float *acc, int nr, int t0, int nt, float *y, int l
  * sums of the whole row tile stay in acc (ROW_TILE x 48 floats) until written once. */
 #define KC 512
 
-static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
-                     int ldy, void *scratch)
+static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y, int ldy,
+                     void *scratch)
 {
     int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG, nr = rb - ra;
     float acc[ROW_TILE * GROUPS * OPS_TG];
@@ -279,9 +283,12 @@ static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n,
             for (int r = 0; r < nr; r += ROWS) {
                 const float *wr = (r < inplace ? src : wt) + (size_t)r * in;
                 float *ar = acc + r * GROUPS * OPS_TG;
-                if (gn == 3) micro_f32(3, wr, in, xg, k0, k1, ar);
-                else if (gn == 2) micro_f32(2, wr, in, xg, k0, k1, ar);
-                else micro_f32(1, wr, in, xg, k0, k1, ar);
+                if (gn == 3)
+                    micro_f32(3, wr, in, xg, k0, k1, ar);
+                else if (gn == 2)
+                    micro_f32(2, wr, in, xg, k0, k1, ar);
+                else
+                    micro_f32(1, wr, in, xg, k0, k1, ar);
             }
         }
         store_tile(acc, nr, g0 * OPS_TG, nt, y, ldy);
@@ -345,8 +352,8 @@ ALWAYS void micro_bf16(int NG, const uint16_t *wb, int ld, const uint16_t *xg, c
     }
 }
 
-static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
-                      int ldy, void *scratch)
+static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y, int ldy,
+                      void *scratch)
 {
     int in = (int)w->shape[1], ng = (n + OPS_TG - 1) / OPS_TG, nr = rb - ra;
     int nkb = (in + OPS_BLOCK - 1) / OPS_BLOCK, ld = nkb * OPS_BLOCK, kbc = 2 * KC / OPS_BLOCK;
@@ -368,9 +375,12 @@ static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n
                 const uint16_t *wr = wb + (size_t)r * ld;
                 const float *sr = sc + r * nkb;
                 float *ar = acc + r * GROUPS * OPS_TG;
-                if (gn == 3) micro_bf16(3, wr, ld, xg, sr, nkb, kb0, kb1, ar);
-                else if (gn == 2) micro_bf16(2, wr, ld, xg, sr, nkb, kb0, kb1, ar);
-                else micro_bf16(1, wr, ld, xg, sr, nkb, kb0, kb1, ar);
+                if (gn == 3)
+                    micro_bf16(3, wr, ld, xg, sr, nkb, kb0, kb1, ar);
+                else if (gn == 2)
+                    micro_bf16(2, wr, ld, xg, sr, nkb, kb0, kb1, ar);
+                else
+                    micro_bf16(1, wr, ld, xg, sr, nkb, kb0, kb1, ar);
             }
         }
         store_tile(acc, nr, g0 * OPS_TG, nt, y, ldy);

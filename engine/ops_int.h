@@ -28,16 +28,19 @@ eng_precision pool_precision(const eng_pool *p);
 
 /* FP8 e4m3fn code -> value as a constant expression: sign, 4-bit exponent (bias 7), 3-bit
  * mantissa; exponent 0 is subnormal (m * 2^-9); 0x7f / 0xff are NaN (no infinities). */
-#define OPS_FP8_MAG(c)                                                                            \
-    ((((c) >> 3) & 15) ? (float)(8 + ((c) & 7)) * (float)(1u << (((c) >> 3) & 15)) / 1024.0f     \
-                       : (float)((c) & 7) / 512.0f)
-#define OPS_FP8(c) (((c) & 0x7f) == 0x7f ? NAN : ((c) & 0x80) ? -OPS_FP8_MAG(c) : OPS_FP8_MAG(c))
+#define OPS_FP8_MAG(c)                                                                             \
+    ((((c) >> 3) & 15) ? (float)(8 + ((c)&7)) * (float)(1u << (((c) >> 3) & 15)) / 1024.0f         \
+                       : (float)((c)&7) / 512.0f)
+#define OPS_FP8(c) (((c)&0x7f) == 0x7f ? NAN : ((c)&0x80) ? -OPS_FP8_MAG(c) : OPS_FP8_MAG(c))
 extern const float ops_fp8_table[256];
 
 static inline float ops_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31, m = h & 1023;
-    union { uint32_t u; float f; } v;
+    union {
+        uint32_t u;
+        float f;
+    } v;
     if (e == 31) {
         v.u = sign | 0x7f800000u | (m << 13);
     } else if (e) {
@@ -54,15 +57,19 @@ static inline float ops_weight_at(const eng_tensor *w, int64_t row, int64_t col)
 {
     int64_t in = w->shape[1], i = row * in + col;
     switch (w->dtype) {
-    case ENG_DT_F32: return ((const float *)w->data)[i];
-    case ENG_DT_BF16: return eng_bf16_to_f32(((const uint16_t *)w->data)[i]);
-    case ENG_DT_F16: return ops_f16_to_f32(((const uint16_t *)w->data)[i]);
+    case ENG_DT_F32:
+        return ((const float *)w->data)[i];
+    case ENG_DT_BF16:
+        return eng_bf16_to_f32(((const uint16_t *)w->data)[i]);
+    case ENG_DT_F16:
+        return ops_f16_to_f32(((const uint16_t *)w->data)[i]);
     case ENG_DT_F8_E4M3: {
         int64_t kb = (in + OPS_BLOCK - 1) / OPS_BLOCK;
         float s = ((const float *)w->scale_inv->data)[(row / OPS_BLOCK) * kb + col / OPS_BLOCK];
         return ops_fp8_table[((const uint8_t *)w->data)[i]] * s;
     }
-    default: return NAN; /* not a linear weight dtype */
+    default:
+        return NAN; /* not a linear weight dtype */
     }
 }
 
@@ -70,14 +77,14 @@ static inline float ops_weight_at(const eng_tensor *w, int64_t row, int64_t col)
 
 /* The streaming kernel: y[t * ldy + (r - ra)] = x[t, :] . W[r, :] for r in [ra, rb), t < n.
  * Reads each weight byte once for all n rows of x; meant for small n (decode). */
-typedef void (*ops_gemv_fn)(const eng_tensor *w, int ra, int rb, const float *x, int n,
-                            float *y, int ldy);
+typedef void (*ops_gemv_fn)(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y,
+                            int ldy);
 
 /* The blocked GEMM for larger n on rows [ra, rb) (at most the level's row_tile), same output
  * convention, with `scratch` (row_tile x ld floats, ld = in rounded up to 128) for the weight
  * rows converted once. Activations come packed by ops_pack_x_f32 / ops_pack_x_bf16. */
-typedef void (*ops_gemm_fn)(const eng_tensor *w, int ra, int rb, const void *xp, int n,
-                            float *y, int ldy, void *scratch);
+typedef void (*ops_gemm_fn)(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y,
+                            int ldy, void *scratch);
 
 /* Packed activations put 16 tokens side by side (one 512-bit vector), so that a kernel multiplies
  * one broadcast weight by 16 tokens at once and the weights need no transposition:
@@ -100,7 +107,10 @@ extern const ops_level ops_scalar, ops_avx2, ops_avx512;
 
 static inline uint16_t ops_f32_to_bf16(float f)
 {
-    union { float f; uint32_t u; } v = {f};
+    union {
+        float f;
+        uint32_t u;
+    } v = {f};
     if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40); /* quiet NaN */
     return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
 }

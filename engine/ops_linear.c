@@ -8,7 +8,7 @@
 #include <assert.h>
 #include <stdatomic.h>
 
-#define FP8_4(c) OPS_FP8(c), OPS_FP8((c) + 1), OPS_FP8((c) + 2), OPS_FP8((c) + 3)
+#define FP8_4(c)  OPS_FP8(c), OPS_FP8((c) + 1), OPS_FP8((c) + 2), OPS_FP8((c) + 3)
 #define FP8_16(c) FP8_4(c), FP8_4((c) + 4), FP8_4((c) + 8), FP8_4((c) + 12)
 #define FP8_64(c) FP8_16(c), FP8_16((c) + 16), FP8_16((c) + 32), FP8_16((c) + 48)
 const float ops_fp8_table[256] = {FP8_64(0u), FP8_64(64u), FP8_64(128u), FP8_64(192u)};
@@ -32,14 +32,20 @@ eng_isa eng_ops_isa(void)
     return c < (int)hw ? (eng_isa)c : hw;
 }
 
-void eng_ops_force_isa(eng_isa isa) { atomic_store(&isa_ceiling, (int)isa); }
+void eng_ops_force_isa(eng_isa isa)
+{
+    atomic_store(&isa_ceiling, (int)isa);
+}
 
 static const ops_level *current_level(void)
 {
     switch (eng_ops_isa()) {
-    case ENG_ISA_AVX512: return &ops_avx512;
-    case ENG_ISA_AVX2: return &ops_avx2;
-    default: return &ops_scalar;
+    case ENG_ISA_AVX512:
+        return &ops_avx512;
+    case ENG_ISA_AVX2:
+        return &ops_avx2;
+    default:
+        return &ops_scalar;
     }
 }
 
@@ -95,8 +101,10 @@ static void pack_x_task(void *arg, int ith, int nth)
     int in = (int)j->w->shape[1], ld = (in + OPS_BLOCK - 1) / OPS_BLOCK * OPS_BLOCK;
     int ng = (j->n + OPS_TG - 1) / OPS_TG;
     int g0 = (int)((int64_t)ng * ith / nth), g1 = (int)((int64_t)ng * (ith + 1) / nth);
-    if (j->bf16) ops_pack_x_bf16(j->x, j->n, in, ld, g0, g1, (uint16_t *)j->xc);
-    else ops_pack_x_f32(j->x, j->n, in, g0, g1, (float *)j->xc);
+    if (j->bf16)
+        ops_pack_x_bf16(j->x, j->n, in, ld, g0, g1, (uint16_t *)j->xc);
+    else
+        ops_pack_x_f32(j->x, j->n, in, g0, g1, (float *)j->xc);
 }
 
 /* Rows per work item of the streaming kernel: small enough that every worker gets several (the
@@ -115,8 +123,7 @@ static int run_gemm(eng_pool *p, linear_job *j)
     int64_t in = j->w->shape[1], ld = (in + OPS_BLOCK - 1) / OPS_BLOCK * OPS_BLOCK;
     size_t tokens = (size_t)(j->n + OPS_TG - 1) / OPS_TG * OPS_TG;
     size_t xbytes = j->bf16 ? tokens * (size_t)ld * 2 : tokens * (size_t)in * sizeof(float);
-    if (pool_reserve(p, xbytes, (size_t)j->L->row_tile * (size_t)ld * sizeof(float)) < 0)
-        return -1;
+    if (pool_reserve(p, xbytes, (size_t)j->L->row_tile * (size_t)ld * sizeof(float)) < 0) return -1;
     j->chunk = j->L->row_tile;
     j->xc = pool_shared(p);
     eng_pool_run(p, pack_x_task, j);
@@ -176,8 +183,10 @@ void ops_pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp)
         for (int l = 0; l < OPS_TG; l++) {
             int t = g * OPS_TG + l;
             const float *src = x + (size_t)t * in;
-            if (t < n) for (int k = 0; k < in; k++) dst[(size_t)k * OPS_TG + l] = src[k];
-            else for (int k = 0; k < in; k++) dst[(size_t)k * OPS_TG + l] = 0.0f;
+            if (t < n)
+                for (int k = 0; k < in; k++) dst[(size_t)k * OPS_TG + l] = src[k];
+            else
+                for (int k = 0; k < in; k++) dst[(size_t)k * OPS_TG + l] = 0.0f;
         }
     }
 }

@@ -25,9 +25,10 @@ void eng_rmsnorm(const float *x, const eng_tensor *weight, int dim, float eps, f
     for (int i = 0; i < dim; i++) ss += (double)x[i] * x[i];
     float inv = (float)(1.0 / sqrt(ss / dim + eps));
     for (int i = 0; i < dim; i++) {
-        float wi = weight->dtype == ENG_DT_F32   ? ((const float *)weight->data)[i]
-                   : weight->dtype == ENG_DT_F16 ? ops_f16_to_f32(((const uint16_t *)weight->data)[i])
-                                                 : eng_bf16_to_f32(((const uint16_t *)weight->data)[i]);
+        float wi = weight->dtype == ENG_DT_F32 ? ((const float *)weight->data)[i]
+                   : weight->dtype == ENG_DT_F16
+                       ? ops_f16_to_f32(((const uint16_t *)weight->data)[i])
+                       : eng_bf16_to_f32(((const uint16_t *)weight->data)[i]);
         out[i] = x[i] * inv * wi;
     }
 }

@@ -1,5 +1,6 @@
 /* engine/pool_cpu.c: the persistent worker pool every CPU kernel runs on, plus the scratch memory
- * it keeps for kernels (converted activations, per-worker weight tiles) so calls allocate nothing. */
+ * it keeps for kernels (converted activations, per-worker weight tiles) so calls allocate nothing.
+ */
 #include "ops_int.h"
 
 #include <pthread.h>
@@ -33,14 +34,14 @@ struct eng_pool {
     worker *w;
     eng_task_fn fn;
     void *arg;
-    uint32_t task;          /* the caller's task counter */
+    uint32_t task; /* the caller's task counter */
     _Atomic uint64_t claim;
     _Atomic int done;
-    _Atomic int counter;    /* work items handed out (pool_counter_next) */
+    _Atomic int counter; /* work items handed out (pool_counter_next) */
     _Atomic int stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int sleepers;           /* under mu */
+    int sleepers; /* under mu */
     void *shared;
     size_t shared_cap, thread_cap;
     eng_precision prec;
@@ -148,7 +149,10 @@ void eng_pool_destroy(eng_pool *p)
     free(p);
 }
 
-int eng_pool_size(const eng_pool *p) { return p ? p->n : 1; }
+int eng_pool_size(const eng_pool *p)
+{
+    return p ? p->n : 1;
+}
 
 void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg)
 {
@@ -167,8 +171,10 @@ void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg)
     run_shares(p, t);
     /* Only shares already running elsewhere are left: spin briefly, then yield the core. */
     for (long spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < p->n; spins++) {
-        if (spins < SPIN_ROUNDS / 16) cpu_relax();
-        else sched_yield();
+        if (spins < SPIN_ROUNDS / 16)
+            cpu_relax();
+        else
+            sched_yield();
     }
 }
 
@@ -177,7 +183,10 @@ void eng_pool_set_precision(eng_pool *p, eng_precision prec)
     if (p) p->prec = prec;
 }
 
-eng_precision pool_precision(const eng_pool *p) { return p ? p->prec : ENG_PREC_F32; }
+eng_precision pool_precision(const eng_pool *p)
+{
+    return p ? p->prec : ENG_PREC_F32;
+}
 
 int pool_reserve(eng_pool *p, size_t shared_bytes, size_t per_thread_bytes)
 {
@@ -200,9 +209,18 @@ int pool_reserve(eng_pool *p, size_t shared_bytes, size_t per_thread_bytes)
     return 0;
 }
 
-void *pool_shared(eng_pool *p) { return p->shared; }
-void *pool_thread(eng_pool *p, int ith) { return p->w[ith].scratch; }
-void pool_counter_reset(eng_pool *p) { atomic_store_explicit(&p->counter, 0, memory_order_relaxed); }
+void *pool_shared(eng_pool *p)
+{
+    return p->shared;
+}
+void *pool_thread(eng_pool *p, int ith)
+{
+    return p->w[ith].scratch;
+}
+void pool_counter_reset(eng_pool *p)
+{
+    atomic_store_explicit(&p->counter, 0, memory_order_relaxed);
+}
 
 int pool_counter_next(eng_pool *p, int step)
 {

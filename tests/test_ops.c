@@ -1,6 +1,7 @@
 /* tests/test_ops.c: the CPU backend's primitives (eng_ops.h) on hand-built tensors: the pool,
  * the FP8 e4m3 decoding, and eng_linear at every kernel level and precision against a reference
- * written here independently (ldexp decoding, double sums), on partial 128x128 blocks and slices. */
+ * written here independently (ldexp decoding, double sums), on partial 128x128 blocks and slices.
+ */
 #include "check.h"
 #include "eng_cpu.h"
 #include "eng_ops.h"
@@ -22,7 +23,10 @@ static uint32_t rnd(void)
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return (uint32_t)(rng >> 16);
 }
-static float frand(void) { return (float)(rnd() % 2000001) / 1000000.0f - 1.0f; }
+static float frand(void)
+{
+    return (float)(rnd() % 2000001) / 1000000.0f - 1.0f;
+}
 
 /* Independent FP8 e4m3fn decoding (the spec's formula with ldexp). */
 static double fp8_ref(uint8_t c)
@@ -35,14 +39,20 @@ static double fp8_ref(uint8_t c)
 
 static uint16_t f32_to_bf16_trunc(float f)
 {
-    union { float f; uint32_t u; } v = {f};
+    union {
+        float f;
+        uint32_t u;
+    } v = {f};
     return (uint16_t)(v.u >> 16);
 }
 
 /* f32 -> f16 for values well inside the f16 range (the test only needs that). */
 static uint16_t f32_to_f16(float f)
 {
-    union { float f; uint32_t u; } v = {f};
+    union {
+        float f;
+        uint32_t u;
+    } v = {f};
     uint32_t sign = (v.u >> 16) & 0x8000;
     int e = (int)((v.u >> 23) & 255) - 127 + 15;
     if (e <= 0) return (uint16_t)sign;
@@ -67,14 +77,23 @@ static void make_w(test_w *w, eng_dtype dt, int out, int in)
             ((uint8_t *)w->data)[i] = c;
         }
     }
-    w->t = (eng_tensor){.name = "w", .dtype = dt, .ndim = 2, .shape = {out, in},
-                        .data = w->data, .nbytes = n * esz};
+    w->t = (eng_tensor){.name = "w",
+                        .dtype = dt,
+                        .ndim = 2,
+                        .shape = {out, in},
+                        .data = w->data,
+                        .nbytes = n * esz};
     if (dt == ENG_DT_F8_E4M3) {
         int sr = (out + 127) / 128, sc = (in + 127) / 128;
         w->scales = malloc((size_t)sr * sc * sizeof(float));
-        for (int i = 0; i < sr * sc; i++) w->scales[i] = ldexpf(1.0f + (float)(rnd() % 64) / 64, -9 + (int)(rnd() % 6));
-        w->s = (eng_tensor){.name = "s", .dtype = ENG_DT_F32, .ndim = 2, .shape = {sr, sc},
-                            .data = w->scales, .nbytes = (size_t)sr * sc * 4};
+        for (int i = 0; i < sr * sc; i++)
+            w->scales[i] = ldexpf(1.0f + (float)(rnd() % 64) / 64, -9 + (int)(rnd() % 6));
+        w->s = (eng_tensor){.name = "s",
+                            .dtype = ENG_DT_F32,
+                            .ndim = 2,
+                            .shape = {sr, sc},
+                            .data = w->scales,
+                            .nbytes = (size_t)sr * sc * 4};
         w->t.scale_inv = &w->s;
     }
 }
@@ -89,10 +108,16 @@ static double w_ref(const test_w *w, int r, int k)
 {
     int in = (int)w->t.shape[1];
     size_t i = (size_t)r * in + k;
-    union { uint32_t u; float f; } v;
+    union {
+        uint32_t u;
+        float f;
+    } v;
     switch (w->t.dtype) {
-    case ENG_DT_F32: return ((const float *)w->data)[i];
-    case ENG_DT_BF16: v.u = (uint32_t)((const uint16_t *)w->data)[i] << 16; return v.f;
+    case ENG_DT_F32:
+        return ((const float *)w->data)[i];
+    case ENG_DT_BF16:
+        v.u = (uint32_t)((const uint16_t *)w->data)[i] << 16;
+        return v.f;
     case ENG_DT_F16: {
         uint16_t h = ((const uint16_t *)w->data)[i];
         int e = (h >> 10) & 31, m = h & 1023;
@@ -102,7 +127,8 @@ static double w_ref(const test_w *w, int r, int k)
     case ENG_DT_F8_E4M3:
         return fp8_ref(((const uint8_t *)w->data)[i]) *
                w->scales[(r / 128) * ((in + 127) / 128) + k / 128];
-    default: return NAN;
+    default:
+        return NAN;
     }
 }
 
@@ -159,8 +185,12 @@ static void test_fp8_codes(void)
     eng_tensor s = {.dtype = ENG_DT_F32, .ndim = 2, .shape = {1, 2}, .data = &scale, .nbytes = 8};
     float sc2[2] = {1.0f, 1.0f};
     s.data = sc2;
-    eng_tensor t = {.dtype = ENG_DT_F8_E4M3, .ndim = 2, .shape = {1, 256}, .data = codes,
-                    .nbytes = 256, .scale_inv = &s};
+    eng_tensor t = {.dtype = ENG_DT_F8_E4M3,
+                    .ndim = 2,
+                    .shape = {1, 256},
+                    .data = codes,
+                    .nbytes = 256,
+                    .scale_inv = &s};
     eng_dequantize_rows(&t, 0, 1, out);
     int bad = 0;
     for (int i = 0; i < 256; i++) {
@@ -281,8 +311,9 @@ static void check_case(lin_case *c, eng_pool **pools, int npools)
 
 static void test_linear(void)
 {
-    static const int shapes[][2] = {{300, 200}, {128, 256}, {37, 1000}, {260, 130}, {24, 1300}};
-    static const int ns[] = {1, 3, 17, 64};
+    static const int shapes[][2] = {{300, 200}, {128, 256}, {37, 1000},
+                                    {260, 130}, {24, 1300}, {3, 7}};
+    static const int ns[] = {1, 2, 3, 17, 64};
     eng_isa best = eng_ops_isa();
     printf("cpu: %s, best kernel level %d\n", eng_cpu_describe(), (int)best);
     for (int isa = 0; isa <= (int)best; isa++) {

@@ -38,17 +38,16 @@ static double bytes_per_token(const eng_model *m)
  * (non-absorbed) form: (qk_nope + qk_rope + v) x 2 per head per (query, key) pair. */
 static double prefill_flops(const eng_config *c, int n)
 {
-    double d = c->hidden_size, h = c->num_attention_heads, qk = c->qk_nope_head_dim +
-        c->qk_rope_head_dim;
-    double attn_w = (c->q_lora_rank ? d * c->q_lora_rank + (double)c->q_lora_rank * h * qk
-                                    : d * h * qk) +
-                    d * (c->kv_lora_rank + c->qk_rope_head_dim) +
-                    (double)c->kv_lora_rank * h * (c->qk_nope_head_dim + c->v_head_dim) +
-                    h * c->v_head_dim * d;
+    double d = c->hidden_size, h = c->num_attention_heads,
+           qk = c->qk_nope_head_dim + c->qk_rope_head_dim;
+    double attn_w =
+        (c->q_lora_rank ? d * c->q_lora_rank + (double)c->q_lora_rank * h * qk : d * h * qk) +
+        d * (c->kv_lora_rank + c->qk_rope_head_dim) +
+        (double)c->kv_lora_rank * h * (c->qk_nope_head_dim + c->v_head_dim) + h * c->v_head_dim * d;
     double dense_w = 3.0 * d * c->intermediate_size;
-    double moe_w = 3.0 * d * c->moe_intermediate_size *
-                       (c->num_experts_per_tok + c->n_shared_experts) +
-                   d * c->n_routed_experts;
+    double moe_w =
+        3.0 * d * c->moe_intermediate_size * (c->num_experts_per_tok + c->n_shared_experts) +
+        d * c->n_routed_experts;
     double per_token = 0;
     for (int l = 0; l < c->num_hidden_layers; l++)
         per_token += attn_w + (l < c->first_k_dense_replace ? dense_w : moe_w);
@@ -139,7 +138,8 @@ static int prefill(eng_engine *e, int n, double sgemm, const char *prec)
     } else {
         double gf = prefill_flops(c, n) / best / 1e9;
         printf("prefill %4d tokens (%s): %.1f tok/s, %.1f GFLOP/s = %.0f%% of sgemm %.1f "
-               "GFLOP/s\n", n, prec, n / best, gf, 100 * gf / sgemm, sgemm);
+               "GFLOP/s\n",
+               n, prec, n / best, gf, 100 * gf / sgemm, sgemm);
     }
     eng_session_destroy(s);
     free(logits), free(tok);
@@ -166,8 +166,8 @@ int main(int argc, char **argv)
     eng_pool *p = eng_engine_pool(e);
     const eng_config *c = eng_model_config(m);
     printf("cpu: %s, kernels level %d, %d threads; model %s: %d layers, hidden %d\n",
-           eng_cpu_describe(), (int)eng_ops_isa(), eng_pool_size(p), argv[1],
-           c->num_hidden_layers, c->hidden_size);
+           eng_cpu_describe(), (int)eng_ops_isa(), eng_pool_size(p), argv[1], c->num_hidden_layers,
+           c->hidden_size);
     double triad = bench_triad_gbs(p);
     int rc = decode(e, tokens, bytes_per_token(m), triad);
     for (int i = 0; i < 2 && rc == 0 && (i ? 2048 : 512) <= max_prefill; i++) {

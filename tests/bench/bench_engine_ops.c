@@ -13,7 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void) { return bench_now(); }
+static double now(void)
+{
+    return bench_now();
+}
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
@@ -42,10 +45,19 @@ static void make_fp8(fp8_mat *m, int out, int in)
     int sr = (out + 127) / 128, sc = (in + 127) / 128;
     float *s = malloc((size_t)sr * sc * 4);
     for (int i = 0; i < sr * sc; i++) s[i] = 1e-4f * (1 + (float)(rnd() % 100) / 100);
-    m->s = (eng_tensor){.name = "s", .dtype = ENG_DT_F32, .ndim = 2, .shape = {sr, sc},
-                        .data = s, .nbytes = (size_t)sr * sc * 4};
-    m->t = (eng_tensor){.name = "w", .dtype = ENG_DT_F8_E4M3, .ndim = 2, .shape = {out, in},
-                        .data = d, .nbytes = n, .scale_inv = &m->s};
+    m->s = (eng_tensor){.name = "s",
+                        .dtype = ENG_DT_F32,
+                        .ndim = 2,
+                        .shape = {sr, sc},
+                        .data = s,
+                        .nbytes = (size_t)sr * sc * 4};
+    m->t = (eng_tensor){.name = "w",
+                        .dtype = ENG_DT_F8_E4M3,
+                        .ndim = 2,
+                        .shape = {out, in},
+                        .data = d,
+                        .nbytes = n,
+                        .scale_inv = &m->s};
 }
 
 static void free_fp8(fp8_mat *m)
@@ -54,7 +66,10 @@ static void free_fp8(fp8_mat *m)
     free((void *)m->s.data);
 }
 
-static size_t mat_bytes(const fp8_mat *m) { return m->t.nbytes + m->s.nbytes; }
+static size_t mat_bytes(const fp8_mat *m)
+{
+    return m->t.nbytes + m->s.nbytes;
+}
 
 /* ---- decode -------------------------------------------------------------------------------- */
 
@@ -84,7 +99,8 @@ static void free_layer(layer_w *l)
 {
     fp8_mat *all[] = {&l->q, &l->kva, &l->kvb, &l->o, &l->sh_gu, &l->sh_d};
     for (int i = 0; i < 6; i++) free_fp8(all[i]);
-    for (int e = 0; e < N_EXP; e++) free_fp8(&l->gate[e]), free_fp8(&l->up[e]), free_fp8(&l->down[e]);
+    for (int e = 0; e < N_EXP; e++)
+        free_fp8(&l->gate[e]), free_fp8(&l->up[e]), free_fp8(&l->down[e]);
 }
 
 static size_t linear(eng_pool *p, const fp8_mat *m, const float *x, float *y)
@@ -177,8 +193,7 @@ static void prefill_case(eng_pool *p, int n, int out, int in)
     eng_pool_set_precision(p, ENG_PREC_F32);
     printf("prefill n=%-5d [%5d x %5d]  sgemm %7.1f GFLOP/s | fp8 f32 %7.1f (%5.1f%%) max err "
            "%.1e | fp8 bf16 %7.1f (%5.1f%%) max err %.1e (of max |y| %.2g)\n",
-           n, out, in, sg, f32, 100 * f32 / sg, err32 / ref, b16, 100 * b16 / sg, err16 / ref,
-           ref);
+           n, out, in, sg, f32, 100 * f32 / sg, err32 / ref, b16, 100 * b16 / sg, err16 / ref, ref);
     free(x), free(y), free(wf), free(yr);
     free_fp8(&m);
 }

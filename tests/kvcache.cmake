@@ -17,3 +17,6 @@ add_executable(bench_prefix bench/bench_prefix.c ${PROJECT_SOURCE_DIR}/app/pack_
 target_link_libraries(bench_prefix PRIVATE folio_engine)
 target_include_directories(bench_prefix PRIVATE ${PROJECT_SOURCE_DIR}/app)
 folio_bench(bench_prefix COMMAND $<TARGET_FILE:bench_prefix> --layers 4 --doc 16384 TIMEOUT 7200)
+
+# `folio generate` with the cache across processes: reuse, damaged files, budgets, --doc.
+folio_add_test(e2e_prefix COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e_prefix.sh LABELS e2e TIMEOUT 300)

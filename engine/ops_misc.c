@@ -13,6 +13,22 @@ void eng_dequantize_rows(const eng_tensor *w, int row0, int nrows, float *out)
         memcpy(out, (const float *)w->data + (size_t)row0 * in, (size_t)nrows * in * sizeof *out);
         return;
     }
+    if (w->dtype == ENG_DT_F8_E4M3) {
+        /* block by block: one scale per 128 columns (the engine dequantizes whole projections) */
+        const uint8_t *q = w->data;
+        const float *sc = w->scale_inv->data;
+        int64_t nkb = (in + OPS_BLOCK - 1) / OPS_BLOCK;
+        for (int r = 0; r < nrows; r++) {
+            int64_t row = row0 + r;
+            for (int64_t k0 = 0; k0 < in; k0 += OPS_BLOCK) {
+                float s = sc[(row / OPS_BLOCK) * nkb + k0 / OPS_BLOCK];
+                int64_t k1 = k0 + OPS_BLOCK < in ? k0 + OPS_BLOCK : in;
+                for (int64_t k = k0; k < k1; k++)
+                    out[(size_t)r * in + k] = ops_fp8_table[q[row * in + k]] * s;
+            }
+        }
+        return;
+    }
     for (int r = 0; r < nrows; r++)
         for (int64_t k = 0; k < in; k++) out[(size_t)r * in + k] = ops_weight_at(w, row0 + r, k);
 }

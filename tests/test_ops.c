@@ -202,6 +202,23 @@ static void test_fp8_codes(void)
     CHECK(out[0x80] == 0.0f && signbit(out[0x80]));
 }
 
+/* eng_dequantize_rows on a row slice crossing a 128-row scale block, all dtypes. */
+static void test_dequantize(void)
+{
+    for (int dt = 0; dt < 4; dt++) {
+        test_w w;
+        make_w(&w, (eng_dtype)dt, 300, 200);
+        float *out = malloc(130 * 200 * sizeof *out);
+        eng_dequantize_rows(&w.t, 100, 130, out);
+        int bad = 0;
+        for (int r = 0; r < 130; r++)
+            for (int k = 0; k < 200; k++) bad += out[r * 200 + k] != (float)w_ref(&w, 100 + r, k);
+        CHECK_MSG(bad == 0, "dtype %d: %d values differ", dt, bad);
+        free(out);
+        free_w(&w);
+    }
+}
+
 static void test_misc_ops(void)
 {
     test_w w;
@@ -347,6 +364,7 @@ int main(void)
 {
     test_pool();
     test_fp8_codes();
+    test_dequantize();
     test_misc_ops();
     test_linear();
     return check_finish();

@@ -91,18 +91,23 @@ ALWAYS __m512 fp8x16_bits(__m128i b)
     return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0x87F00000u)));
 }
 
-/* 32 columns from k of NR rows into the sums a0/a1 (m: valid lanes), prefetching the lines of
- * the next row group. */
-ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes, const float *xt,
-                      int k, __mmask32 m, __m512 *a0, __m512 *a1)
+/* 32 columns from k of NR rows times NT activation rows (xt, ldx apart) into the sums
+ * a0/a1[i * NT + t] (m: valid lanes), prefetching the lines of the next row group. Each weight
+ * is decoded once for the NT rows: two tokens (a speculative step) cost one token's reads. */
+ALWAYS void gemv_step(eng_dtype dt, int NR, int NT, const uint8_t *base, size_t rowbytes,
+                      const float *xt, size_t ldx, int k, __mmask32 m, __m512 *a0, __m512 *a1)
 {
     int full = __builtin_constant_p(m) && m == 0xffffffffu;
-    __m512 x0 = full ? _mm512_loadu_ps(xt + k) : _mm512_maskz_loadu_ps((__mmask16)m, xt + k);
-    __m512 x1 = full ? _mm512_loadu_ps(xt + k + 16)
-                     : _mm512_maskz_loadu_ps((__mmask16)(m >> 16), xt + k + 16);
-    if (dt == ENG_DT_F8_E4M3) {
-        x0 = _mm512_mul_ps(x0, _mm512_set1_ps(GEMV_FP8_X));
-        x1 = _mm512_mul_ps(x1, _mm512_set1_ps(GEMV_FP8_X));
+    __m512 x0[2], x1[2];
+    for (int t = 0; t < NT; t++) {
+        const float *xk = xt + t * ldx + k;
+        x0[t] = full ? _mm512_loadu_ps(xk) : _mm512_maskz_loadu_ps((__mmask16)m, xk);
+        x1[t] =
+            full ? _mm512_loadu_ps(xk + 16) : _mm512_maskz_loadu_ps((__mmask16)(m >> 16), xk + 16);
+        if (dt == ENG_DT_F8_E4M3) {
+            x0[t] = _mm512_mul_ps(x0[t], _mm512_set1_ps(GEMV_FP8_X));
+            x1[t] = _mm512_mul_ps(x1[t], _mm512_set1_ps(GEMV_FP8_X));
+        }
     }
     for (int i = 0; i < NR; i++) {
         __m512 lo, hi;
@@ -119,58 +124,69 @@ ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes
         } else {
             load_w32(dt, row, k, m, &lo, &hi);
         }
-        a0[i] = _mm512_fmadd_ps(lo, x0, a0[i]);
-        a1[i] = _mm512_fmadd_ps(hi, x1, a1[i]);
+        for (int t = 0; t < NT; t++) {
+            a0[i * NT + t] = _mm512_fmadd_ps(lo, x0[t], a0[i * NT + t]);
+            a1[i * NT + t] = _mm512_fmadd_ps(hi, x1[t], a1[i * NT + t]);
+        }
     }
 }
 
-/* NR rows starting at r dotted with one activation row xt: NR independent weight streams keep
+/* NR rows starting at r dotted with NT activation rows: NR independent weight streams keep
  * enough loads in flight; each 128-column block is summed, then scaled once. Full blocks are
- * unrolled with plain loads; only a partial last block uses masks. */
-ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const float *xt, float *out,
-                      int ldo)
+ * unrolled with plain loads; only a partial last block uses masks. out[t * ldo + i]. */
+ALWAYS void gemv_rows(eng_dtype dt, int NR, int NT, const eng_tensor *w, int r, const float *xt,
+                      float *out, int ldo)
 {
     int in = (int)w->shape[1];
     size_t rowbytes = (size_t)in * dtype_bytes(dt);
     const uint8_t *base = (const uint8_t *)w->data + (size_t)r * rowbytes;
-    __m512 tot[4];
-    for (int i = 0; i < NR; i++) tot[i] = _mm512_setzero_ps();
+    __m512 tot[8];
+    for (int i = 0; i < NR * NT; i++) tot[i] = _mm512_setzero_ps();
     for (int k0 = 0, kb = 0; k0 < in; k0 += OPS_BLOCK, kb++) {
-        __m512 a0[4], a1[4];
-        for (int i = 0; i < NR; i++) a0[i] = a1[i] = _mm512_setzero_ps();
+        __m512 a0[8], a1[8];
+        for (int i = 0; i < NR * NT; i++) a0[i] = a1[i] = _mm512_setzero_ps();
         if (k0 + OPS_BLOCK <= in) {
             for (int k = k0; k < k0 + OPS_BLOCK; k += 32)
-                gemv_step(dt, NR, base, rowbytes, xt, k, 0xffffffffu, a0, a1);
+                gemv_step(dt, NR, NT, base, rowbytes, xt, in, k, 0xffffffffu, a0, a1);
         } else {
             for (int k = k0; k < in; k += 32)
-                gemv_step(dt, NR, base, rowbytes, xt, k, mask_upto(in - k), a0, a1);
+                gemv_step(dt, NR, NT, base, rowbytes, xt, in, k, mask_upto(in - k), a0, a1);
         }
         for (int i = 0; i < NR; i++) {
             float sc = dt == ENG_DT_F8_E4M3 ? block_scale(dt, w, r + i, kb) / 256.0f : 1.0f;
-            tot[i] = _mm512_fmadd_ps(_mm512_add_ps(a0[i], a1[i]), _mm512_set1_ps(sc), tot[i]);
+            for (int t = 0; t < NT; t++)
+                tot[i * NT + t] = _mm512_fmadd_ps(_mm512_add_ps(a0[i * NT + t], a1[i * NT + t]),
+                                                  _mm512_set1_ps(sc), tot[i * NT + t]);
         }
     }
+    float post = dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f;
     for (int i = 0; i < NR; i++)
-        out[i * ldo] = _mm512_reduce_add_ps(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
+        for (int t = 0; t < NT; t++)
+            out[(size_t)t * ldo + i] = _mm512_reduce_add_ps(tot[i * NT + t]) * post;
 }
 
-/* Rows go NR at a time, NR such that a group spans about 8 KiB of weights (measured best: fewer
- * and longer streams stall at page boundaries, more miss the prefetches). */
-ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,
-                      float *y, int ldy)
+/* Rows [ra, rb) NR at a time for tokens [t0, t0 + NT). */
+ALWAYS void gemv_tokens(eng_dtype dt, int NT, const eng_tensor *w, int ra, int rb, const float *x,
+                        int t0, float *y, int ldy)
 {
     int in = (int)w->shape[1], r = ra;
     size_t rowbytes = (size_t)in * dtype_bytes(dt);
+    const float *xt = x + (size_t)t0 * in;
+    float *yt = y + (size_t)t0 * ldy;
+    /* NR such that a group spans about 8 KiB of weights (measured best: fewer and longer
+     * streams stall at page boundaries, more miss the prefetches) */
     int nr = rowbytes <= 2048 ? 4 : rowbytes <= 4096 ? 2 : 1;
-    for (; nr == 4 && r + 4 <= rb; r += 4)
-        for (int t = 0; t < n; t++)
-            gemv_rows(dt, 4, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
-    for (; nr >= 2 && r + 2 <= rb; r += 2)
-        for (int t = 0; t < n; t++)
-            gemv_rows(dt, 2, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
-    for (; r < rb; r++)
-        for (int t = 0; t < n; t++)
-            gemv_rows(dt, 1, w, r, x + (size_t)t * in, y + (size_t)t * ldy + (r - ra), 1);
+    for (; nr == 4 && r + 4 <= rb; r += 4) gemv_rows(dt, 4, NT, w, r, xt, yt + (r - ra), ldy);
+    for (; nr >= 2 && r + 2 <= rb; r += 2) gemv_rows(dt, 2, NT, w, r, xt, yt + (r - ra), ldy);
+    for (; r < rb; r++) gemv_rows(dt, 1, NT, w, r, xt, yt + (r - ra), ldy);
+}
+
+ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,
+                      float *y, int ldy)
+{
+    int t = 0;
+    for (; t + 2 <= n; t += 2) gemv_tokens(dt, 2, w, ra, rb, x, t, y, ldy);
+    if (t < n) gemv_tokens(dt, 1, w, ra, rb, x, t, y, ldy);
 }
 
 static void gemv_f32(const eng_tensor *w, int ra, int rb, const float *x, int n, float *y, int ldy)

@@ -42,14 +42,15 @@ static void usage(FILE *out)
             "  --model DIR         checkpoint folder (default: $FOLIO_MODEL)\n"
             "  --chat              the prompt is a user message in the model's chat format\n"
             "  --system TEXT       with --chat or --doc: a system message first\n"
-            "  --doc FILE          a text file to ask about (repeatable, up to 64): the prompt is\n"
-            "                      laid out [system][documents sorted by file name][QUESTION], so\n"
-            "                      another question about the same files reuses their cached\n"
-            "                      prefix; in the chat format with --chat, else as plain text\n"
+            "  --doc FILE          a text file to ask about (repeatable, up to 64); the prompt\n"
+            "                      is [system][documents by file name][QUESTION], so another\n"
+            "                      question about the same files reuses their cached blocks;\n"
+            "                      in the chat format with --chat, else as plain text\n"
             "  --input-ids FILE    the prompt as a JSON array of token ids (no tokenizer needed)\n"
-            "  --logits-out FILE   write the logits of every prompt position as raw little-endian\n"
-            "                      float32, row-major [positions x vocab_size]; every position is\n"
-            "                      computed (the prefix cache is not read, only written)\n"
+            "  --logits-out FILE   write the logits of every prompt position as raw\n"
+            "                      little-endian float32, row-major [positions x vocab_size];\n"
+            "                      every position is computed: the prefix cache is not read\n"
+            "                      (only written) in this mode\n"
             "  --greedy N          print the next N greedy token ids as a JSON array on stdout\n"
             "  -n, --max-tokens N  tokens to generate (default 256; 0: until EOS or context end)\n"
             "  --temperature T     0 is greedy (default 0.6)\n"
@@ -60,20 +61,22 @@ static void usage(FILE *out)
             "  --threads N         worker threads (default: one per core)\n"
             "  --fp8               quantize BF16 linear weights to FP8 blocks at load\n"
             "  --speculative       greedy decoding with the checkpoint's MTP layer drafting one\n"
-            "                      token per step (same tokens; with --temperature 0 or --greedy);\n"
-            "                      the whole prompt is computed (the prefix cache is only written)\n"
-            "prefix cache (on by default): the prompt's 64-token blocks of attention state are kept\n"
-            "on disk, so a later prompt that begins with the same blocks skips computing them\n"
+            "                      token per step (same tokens; with --temperature 0 or\n"
+            "                      --greedy); the prefix cache is not read (only written)\n"
+            "  --verbose           stats on stderr at the end: 'stats: prompt_tokens=\n"
+            "                      cached_tokens= (prompt tokens taken from the cache)\n"
+            "                      prefill_ms= ttft_ms= decode_tokens= decode_tok_s=', then a\n"
+            "                      'kv_cache:' line\n"
+            "prefix cache (on by default): the prompt's 64-token blocks of attention state are\n"
+            "saved on disk; a later prompt that begins with the same blocks skips computing them\n"
             "  --kv-dir DIR        cache folder (default $XDG_CACHE_HOME/folio/kv, else\n"
             "                      ~/.cache/folio/kv); each model has a subfolder there\n"
-            "  --kv-mem SIZE       memory for cached blocks, e.g. 512M, 4G (default: a quarter of\n"
-            "                      the available memory)\n"
-            "  --kv-disk SIZE      disk budget of the model's subfolder, oldest-used blocks removed\n"
-            "                      first (default: a quarter of the free space, at most 32G)\n"
-            "  --no-kv-cache       neither read nor write the cache\n"
-            "  --verbose           print stats on stderr at the end: a line 'stats: prompt_tokens\n"
-            "                      cached_tokens (prompt tokens taken from the cache) prefill_ms\n"
-            "                      ttft_ms decode_tokens decode_tok_s' and a 'kv_cache:' line\n");
+            "  --kv-mem SIZE       memory for cached blocks, e.g. 512M or 4G (default: a quarter\n"
+            "                      of the available memory)\n"
+            "  --kv-disk SIZE      disk budget of the model's subfolder, least recently used\n"
+            "                      blocks removed first (default: a quarter of the free space,\n"
+            "                      at most 32G)\n"
+            "  --no-kv-cache       neither read nor write the cache\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -87,19 +90,19 @@ static int parse_int(const char *s, int *out)
 
 static int parse_option(gen_opts *o, const char *a, const char *v)
 {
-    const char **str = !strcmp(a, "--model")       ? &o->model
+    const char **str = !strcmp(a, "--model")        ? &o->model
                        : !strcmp(a, "--input-ids")  ? &o->input_ids
                        : !strcmp(a, "--logits-out") ? &o->logits_out
                        : !strcmp(a, "--system")     ? &o->system
                        : !strcmp(a, "--kv-dir")     ? &o->kv_dir
                                                     : NULL;
     if (str) return *str = v, **str ? 0 : -1;
-    int *num = !strcmp(a, "--greedy")                             ? &o->greedy
+    int *num = !strcmp(a, "--greedy")                           ? &o->greedy
                : !strcmp(a, "--max-tokens") || !strcmp(a, "-n") ? &o->max_tokens
-               : !strcmp(a, "--top-k")                            ? &o->sampling.top_k
-               : !strcmp(a, "--threads")                          ? &o->threads
-               : !strcmp(a, "--ctx")                              ? &o->ctx
-                                                                  : NULL;
+               : !strcmp(a, "--top-k")                          ? &o->sampling.top_k
+               : !strcmp(a, "--threads")                        ? &o->threads
+               : !strcmp(a, "--ctx")                            ? &o->ctx
+                                                                : NULL;
     if (num) return parse_int(v, num);
     float *f = !strcmp(a, "--temperature") ? &o->sampling.temperature
                : !strcmp(a, "--top-p")     ? &o->sampling.top_p
@@ -118,10 +121,11 @@ static int parse_option(gen_opts *o, const char *a, const char *v)
 /* Combinations that cannot mean what they say. */
 static int check_args(const gen_opts *o)
 {
-    const char *why = !o->model || !*o->model ? "give --model DIR (or set FOLIO_MODEL)"
+    const char *why = !o->model || !*o->model       ? "give --model DIR (or set FOLIO_MODEL)"
+                      : o->input_ids && o->n_docs   ? "--doc needs a text QUESTION, not --input-ids"
+                      : o->n_docs && !o->prompt     ? "--doc needs a text QUESTION"
                       : !o->prompt == !o->input_ids ? "give exactly one of PROMPT and --input-ids"
                       : o->input_ids && o->chat     ? "--chat needs a text PROMPT"
-                      : o->input_ids && o->n_docs   ? "--doc needs a text QUESTION, not --input-ids"
                       : o->system && !o->chat && !o->n_docs ? "--system needs --chat or --doc"
                       : o->speculative && o->greedy < 0 && o->sampling.temperature > 0
                           ? "--speculative needs --temperature 0"
@@ -140,18 +144,25 @@ static int parse_args(int argc, char **argv, gen_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
-        if (!strcmp(a, "--chat")) o->chat = 1;
-        else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o->verbose = 1;
-        else if (!strcmp(a, "--fp8")) o->fp8 = 1;
-        else if (!strcmp(a, "--speculative")) o->speculative = 1;
-        else if (!strcmp(a, "--no-kv-cache")) o->no_kv = 1;
+        if (!strcmp(a, "--chat"))
+            o->chat = 1;
+        else if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
+            o->verbose = 1;
+        else if (!strcmp(a, "--fp8"))
+            o->fp8 = 1;
+        else if (!strcmp(a, "--speculative"))
+            o->speculative = 1;
+        else if (!strcmp(a, "--no-kv-cache"))
+            o->no_kv = 1;
         else if (a[0] == '-' && a[1]) {
             int rc = i + 1 < argc ? parse_option(o, a, argv[i + 1]) : -3;
             if (rc == -2) return fprintf(stderr, "folio generate: unknown option '%s'\n", a), -1;
             if (rc) return fprintf(stderr, "folio generate: %s needs a valid value\n", a), -1;
             i++;
-        } else if (!o->prompt) o->prompt = a;
-        else return fprintf(stderr, "folio generate: more than one prompt given\n"), -1;
+        } else if (!o->prompt)
+            o->prompt = a;
+        else
+            return fprintf(stderr, "folio generate: more than one prompt given\n"), -1;
     }
     return check_args(o);
 }
@@ -175,8 +186,8 @@ static int read_ids(const char *path, int vocab, eng_tok_ids *ids)
         json_object *v = json_object_array_get_idx(js, i);
         int64_t id = json_object_get_int64(v);
         if (!json_object_is_type(v, json_type_int) || id < 0 || id >= vocab) {
-            fprintf(stderr, "folio generate: %s: element %zu is not a token id in [0, %d)\n",
-                    path, i, vocab);
+            fprintf(stderr, "folio generate: %s: element %zu is not a token id in [0, %d)\n", path,
+                    i, vocab);
             rc = -1;
         }
         ids->ids[i] = (int32_t)id;
@@ -195,8 +206,8 @@ static int encode_prompt(const gen_opts *o, const eng_tokenizer *tok, eng_tok_id
         int first = o->system ? 0 : 1;
         rc = eng_chat_encode(tok, msgs + first, 2 - first, 1, ids, NULL, err, sizeof err);
     } else {
-        rc = eng_tok_encode(tok, o->prompt, strlen(o->prompt), eng_tok_default_flags(tok), ids,
-                            err, sizeof err);
+        rc = eng_tok_encode(tok, o->prompt, strlen(o->prompt), eng_tok_default_flags(tok), ids, err,
+                            sizeof err);
     }
     if (rc) fprintf(stderr, "folio generate: %s\n", err);
     return rc;
@@ -211,13 +222,13 @@ static int pack_docs(const gen_opts *o, const eng_tokenizer *tok, app_pack_promp
     app_pack_doc docs[MAX_DOCS] = {{0}};
     app_pack_chat chat;
     int rc = !buf ? snprintf(err, sizeof err, "out of memory"), -1
-             : o->chat ? app_pack_chat_for(tok, o->system, buf, bufsz, &chat, err, sizeof err)
-                       : app_pack_plain_for(tok, o->system, buf, bufsz, &chat, err, sizeof err);
+        : o->chat ? app_pack_chat_for(tok, o->system, buf, bufsz, &chat, err, sizeof err)
+                  : app_pack_plain_for(tok, o->system, buf, bufsz, &chat, err, sizeof err);
     for (int i = 0; i < o->n_docs && !rc; i++)
         rc = app_pack_doc_read(o->docs[i], &docs[i], err, sizeof err);
     /* No limit here: the caller checks the length against the session with the numbers. */
-    if (!rc) rc = app_pack_build(tok, &chat, docs, (size_t)o->n_docs, o->prompt, 0, p, err,
-                                 sizeof err);
+    if (!rc)
+        rc = app_pack_build(tok, &chat, docs, (size_t)o->n_docs, o->prompt, 0, p, err, sizeof err);
     if (rc) fprintf(stderr, "folio generate: %s\n", err);
     for (int i = 0; i < o->n_docs; i++) app_pack_doc_free(&docs[i]);
     free(buf);
@@ -271,7 +282,8 @@ static eng_kvcache *open_cache(const gen_opts *o, const eng_model *m, const eng_
     uint64_t fp = eng_model_fingerprint(m);
     int n = o->kv_dir ? snprintf(dir, dirsz, "%s/%016" PRIx64, o->kv_dir, fp) : 0;
     char err[1024] = "";
-    if (n < 0 || (size_t)n >= dirsz) snprintf(err, sizeof err, "--kv-dir: the name is too long");
+    if (n < 0 || (size_t)n >= dirsz)
+        snprintf(err, sizeof err, "--kv-dir: the name is too long");
     else if (!o->kv_dir && eng_kvcache_default_dir(fp, dir, dirsz) < 0)
         snprintf(err, sizeof err, "neither XDG_CACHE_HOME nor HOME names a folder");
     eng_kvcache_options ko = {o->kv_mem, dir, o->kv_disk};
@@ -300,8 +312,8 @@ static void print_cache(eng_kvcache *kc, const char *dir, size_t stored)
             " blocks=%zu hits_mem=%" PRIu64 " hits_disk=%" PRIu64 " stored=%zu"
             " evicted_mem=%" PRIu64 " disk_budget=%" PRIu64 " disk_used=%" PRIu64
             " disk_files=%zu disk_rejected=%" PRIu64 " evicted_disk=%" PRIu64 "\n",
-            dir, k.mem_budget, k.mem_used, k.block_bytes, k.blocks, k.hits_mem, k.hits_disk,
-            stored, k.evicted_mem, k.disk_budget, k.disk_used, k.disk_files, k.disk_rejected,
+            dir, k.mem_budget, k.mem_used, k.block_bytes, k.blocks, k.hits_mem, k.hits_disk, stored,
+            k.evicted_mem, k.disk_budget, k.disk_used, k.disk_files, k.disk_rejected,
             k.evicted_disk);
 }
 
@@ -323,7 +335,8 @@ static int write_logits(eng_session *s, const app_pack_prompt *p, int vocab, con
         int m = p->n - off < ROWS ? (int)(p->n - off) : ROWS;
         rc = eng_session_forward(s, (const int *)p->ids + off, m, (int)off, ENG_LOGITS_ALL, lg,
                                  &interrupted);
-        if (rc) fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
+        if (rc)
+            fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
         else if (fwrite(lg, sizeof *lg, (size_t)m * vocab, f) != (size_t)m * vocab)
             rc = -1, perror(path);
     }
@@ -384,12 +397,15 @@ static int print_greedy(const gen_opts *o, eng_session *s, const app_pack_prompt
                         eng_gen_stats *st)
 {
     int *out = malloc((size_t)(o->greedy ? o->greedy : 1) * sizeof *out), n = 0, none = -1;
-    eng_gen_params p = {.max_tokens = o->greedy, .eos_ids = &none, .n_eos = 0,
-                        .cancel = &interrupted, .speculative = o->speculative};
+    eng_gen_params p = {.max_tokens = o->greedy,
+                        .eos_ids = &none,
+                        .n_eos = 0,
+                        .cancel = &interrupted,
+                        .speculative = o->speculative};
     int rc = !out ? -1
-             : o->greedy ? eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, out,
-                                        o->greedy, &n, st)
-                         : 0;
+             : o->greedy
+                 ? eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, out, o->greedy, &n, st)
+                 : 0;
     if (rc) fprintf(stderr, "folio generate: %s\n", out ? eng_session_error(s) : "out of memory");
     for (int i = 0; i < n && !rc; i++) printf("%s%d", i ? ", " : "[", out[i]);
     if (!rc) printf(n ? "]\n" : "[]\n");
@@ -404,10 +420,17 @@ static int stream(const gen_opts *o, eng_session *s, const eng_tokenizer *tok,
     stream_ctx ctx = {0};
     if (tok && eng_tok_stream_create(tok, ENG_TOK_SKIP_SPECIAL, &ctx.ts)) return -1;
     int eos[2] = {eos_cfg, tok ? eng_tok_eos_id(tok) : -1};
-    eng_gen_params p = {.sampling = o->sampling, .max_tokens = o->max_tokens, .eos_ids = eos,
-                        .n_eos = 2, .stop = o->stop, .n_stop = o->n_stop,
-                        .token_text = tok ? token_text : NULL, .on_token = print_id,
-                        .on_text = print_text, .ud = &ctx, .cancel = &interrupted,
+    eng_gen_params p = {.sampling = o->sampling,
+                        .max_tokens = o->max_tokens,
+                        .eos_ids = eos,
+                        .n_eos = 2,
+                        .stop = o->stop,
+                        .n_stop = o->n_stop,
+                        .token_text = tok ? token_text : NULL,
+                        .on_token = print_id,
+                        .on_text = print_text,
+                        .ud = &ctx,
+                        .cancel = &interrupted,
                         .speculative = o->speculative};
     int rc = eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, NULL, 0, NULL, st);
     if (rc) fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
@@ -461,20 +484,24 @@ static int run(gen_run *r)
     double t0 = now_ms();
     /* --logits-out wants every position's logits and --speculative the MTP layer's rows, which
      * cached blocks lack: those compute the whole prompt (and still store its blocks). */
-    if (r->o.logits_out) rc = write_logits(r->s, &r->p, c->vocab_size, r->o.logits_out);
+    if (r->o.logits_out)
+        rc = write_logits(r->s, &r->p, c->vocab_size, r->o.logits_out);
     else if (r->kc && !r->o.speculative &&
              (rc = app_pack_attach(r->s, r->kc, r->p.ids, r->p.n, &cached, err, sizeof err)))
         fprintf(stderr, "folio generate: %s\n", err);
     double before = now_ms() - t0;
-    if (!rc && r->o.greedy >= 0) rc = print_greedy(&r->o, r->s, &r->p, &r->st);
-    else if (!rc && !r->o.logits_out) rc = stream(&r->o, r->s, r->tok, &r->p, c->eos_token_id,
-                                                  &r->st);
+    if (!rc && r->o.greedy >= 0)
+        rc = print_greedy(&r->o, r->s, &r->p, &r->st);
+    else if (!rc && !r->o.logits_out)
+        rc = stream(&r->o, r->s, r->tok, &r->p, c->eos_token_id, &r->st);
     r->p.cached = cached;
     r->st.prompt_tokens = (int)r->p.n;
-    r->st.cached_tokens = (int)cached; /* generate saw the rows written by --logits-out too */
+    /* Taken from the cache only: eng_generate also counts rows --logits-out computed. */
+    r->st.cached_tokens = (int)cached;
     r->st.prefill_ms += before;
     if (r->st.decode_tokens) r->st.ttft_ms += before;
-    if (!rc && r->kc &&
+    /* After Ctrl-C the user wants out, not gigabytes of block files written. */
+    if (!rc && r->kc && !atomic_load(&interrupted) &&
         app_pack_store(r->s, r->kc, r->p.ids, r->p.n, 0, &r->stored, err, sizeof err) < 0)
         fprintf(stderr, "folio generate: warning: prefix cache not written: %s\n", err);
     return rc;

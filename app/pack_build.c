@@ -73,8 +73,8 @@ int app_pack_plain_for(const eng_tokenizer *tok, const char *system, char *buf, 
     const char *bos = NULL;
     if (eng_tok_default_flags(tok) & ENG_TOK_BOS)
         bos = eng_tok_id_to_str(tok, eng_tok_bos_id(tok), NULL);
-    int n = snprintf(buf, bufsz, "%s%s%s", bos ? bos : "", system ? system : "",
-                     system ? "\n\n" : "");
+    int n =
+        snprintf(buf, bufsz, "%s%s%s", bos ? bos : "", system ? system : "", system ? "\n\n" : "");
     if (n < 0 || (size_t)n + 2 > bufsz) {
         set_err(err, errsz, "context packer: the system text (%zu bytes) does not fit in %zu bytes",
                 system ? strlen(system) : 0, bufsz);
@@ -106,8 +106,11 @@ static int read_file(const char *file, char **text, size_t *len, char *err, size
     fclose(f);
     if (!buf) return set_err(err, errsz, "%s: out of memory reading it", file), -1;
     if (bad || n > DOC_MAX_BYTES) {
-        set_err(err, errsz, bad ? "%s: read error" : "%s: larger than %u MiB, beyond any context",
-                file, DOC_MAX_BYTES >> 20);
+        if (bad)
+            set_err(err, errsz, "%s: read error", file);
+        else
+            set_err(err, errsz, "%s: larger than %u MiB, beyond any context", file,
+                    DOC_MAX_BYTES >> 20);
         free(buf);
         return -1;
     }

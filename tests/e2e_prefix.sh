@@ -15,13 +15,14 @@ check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; 
 field() { grep -o "[ :]$1=[^ ]*" "$2" | head -n 1 | cut -d= -f2; }
 
 fx="$FOLIO_SHARED/fixtures/engine/tiny-v3"
-golden() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' \
-  "$1/golden.json" "$2"; }
-golden "$fx" input_ids > "$tmp/ids.json"                                    # 192 tokens
-python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[:150]))' \
-  "$tmp/ids.json" > "$tmp/ids150.json"
-python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["greedy_tokens"][:16]))' \
-  "$fx/golden.json" | tr -d ' ' > "$tmp/want.json"
+# golden FILE KEY [N]: golden.json's KEY (its first N entries) as a JSON array without spaces.
+golden() {
+  python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]
+print(json.dumps(v[:int(sys.argv[3])] if len(sys.argv) > 3 else v, separators=(",", ":")))' "$@"
+}
+golden "$fx/golden.json" input_ids > "$tmp/ids.json"                        # 192 tokens
+golden "$fx/golden.json" input_ids 150 > "$tmp/ids150.json"
+golden "$fx/golden.json" greedy_tokens 16 > "$tmp/want.json"
 
 # gen NAME ARGS...: greedy 16 on tiny-v3; ids to $tmp/NAME.json, stderr to $tmp/NAME.err.
 gen() {
@@ -94,7 +95,7 @@ gen c4 --input-ids "$tmp/ids.json" --kv-dir "$kv"
 check "a flipped header byte in block 1: 64 cached, same tokens" "cached c4 64 && same c4 want"
 # A block of another model put under the name of this model's block 0.
 fx2="$FOLIO_SHARED/fixtures/engine/tiny-v2lite-bf16"
-golden "$fx2" input_ids > "$tmp/ids2.json"
+golden "$fx2/golden.json" input_ids > "$tmp/ids2.json"
 "$FOLIO_BIN" generate --model "$fx2" --input-ids "$tmp/ids2.json" --greedy 1 --kv-dir "$tmp/kv2" \
   > /dev/null 2>&1
 mapfile -t other < <(chain "$(ls -d "$tmp"/kv2/*/)")
@@ -102,7 +103,8 @@ mapfile -t blk < <(chain "$mdir")
 cp "${other[0]}" "${blk[0]}"
 gen c5 --input-ids "$tmp/ids.json" --kv-dir "$kv"
 check "another model's block file: ignored, 0 cached, same tokens" \
-  "[ -n '${other[0]:-}' ] && cached c5 0 && [ \$(field disk_rejected '$tmp/c5.err') = 1 ] && same c5 want"
+  "[ -n '${other[0]:-}' ] && cached c5 0 && [ \$(field disk_rejected '$tmp/c5.err') = 1 ] \
+   && same c5 want"
 
 gen n1 --input-ids "$tmp/ids.json" --no-kv-cache --kv-dir "$tmp/none"
 check "--no-kv-cache: 0 cached, nothing written" \
@@ -112,7 +114,8 @@ check "--no-kv-cache: 0 cached, nothing written" \
 # disk, and the next run reads them back one at a time.
 gen m1 --input-ids "$tmp/ids.json" --kv-dir "$tmp/kvm" --kv-mem 150K
 check "--kv-mem 150K: within budget, one block resident, three stored" \
-  "[ \$(field mem_used '$tmp/m1.err') -le 153600 ] && [ \$(field mem_budget '$tmp/m1.err') = 153600 ] \
+  "[ \$(field mem_used '$tmp/m1.err') -le 153600 ] \
+   && [ \$(field mem_budget '$tmp/m1.err') = 153600 ] \
    && [ \$(field blocks '$tmp/m1.err') = 1 ] && [ \$(field evicted_mem '$tmp/m1.err') -ge 2 ] \
    && [ \$(ls '$tmp'/kvm/*/*.kvb | wc -l) = 3 ] && same m1 want"
 gen m2 --input-ids "$tmp/ids.json" --kv-dir "$tmp/kvm" --kv-mem 150K
@@ -137,7 +140,8 @@ check "--ctx beyond the model's context: refused" "[ $? -eq 1 ] && grep -q '256'
 python3 -c 'print(list(range(3, 259)))' > "$tmp/long.json"
 "$FOLIO_BIN" generate --model "$fx" --input-ids "$tmp/long.json" -n 2 > /dev/null 2> "$tmp/long.err"
 check "a prompt as long as the context: refused with the numbers, nothing cut" \
-  "[ $? -eq 1 ] && grep -q '256 tokens' '$tmp/long.err' && grep -q 'nothing was cut' '$tmp/long.err'"
+  "[ $? -eq 1 ] && grep -q '256 tokens' '$tmp/long.err' \
+   && grep -q 'nothing was cut' '$tmp/long.err'"
 
 # ---- --doc: the tiny-v3 weights with the DeepSeek-V3 tokenizer cut to ids < 996 (merges whose
 # result is cut are dropped, so words split into kept pieces) and <｜User｜>, <｜Assistant｜>
@@ -179,7 +183,10 @@ ask() {
 }
 # The shared prefix as the packer lays it out: head (BOS + system + blank line), then each
 # document as "Document: <file name>\n<text>\n\n" in file-name order, each tokenized alone.
-tok() { "$FOLIO_BIN" tokenize --model "$m" --no-bos "$@" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+tok() {
+  "$FOLIO_BIN" tokenize --model "$m" --no-bos "$@" |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
 head_n=$(printf '<｜begin▁of▁sentence｜>Be brief.\n\n' | tok --special)
 docs_n=0
 for d in a.txt b.txt; do
@@ -189,8 +196,9 @@ done
 shared=$(( (head_n + docs_n) / 64 * 64 ))
 ask q1 --system "Be brief." --doc "$tmp/a.txt" --doc "$tmp/b.txt" "Where is the cat?"
 check "--doc question 1: cached_tokens=0" "[ $? -eq 0 ] && cached q1 0"
-ask q2 --system "Be brief." --doc "$tmp/b.txt" --doc "$tmp/elsewhere/a.txt" "What is on the mat now?"
-check "--doc question 2 (other order, other folder): the documents' $shared full-block tokens cached" \
+ask q2 --system "Be brief." --doc "$tmp/b.txt" --doc "$tmp/elsewhere/a.txt" \
+  "What is on the mat now?"
+check "--doc question 2 (other order, folder): the documents' $shared full-block tokens cached" \
   "[ $? -eq 0 ] && [ $shared -ge 128 ] && cached q2 $shared"
 ask q3 --system "Be brief." --doc "$tmp/a.txt" --doc "$tmp/b.txt" "Where is the cat?"
 ask q4 --system "Be brief." --doc "$tmp/a.txt" --doc "$tmp/b.txt" "Where is the cat?" --no-kv-cache
@@ -204,14 +212,17 @@ check "--doc --chat: the second question reuses the document" \
 cat "$tmp/a.txt" "$tmp/a.txt" "$tmp/a.txt" "$tmp/b.txt" > "$tmp/long.txt"
 ask q7 --doc "$tmp/long.txt" "Where?"
 check "--doc longer than the context: refused with the numbers" \
-  "[ $? -eq 1 ] && grep -q 'documents [0-9]*' '$tmp/q7.err' && grep -q 'nothing was cut' '$tmp/q7.err'"
+  "[ $? -eq 1 ] && grep -q 'documents [0-9]*' '$tmp/q7.err' \
+   && grep -q 'nothing was cut' '$tmp/q7.err'"
 ask q8 --doc "$FOLIO_BIN" "Where?"
 check "--doc on a binary file: refused" "[ $? -eq 1 ] && grep -q 'not a text file' '$tmp/q8.err'"
 ask q9 --doc "$tmp/a.txt" --input-ids "$tmp/ids.json"
 check "--doc with --input-ids: usage" "[ $? -eq 2 ]"
 "$FOLIO_BIN" generate --help > "$tmp/help.txt"
 check "help names the cache and --doc options" \
-  "(for o in --doc --kv-dir --kv-mem --kv-disk --no-kv-cache; do grep -q -- \$o '$tmp/help.txt' || exit 1; done)"
+  "(for o in --doc --kv-dir --kv-mem --kv-disk --no-kv-cache; do
+      grep -q -- \$o '$tmp/help.txt' || exit 1
+    done)"
 
 [ $fail -eq 0 ] && rm -rf "$tmp"
 exit $fail

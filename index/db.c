@@ -13,7 +13,14 @@
  *   chunks_fts  FTS5(text, heading) external content = chunks, tokenizer folio_cjk unicode61
  *   chunks_tri  FTS5(text) trigram, external content = view chunks_tri_src (chunks with tri = 1)
  *   meta(key, value): 'root' = the library's folder
- * Triggers on chunks keep both FTS5 indexes in step inside the writer's transaction. */
+ * Triggers on chunks keep both FTS5 indexes in step inside the writer's transaction.
+ * Schema v2 (substrings of code without a trigram index of all code, which cost most of the
+ * indexing time): chunks.tri is set for CJK text only; code chunks add their identifiers to
+ *   idents  FTS5(names) trigram: each row the identifiers (lowercased, '\n'-separated) that
+ *           one document added to the vocabulary; never deleted (a name no chunk holds any
+ *           more only widens a query for nothing)
+ * and a substring query becomes an OR of the identifiers that contain it (idents.c). Code
+ * chunks indexed by v1 stay in chunks_tri, which search still reads. */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -62,6 +69,8 @@ static const char *const migrations[] = {
     " VALUES ('delete', old.id, old.text, old.heading); END;"
     "CREATE TRIGGER chunks_ad_tri AFTER DELETE ON chunks WHEN old.tri BEGIN"
     " INSERT INTO chunks_tri(chunks_tri, rowid, text) VALUES ('delete', old.id, old.text); END;",
+    /* 1 -> 2 */
+    "CREATE VIRTUAL TABLE idents USING fts5(names, tokenize='trigram');",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -79,6 +88,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TOUCH] = "UPDATE documents SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
     [ST_MOVE] = "UPDATE documents SET key = ?2, path = ?3, size = ?4, mtime_ns = ?5 WHERE id = ?1",
     [ST_BY_HASH] = "SELECT id, size, mtime_ns, hash, path, key FROM documents WHERE hash = ?1",
+    [ST_INS_IDENT] = "INSERT INTO idents(names) VALUES (?1)",
 };
 
 int idx_fail(idx *ix, int rc, const char *fmt, ...)
@@ -219,6 +229,8 @@ void idx_close(idx *ix)
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(ix->st[i]);
     if (ix->db) sqlite3_close(ix->db);
     if (ix->lock_fd >= 0) close(ix->lock_fd); /* releases the flock */
+    free(ix->seen);
+    free(ix->names);
     free(ix->root);
     free(ix);
 }
@@ -274,7 +286,8 @@ int idx_check(idx *ix)
         return idx_fail(ix, IDX_ERR, "foreign key check failed");
     /* FTS5's own check compares each index with its content table, row by row. */
     if (sqlite3_exec(ix->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check');"
-                             "INSERT INTO chunks_tri(chunks_tri) VALUES ('integrity-check')",
+                             "INSERT INTO chunks_tri(chunks_tri) VALUES ('integrity-check');"
+                             "INSERT INTO idents(idents) VALUES ('integrity-check')",
                      NULL, NULL, NULL) != SQLITE_OK)
         return idx_fail(ix, IDX_ERR, "FTS5 integrity-check: %s", sqlite3_errmsg(ix->db));
     return 0;

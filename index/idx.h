@@ -1,6 +1,7 @@
 /* index/idx.h: the library database (SQLite, WAL) and search. One database per library holds
  * documents, pages, chunks and symbols with two FTS5 indexes: words (unicode61 with CJK split
- * into single characters, BM25) and trigram (code and CJK substrings). Updating is incremental
+ * into single characters, BM25) and trigram (CJK substrings; substrings of code go through
+ * a trigram index of its identifiers). Updating is incremental
  * and crash-safe: one transaction per document. */
 #ifndef IDX_H
 #define IDX_H
@@ -10,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { IDX_SCHEMA_VERSION = 1 };
+enum { IDX_SCHEMA_VERSION = 2 };
 
 /* Error codes (all < 0). */
 enum {

@@ -9,7 +9,7 @@
 
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_INS_SYM,
-    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_COUNT
+    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_COUNT
 };
 
 struct idx {
@@ -17,7 +17,12 @@ struct idx {
     sqlite3_stmt *st[ST_COUNT];
     int lock_fd; /* the writer lock, -1 for readers */
     int writer;
-    int batch; /* inside a batch transaction: each document is a savepoint in it */
+    int batch; /* inside a batch transaction of whole documents */
+    uint64_t *seen; /* hashes of the stored identifiers (open addressing, 0 = free) */
+    size_t seen_n, seen_cap;
+    int seen_loaded; /* seen holds what the database holds (read on first use) */
+    char *names;     /* identifiers new in the document being written, '\n'-separated */
+    size_t names_n, names_cap;
     char *root;
     char err[1024];
 };
@@ -27,8 +32,9 @@ int idx_fail(idx *ix, int rc, const char *fmt, ...) __attribute__((format(printf
 /* A statement from the cache (prepared on first use), reset and with bindings cleared. */
 sqlite3_stmt *idx_stmt(idx *ix, int which);
 int idx_exec(idx *ix, const char *sql);
-/* One document's changes: a transaction of its own, or a savepoint inside the batch. A crash
- * loses at most the open batch, never part of a document. tx_end commits (rc 0) or undoes. */
+/* One document's changes: a transaction of its own, or a part of the open batch. A crash loses
+ * at most the open batch, never part of a document. tx_end commits (rc 0) or undoes (inside a
+ * batch: the whole batch, which then ends). */
 int idx_tx_begin(idx *ix);
 int idx_tx_end(idx *ix, int rc);
 /* Groups the next documents into one transaction (fewer FTS5 segments to merge). */
@@ -42,6 +48,17 @@ int idx_register_tokenizer(sqlite3 *db);
 
 /* 1 if the UTF-8 text holds a CJK character (decides what goes into the trigram index). */
 int idx_has_cjk(const char *s);
+
+/* The identifier vocabulary (idents.c). idents_add collects the identifiers of a code chunk's
+ * text that are not stored yet; idents_flush stores those of the document (one row). Call
+ * idents_forget when a transaction is undone. idents_word: 1 if text is one identifier-like
+ * word of 3+ characters. idents_expand: an FTS5 query "a" OR "b"... of the shortest stored
+ * identifiers that contain that word; returns 1, or 0 when none does, or <0. */
+int idx_idents_add(idx *ix, const char *text);
+int idx_idents_flush(idx *ix);
+void idx_idents_forget(idx *ix);
+int idx_idents_word(const char *text);
+int idx_idents_expand(idx *ix, const char *word, char *out, size_t outsz);
 
 /* idx_query_quote, and with bigrams=1 CJK runs longer than two characters become overlapping
  * two-character phrases (the forgiving form used when the exact one finds nothing). */

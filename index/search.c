@@ -1,6 +1,7 @@
 /* index/search.c: ranked search over the words index (BM25, text weighted over headings), with
- * a forgiving OR form when all words together match nothing, and the trigram index for a
- * single word found inside longer identifiers. Hits carry path, page, lines and a snippet. */
+ * a forgiving OR form when all words together match nothing, and for a single word found
+ * inside longer words the trigram index (CJK) and the identifier vocabulary (code). Hits carry
+ * path, page, lines and a snippet. */
 #include "idx_int.h"
 
 #include <stdlib.h>
@@ -112,6 +113,18 @@ static int trigram_word(const char *text)
     return n >= 3 && !*rest && (unsigned char)*p < 0xE3;
 }
 
+/* A word found inside longer words: the trigram index (CJK text, and code indexed by schema
+ * v1), then the identifiers of code that contain it, searched as words. */
+static int substring(idx *ix, const idx_query *q, const char *quoted, int limit, hits *hs)
+{
+    int rc = run_match(ix, sql_tri, quoted, q, limit - (int)hs->n, 0.5, hs);
+    if (rc || (int)hs->n >= limit || !idx_idents_word(q->text)) return rc;
+    char names[4096];
+    int k = idx_idents_expand(ix, q->text, names, sizeof names);
+    if (k <= 0) return k;
+    return run_match(ix, sql_words, names, q, limit - (int)hs->n, 0.5, hs);
+}
+
 int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
 {
     *out = NULL, *n = 0;
@@ -128,7 +141,7 @@ int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
             rc = run_match(ix, sql_words, m, q, limit, 1.0, &hs);
         if (!rc && (int)hs.n < limit && trigram_word(q->text) &&
             idx_query_quote_ex(q->text, " ", 0, m, cap) == 1 && !strchr(m, '*'))
-            rc = run_match(ix, sql_tri, m, q, limit - (int)hs.n, 0.5, &hs);
+            rc = substring(ix, q, m, limit, &hs);
     }
     free(m);
     if (rc) {

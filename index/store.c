@@ -127,10 +127,12 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc)
         sqlite3_bind_int(st, 5, c->line_end);
         text_or_null(st, 6, c->heading);
         text_or_null(st, 7, c->symbol);
-        sqlite3_bind_int(st, 8, kind == ING_KIND_CODE || idx_has_cjk(c->text));
+        sqlite3_bind_int(st, 8, idx_has_cjk(c->text));
         sqlite3_bind_text(st, 9, c->text, -1, SQLITE_STATIC);
         if (step_done(ix, st, "inserting chunk")) return IDX_ERR;
+        if (kind == ING_KIND_CODE && idx_idents_add(ix, c->text)) return IDX_ERR;
     }
+    if (idx_idents_flush(ix)) return IDX_ERR;
     for (size_t i = 0; i < ing_doc_nsymbols(doc); i++) {
         const ing_symbol *s = ing_doc_symbol(doc, i);
         if (!(st = idx_stmt(ix, ST_INS_SYM))) return IDX_ERR;
@@ -146,17 +148,23 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc)
     return 0;
 }
 
+/* Inside a batch a document needs no savepoint of its own: a failed document undoes the whole
+ * open batch (the run stops there; the next one redoes it), so no half document is ever
+ * committed. Savepoints cost much: every statement end walks their in-memory journal. */
 int idx_tx_begin(idx *ix)
 {
-    return idx_exec(ix, ix->batch ? "SAVEPOINT doc" : "BEGIN IMMEDIATE");
+    return ix->batch ? 0 : idx_exec(ix, "BEGIN IMMEDIATE");
 }
 
 int idx_tx_end(idx *ix, int rc)
 {
-    if (!rc) return idx_exec(ix, ix->batch ? "RELEASE doc" : "COMMIT");
+    if (!rc) return ix->batch ? 0 : idx_exec(ix, "COMMIT");
     char keep[1024];
-    snprintf(keep, sizeof keep, "%s", ix->err);
-    sqlite3_exec(ix->db, ix->batch ? "ROLLBACK TO doc; RELEASE doc" : "ROLLBACK", NULL, NULL, NULL);
+    snprintf(keep, sizeof keep, "%.900s%s", ix->err,
+             ix->batch ? " (the documents of this batch were not committed)" : "");
+    sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    ix->batch = 0;
+    idx_idents_forget(ix); /* names it added are gone again */
     return idx_fail(ix, rc, "%s", keep);
 }
 
@@ -174,6 +182,7 @@ int idx_batch_commit(idx *ix)
     ix->batch = 0;
     if (!idx_exec(ix, "COMMIT")) return 0;
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    idx_idents_forget(ix);
     return IDX_ERR;
 }
 

@@ -1,7 +1,7 @@
 /* index/update.c: incremental indexing of folders: walk, then per file size+mtime -> skip,
  * else xxh3 content hash -> same: touch; moved file (same hash, old path gone): re-point;
- * else extract and replace in one transaction (a savepoint within a batch transaction of a few
- * documents); finally remove documents gone from disk. */
+ * else extract and replace in one transaction (a batch transaction of whole documents);
+ * finally remove documents gone from disk. */
 #include "idx_int.h"
 
 #include <limits.h>

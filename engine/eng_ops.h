@@ -25,7 +25,7 @@ int eng_pool_size(const eng_pool *p);
 typedef void (*eng_task_fn)(void *arg, int ith, int nth);
 void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg);
 
-/* How eng_linear computes the prefill GEMM (n > 2) on this pool. ENG_PREC_F32 (the default)
+/* How eng_linear computes the prefill GEMM (larger n) on this pool. ENG_PREC_F32 (the default)
  * multiplies the dequantized float32 weights by the float32 activations, like the reference:
  * the golden fixtures' logits come out within ~1.3e-6 (max|d|/max|golden|). ENG_PREC_BF16 rounds
  * the activations to BF16 (FP8 and BF16 weights are exact in BF16) and sums in float32 with the
@@ -33,7 +33,7 @@ void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg);
  * faster but each output moves by up to ~2^-9 of sum|x||w|, which flips MoE routing: on the
  * golden fixtures logits move by 0.04-0.21 of max|golden| (argmax agrees 97-99%), like the
  * official code run in bfloat16, so it is for throughput, never for the golden tests.
- * The decode GEMV (n <= 2) is float32 in both. */
+ * The GEMV used for small n (decode, speculative steps: up to 8-16 rows) is float32 in both. */
 typedef enum eng_precision { ENG_PREC_F32 = 0, ENG_PREC_BF16 = 1 } eng_precision;
 void eng_pool_set_precision(eng_pool *p, eng_precision prec);
 
@@ -45,9 +45,10 @@ void eng_ops_force_isa(eng_isa isa); /* lowers (never raises above what the CPU 
 /* y[n, out] = x[n, in] * W^T for W of dtype F8_E4M3 (with 128x128 scale_inv), BF16, F16 or F32.
  * FP8 partial sums are scaled once per 128-column block. Needs the default floating-point
  * environment (FP8 subnormals are decoded as float32 subnormals: no denormals-are-zero).
- * n == 1 is the decode GEMV (memory bound: reads each weight byte once); n > 1 is the prefill
- * GEMM (compute bound). Rows [row0, row0 + nrows) of W only, written to y[:, 0..nrows): used to
- * take one head's slice of a projection; pass row0 = 0, nrows = out for the whole matrix. */
+ * Small n (decode) is a GEMV that reads each weight byte once, memory bound; larger n
+ * (prefill) is a GEMM on weight tiles converted once, compute bound. Rows [row0, row0 + nrows)
+ * of W only, written to y[:, 0..nrows): used to take one head's slice of a projection; pass
+ * row0 = 0, nrows = out for the whole matrix. */
 void eng_linear(eng_pool *p, const eng_tensor *w, int row0, int nrows, const float *x, int n,
                 float *y);
 

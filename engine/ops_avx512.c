@@ -408,5 +408,8 @@ const ops_level ops_avx512 = {
     .gemm = gemm_f32,
     .gemm_bf16 = gemm_bf16,
     .row_tile = ROW_TILE,
-    .gemv_max_n = 2,
+    /* the GEMV decodes each weight once per two tokens; below these n it beats the GEMMs, whose
+     * weight conversion per tile is not repaid by so few tokens */
+    .gemv_max_n = 12,
+    .gemv_max_n_bf16 = 8,
 };

@@ -100,7 +100,8 @@ typedef struct ops_level {
     ops_gemm_fn gemm;      /* float32-exact: weights dequantized to float32 tiles; NULL: none */
     ops_gemm_fn gemm_bf16; /* FP8/BF16 weights: activations in BF16, float32 sums; NULL: none */
     int row_tile;          /* rows per gemm work item */
-    int gemv_max_n;        /* n above this goes to gemm */
+    int gemv_max_n;        /* n above this goes to gemm (measured crossover) */
+    int gemv_max_n_bf16;   /* the same against gemm_bf16 */
 } ops_level;
 
 extern const ops_level ops_scalar, ops_avx2, ops_avx512;

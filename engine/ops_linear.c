@@ -140,8 +140,9 @@ void eng_linear(eng_pool *p, const eng_tensor *w, int row0, int nrows, const flo
     if (n <= 0 || nrows == 0) return;
     const ops_level *L = current_level();
     linear_job j = {L, w, row0, nrows, n, 0, x, NULL, y, p, 0};
-    if (p && n > L->gemv_max_n && L->gemm) {
-        j.bf16 = use_bf16_gemm(p, L, w);
+    int bf16 = p && use_bf16_gemm(p, L, w);
+    if (p && n > (bf16 ? L->gemv_max_n_bf16 : L->gemv_max_n) && L->gemm) {
+        j.bf16 = bf16;
         if (run_gemm(p, &j) == 0) return;
     }
     if (!p) {
@@ -212,4 +213,5 @@ const ops_level ops_scalar = {
     .gemm_bf16 = NULL,
     .row_tile = 0,
     .gemv_max_n = 1 << 30,
+    .gemv_max_n_bf16 = 1 << 30,
 };

@@ -60,6 +60,42 @@ void idx_idents_forget(idx *ix);
 int idx_idents_word(const char *text);
 int idx_idents_expand(idx *ix, const char *word, char *out, size_t outsz);
 
+/* Reading ahead (prefetch.c): a worker thread reads, hashes and extracts the jobs in order,
+ * a bounded distance ahead; the writer takes each result in the same order. */
+typedef struct idx_job {
+    const char *path;
+    ing_kind kind;
+    const char *lang;
+    int64_t size;
+    const char *old_hash; /* content hash of the stored version, or NULL when none */
+} idx_job;
+
+typedef struct idx_prep {
+    void *data; /* the file (malloc'd), or NULL when it could not be read (err) */
+    size_t len;
+    char hash[33];
+    ing_doc *doc; /* extracted, or NULL: failed (tried, err) or left to the writer */
+    int tried;
+    char err[1024];
+} idx_prep;
+
+typedef struct idx_prefetch idx_prefetch;
+
+/* Starts the worker over jobs[0..n) (they must outlive it). Extraction is skipped when the
+ * content equals old_hash, or, for a new path, one of the `known` hashes (XXH3-64 of stored
+ * documents' hash strings, sorted): the writer then decides (touch, move, or extract). */
+int idx_prefetch_start(idx_prefetch **out, const idx_job *jobs, size_t n, const ing_opts *o,
+                       int64_t limit, const uint64_t *known, size_t nknown);
+/* Waits for job i (in increasing order); the result is the caller's (idx_prep_free, free).
+ * NULL when the worker ran out of memory: do the job with idx_prep_read. */
+idx_prep *idx_prefetch_take(idx_prefetch *pf, size_t i);
+/* Stops the worker (at its next job) and frees what was not taken. NULL is a no-op. */
+void idx_prefetch_stop(idx_prefetch *pf);
+/* The steps themselves, for the writer: extraction holds pf's lock (pf may be NULL). */
+void idx_prep_read(const idx_job *j, int64_t limit, idx_prep *p);
+void idx_prep_extract(idx_prefetch *pf, const idx_job *j, const ing_opts *o, idx_prep *p);
+void idx_prep_free(idx_prep *p);
+
 /* idx_query_quote, and with bigrams=1 CJK runs longer than two characters become overlapping
  * two-character phrases (the forgiving form used when the exact one finds nothing). */
 int idx_query_quote_ex(const char *text, const char *op, int bigrams, char *out, size_t outsz);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 typedef struct fent {
     char *path, *key, *shown;
@@ -16,6 +17,7 @@ typedef struct fent {
     ing_kind kind;
     const char *lang, *skip;
     int error;
+    long job; /* index in run.jobs when the file must be read, else -1 */
 } fent;
 
 typedef struct run {
@@ -31,6 +33,12 @@ typedef struct run {
     size_t nseen, capseen;
     idx_progress pr;
     int oom;
+    idx_job *jobs;         /* files to read, in order, for the prefetch worker */
+    char (*old_hash)[33];  /* [njobs]: the stored version's hash */
+    size_t njobs;
+    uint64_t *known;       /* hashes of all stored documents (see idx_prefetch_start) */
+    size_t nknown;
+    idx_prefetch *pf;      /* NULL: files are read and extracted by the writer */
 } run;
 
 static char *join(const char *a, const char *b)
@@ -72,7 +80,7 @@ static int collect(void *user, const ing_entry *e)
         return r->oom = 1;
     }
     f->size = e->size, f->mtime_ns = e->mtime_ns, f->kind = e->kind, f->lang = e->lang;
-    f->skip = e->skip, f->error = e->error;
+    f->skip = e->skip, f->error = e->error, f->job = -1;
     r->n++;
     if (!e->skip) r->pr.bytes_total += e->size;
     return 0;
@@ -112,27 +120,60 @@ static const char *without_path(const char *err, const char *path)
 
 static int exists(const char *key) { return access(key, F_OK) == 0; }
 
-static int extract_and_put(run *r, const fent *f, const void *data, size_t len, const char *hash,
-                           const idx_docinfo *old, int found)
+static int64_t size_limit(const run *r)
 {
-    char err[1024];
-    ing_doc *doc;
-    if (ing_doc_extract(f->path, f->kind, f->lang, data, len, &r->o->ing, &doc, err, sizeof err)) {
+    return r->o->walk.max_size > 0 ? r->o->walk.max_size : (int64_t)64 << 20;
+}
+
+static idx_job job_of(const fent *f)
+{
+    return (idx_job){.path = f->path, .kind = f->kind, .lang = f->lang, .size = f->size};
+}
+
+static int extract_and_put(run *r, const fent *f, idx_prep *p, const idx_docinfo *old, int found)
+{
+    if (!p->tried) {
+        idx_job j = job_of(f);
+        idx_prep_extract(r->pf, &j, &r->o->ing, p);
+    }
+    if (!p->doc) {
         if (found && idx_doc_remove(r->ix, old->id)) return IDX_ERR;
-        report(r, IDX_EV_FAILED, f->shown, without_path(err, f->path));
+        report(r, IDX_EV_FAILED, f->shown, without_path(p->err, f->path));
         return 0;
     }
     idx_docinput in = {.key = f->key, .path = f->shown, .kind = f->kind, .lang = f->lang,
-                       .size = f->size, .mtime_ns = f->mtime_ns, .hash = hash};
+                       .size = f->size, .mtime_ns = f->mtime_ns, .hash = p->hash};
     int64_t id;
-    int rc = idx_doc_put(r->ix, &in, doc, &id);
+    int rc = idx_doc_put(r->ix, &in, p->doc, &id);
     if (!rc) {
         see(r, id);
         r->sum->bytes += f->size;
-        report(r, IDX_EV_INDEXED, f->shown, ing_doc_meta(doc)->warning);
+        report(r, IDX_EV_INDEXED, f->shown, ing_doc_meta(p->doc)->warning);
     }
-    ing_doc_destroy(doc);
     return rc;
+}
+
+/* A changed or new file, read (and perhaps extracted) in p: touch, move, or replace. */
+static int changed_file(run *r, const fent *f, idx_prep *p, idx_docinfo *old, int found)
+{
+    if (!p->data) {
+        if (found && idx_doc_remove(r->ix, old->id)) return IDX_ERR;
+        report(r, IDX_EV_FAILED, f->shown, without_path(p->err, f->path));
+        return 0;
+    }
+    int rc = 0;
+    char oldkey[PATH_MAX + 1];
+    if (found && !strcmp(old->hash, p->hash)) {
+        rc = idx_doc_touch(r->ix, old->id, f->size, f->mtime_ns);
+        if (!rc) see(r, old->id), report(r, IDX_EV_UNCHANGED, f->shown, NULL);
+    } else if (!found && (rc = idx_doc_find_moved(r->ix, p->hash, exists, old, oldkey,
+                                                  sizeof oldkey)) == 1) {
+        rc = idx_doc_move(r->ix, old->id, f->key, f->shown, f->size, f->mtime_ns);
+        if (!rc) see(r, old->id), report(r, IDX_EV_MOVED, f->shown, old->path);
+    } else if (rc == 0) {
+        rc = extract_and_put(r, f, p, old, found);
+    }
+    return rc < 0 ? rc : 0;
 }
 
 static int one_file(run *r, const fent *f)
@@ -141,38 +182,21 @@ static int one_file(run *r, const fent *f)
         report(r, f->error ? IDX_EV_FAILED : IDX_EV_SKIPPED, f->shown, f->skip);
         return 0;
     }
+    /* The worker's result is taken whatever happens, to keep it in step. */
+    idx_prep own, *p = r->pf && f->job >= 0 ? idx_prefetch_take(r->pf, (size_t)f->job) : NULL;
     idx_docinfo old;
-    int found = idx_doc_lookup(r->ix, f->key, &old);
-    if (found < 0) return IDX_ERR;
-    if (found && old.size == f->size && old.mtime_ns == f->mtime_ns) {
+    int found = idx_doc_lookup(r->ix, f->key, &old), rc = found < 0 ? IDX_ERR : 0;
+    if (!rc && found && old.size == f->size && old.mtime_ns == f->mtime_ns) {
         see(r, old.id);
         report(r, IDX_EV_UNCHANGED, f->shown, NULL);
-        return 0;
+    } else if (!rc) {
+        idx_job j = job_of(f);
+        if (!p) idx_prep_read(&j, size_limit(r), p = &own);
+        rc = changed_file(r, f, p, &old, found);
     }
-    void *data;
-    size_t len;
-    char err[1024], hash[33];
-    int64_t limit = r->o->walk.max_size > 0 ? r->o->walk.max_size : (int64_t)64 << 20;
-    if (ing_file_read(f->path, limit, &data, &len, err, sizeof err)) {
-        if (found && idx_doc_remove(r->ix, old.id)) return IDX_ERR;
-        report(r, IDX_EV_FAILED, f->shown, without_path(err, f->path));
-        return 0;
-    }
-    ing_hash_hex(data, len, hash);
-    int rc = 0;
-    char oldkey[PATH_MAX + 1];
-    if (found && !strcmp(old.hash, hash)) {
-        rc = idx_doc_touch(r->ix, old.id, f->size, f->mtime_ns);
-        if (!rc) see(r, old.id), report(r, IDX_EV_UNCHANGED, f->shown, NULL);
-    } else if (!found && (rc = idx_doc_find_moved(r->ix, hash, exists, &old, oldkey,
-                                                  sizeof oldkey)) == 1) {
-        rc = idx_doc_move(r->ix, old.id, f->key, f->shown, f->size, f->mtime_ns);
-        if (!rc) see(r, old.id), report(r, IDX_EV_MOVED, f->shown, old.path);
-    } else if (rc == 0) {
-        rc = extract_and_put(r, f, data, len, hash, &old, found);
-    }
-    free(data);
-    return rc < 0 ? rc : 0;
+    idx_prep_free(p);
+    if (p && p != &own) free(p);
+    return rc;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -237,6 +261,9 @@ static void free_run(run *r)
     for (size_t i = 0; i < r->n; i++) free(r->f[i].path), free(r->f[i].key), free(r->f[i].shown);
     free(r->f);
     free(r->seen);
+    free(r->jobs);
+    free(r->old_hash);
+    free(r->known);
 }
 
 /* Documents are committed in batches of about BATCH_BYTES or BATCH_SECONDS (each one whole in
@@ -251,9 +278,67 @@ static double mono(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The hashes of all stored documents, so that the worker can leave moved files to the writer
+ * instead of extracting them. */
+static int load_known(run *r)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->ix->db, "SELECT hash FROM documents", -1, &st, NULL))
+        return idx_fail(r->ix, IDX_ERR, "reading hashes: %s", sqlite3_errmsg(r->ix->db));
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->nknown == cap) {
+            uint64_t *k = realloc(r->known, (cap = cap ? cap * 2 : 1024) * sizeof *k);
+            if (!k) break;
+            r->known = k;
+        }
+        const char *h = (const char *)sqlite3_column_text(st, 0);
+        r->known[r->nknown++] = XXH3_64bits(h, strlen(h));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return idx_fail(r->ix, IDX_ERR, "reading hashes: out of memory");
+    if (r->nknown) qsort(r->known, r->nknown, sizeof *r->known, cmp_u64);
+    return 0;
+}
+
+/* The files that must be read (new, or size or mtime changed) become the worker's jobs, and
+ * the worker starts. Without it (one file, no thread) the writer does everything itself. */
+static int plan(run *r)
+{
+    r->jobs = malloc((r->n ? r->n : 1) * sizeof *r->jobs);
+    r->old_hash = malloc((r->n ? r->n : 1) * sizeof *r->old_hash);
+    if (!r->jobs || !r->old_hash) return idx_fail(r->ix, IDX_ERR, "out of memory");
+    for (size_t i = 0; i < r->n; i++) {
+        fent *f = &r->f[i];
+        idx_docinfo old;
+        int found = f->skip ? 0 : idx_doc_lookup(r->ix, f->key, &old);
+        if (found < 0) return IDX_ERR;
+        if (f->skip || (found && old.size == f->size && old.mtime_ns == f->mtime_ns)) continue;
+        f->job = (long)r->njobs;
+        r->jobs[r->njobs] = job_of(f);
+        if (found) {
+            memcpy(r->old_hash[r->njobs], old.hash, sizeof old.hash);
+            r->jobs[r->njobs].old_hash = r->old_hash[r->njobs];
+        }
+        r->njobs++;
+    }
+    if (r->njobs < 2 || load_known(r)) return 0;
+    idx_prefetch_start(&r->pf, r->jobs, r->njobs, &r->o->ing, size_limit(r), r->known,
+                       r->nknown);
+    return 0;
+}
+
 static int process_all(run *r)
 {
     r->pr.files_total = r->n;
+    if (plan(r)) return IDX_ERR;
     int64_t since = 0;
     double t0 = mono();
     int rc = 0;
@@ -269,6 +354,8 @@ static int process_all(run *r)
         r->pr.files_done = i + 1;
         if (!r->f[i].skip) r->pr.bytes_done += r->f[i].size, since += r->f[i].size;
     }
+    idx_prefetch_stop(r->pf);
+    r->pf = NULL;
     int c = idx_batch_commit(r->ix);
     return rc ? rc : c;
 }

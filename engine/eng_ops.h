@@ -52,6 +52,18 @@ void eng_ops_force_isa(eng_isa isa); /* lowers (never raises above what the CPU 
 void eng_linear(eng_pool *p, const eng_tensor *w, int row0, int nrows, const float *x, int n,
                 float *y);
 
+/* Several independent products y_i[n_i, out_i] = x_i W_i^T (whole matrices) in one pass of the
+ * pool, e.g. the chosen experts' projections in decode: one task instead of one per matrix, and
+ * the workers stream from one matrix into the next without stopping. Same results as
+ * eng_linear on each; entries with a larger n than the GEMV takes run as eng_linear. */
+typedef struct eng_linear_op {
+    const eng_tensor *w;
+    const float *x;
+    int n;
+    float *y;
+} eng_linear_op;
+void eng_linear_batch(eng_pool *p, const eng_linear_op *ops, int count);
+
 /* W[row0 .. row0+nrows) dequantized to float32 [nrows, in] (for weights the engine keeps in
  * float32, e.g. kv_b_proj for absorbed attention). */
 void eng_dequantize_rows(const eng_tensor *w, int row0, int nrows, float *out);

@@ -154,6 +154,63 @@ void eng_linear(eng_pool *p, const eng_tensor *w, int row0, int nrows, const flo
     eng_pool_run(p, gemv_task, &j);
 }
 
+/* ---- batches of GEMVs ----------------------------------------------------------------------- */
+
+/* The work items of up to BATCH_MAX matrices numbered in one sequence: op[k] owns items
+ * [first[k], first[k + 1]), each `chunk[k]` rows. */
+#define BATCH_MAX 64
+typedef struct batch_job {
+    const ops_level *L;
+    const eng_linear_op *op[BATCH_MAX];
+    int count, first[BATCH_MAX + 1], chunk[BATCH_MAX];
+    eng_pool *p;
+} batch_job;
+
+static void batch_task(void *arg, int ith, int nth)
+{
+    batch_job *b = arg;
+    (void)ith, (void)nth;
+    int k = 0;
+    for (;;) {
+        int item = pool_counter_next(b->p, 1);
+        if (item >= b->first[b->count]) break;
+        while (item >= b->first[k + 1]) k++; /* items are handed out in increasing order */
+        const eng_linear_op *o = b->op[k];
+        int rows = (int)o->w->shape[0], i = (item - b->first[k]) * b->chunk[k];
+        int e = i + b->chunk[k] < rows ? i + b->chunk[k] : rows;
+        b->L->gemv[o->w->dtype](o->w, i, e, o->x, o->n, o->y + i, rows);
+    }
+}
+
+static void batch_run(batch_job *b)
+{
+    if (!b->count) return;
+    pool_counter_reset(b->p);
+    eng_pool_run(b->p, batch_task, b);
+    b->count = 0;
+}
+
+void eng_linear_batch(eng_pool *p, const eng_linear_op *ops, int count)
+{
+    const ops_level *L = current_level();
+    batch_job b = {.L = L, .p = p};
+    for (int k = 0; k < count; k++) {
+        const eng_linear_op *o = &ops[k];
+        int rows = (int)o->w->shape[0];
+        assert(o->w->ndim == 2 && o->w->dtype <= ENG_DT_F8_E4M3);
+        int max_n = p && use_bf16_gemm(p, L, o->w) ? L->gemv_max_n_bf16 : L->gemv_max_n;
+        if (!p || o->n > max_n || o->n <= 0 || rows == 0) {
+            eng_linear(p, o->w, 0, rows, o->x, o->n, o->y); /* not a GEMV: on its own */
+            continue;
+        }
+        b.op[b.count] = o;
+        b.chunk[b.count] = gemv_chunk(rows, eng_pool_size(p));
+        b.first[b.count + 1] = b.first[b.count] + (rows + b.chunk[b.count] - 1) / b.chunk[b.count];
+        if (++b.count == BATCH_MAX) batch_run(&b);
+    }
+    batch_run(&b);
+}
+
 /* ---- scalar reference ---------------------------------------------------------------------- */
 
 /* Row r widened to float32 (scale included) in buf[in], then one double-precision dot per token:

@@ -360,6 +360,36 @@ static void test_linear(void)
     eng_pool_destroy(pools[1]);
 }
 
+/* eng_linear_batch gives what eng_linear gives on each entry: 70 entries (more than one batch)
+ * of every dtype, n = 1, 2 and one n = 17 (not a GEMV, run on its own). */
+static void test_linear_batch(void)
+{
+    enum { N_OPS = 70 };
+    test_w w[4];
+    for (int dt = 0; dt < 4; dt++) make_w(&w[dt], (eng_dtype)dt, 150, 260);
+    eng_linear_op ops[N_OPS];
+    float *x = malloc(17 * 260 * sizeof *x), *y = malloc((size_t)N_OPS * 17 * 150 * sizeof *y);
+    float *ref = malloc(17 * 150 * sizeof *ref);
+    for (int i = 0; i < 17 * 260; i++) x[i] = frand();
+    for (int k = 0; k < N_OPS; k++)
+        ops[k] = (eng_linear_op){&w[k % 4].t, x + k % 3, k == 5 ? 17 : 1 + k % 2,
+                                 y + (size_t)k * 17 * 150};
+    eng_pool *pools[3] = {eng_pool_create(1), eng_pool_create(3), NULL};
+    for (int pi = 0; pi < 3; pi++) {
+        eng_linear_batch(pools[pi], ops, N_OPS);
+        int bad = 0;
+        for (int k = 0; k < N_OPS; k++) {
+            eng_linear(pools[pi], ops[k].w, 0, 150, ops[k].x, ops[k].n, ref);
+            bad += memcmp(ref, ops[k].y, (size_t)ops[k].n * 150 * sizeof *ref) != 0;
+        }
+        CHECK_MSG(bad == 0, "pool %d: %d of %d batch entries differ from eng_linear", pi, bad,
+                  N_OPS);
+        eng_pool_destroy(pools[pi]);
+    }
+    for (int dt = 0; dt < 4; dt++) free_w(&w[dt]);
+    free(x), free(y), free(ref);
+}
+
 int main(void)
 {
     test_pool();
@@ -367,5 +397,6 @@ int main(void)
     test_dequantize();
     test_misc_ops();
     test_linear();
+    test_linear_batch();
     return check_finish();
 }

@@ -368,9 +368,10 @@ static void test_linear_batch(void)
     test_w w[4];
     for (int dt = 0; dt < 4; dt++) make_w(&w[dt], (eng_dtype)dt, 150, 260);
     eng_linear_op ops[N_OPS];
-    float *x = malloc(17 * 260 * sizeof *x), *y = malloc((size_t)N_OPS * 17 * 150 * sizeof *y);
+    float *x = malloc((17 * 260 + 2) * sizeof *x),
+          *y = malloc((size_t)N_OPS * 17 * 150 * sizeof *y);
     float *ref = malloc(17 * 150 * sizeof *ref);
-    for (int i = 0; i < 17 * 260; i++) x[i] = frand();
+    for (int i = 0; i < 17 * 260 + 2; i++) x[i] = frand(); /* entries start at x + k % 3 */
     for (int k = 0; k < N_OPS; k++)
         ops[k] = (eng_linear_op){&w[k % 4].t, x + k % 3, k == 5 ? 17 : 1 + k % 2,
                                  y + (size_t)k * 17 * 150};

@@ -70,7 +70,10 @@ static const char *const migrations[] = {
     "CREATE TRIGGER chunks_ad_tri AFTER DELETE ON chunks WHEN old.tri BEGIN"
     " INSERT INTO chunks_tri(chunks_tri, rowid, text) VALUES ('delete', old.id, old.text); END;",
     /* 1 -> 2 */
-    "CREATE VIRTUAL TABLE idents USING fts5(names, tokenize='trigram');",
+    "CREATE VIRTUAL TABLE idents USING fts5(names, tokenize='trigram');"
+    /* Merging 16 segments at a time, not 4, writes each posting about half as often while
+     * indexing; searches were not measurably slower. */
+    "INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('automerge', 16);",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -90,6 +93,23 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BY_HASH] = "SELECT id, size, mtime_ns, hash, path, key FROM documents WHERE hash = ?1",
     [ST_INS_IDENT] = "INSERT INTO idents(names) VALUES (?1)",
 };
+
+/* The index of symbols by name is left out while a run fills an empty symbols table and built
+ * at its end: one sort instead of a million random B-tree inserts. A run killed in between
+ * leaves it missing (nothing else); the next writer to open the library builds it. */
+#define SYMBOLS_NAME_INDEX "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)"
+
+int idx_bulk_begin(idx *ix)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "SELECT EXISTS (SELECT 1 FROM symbols)", -1, &st, NULL))
+        return idx_fail(ix, IDX_ERR, "symbols: %s", sqlite3_errmsg(ix->db));
+    int empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    sqlite3_finalize(st);
+    return empty ? idx_exec(ix, "DROP INDEX IF EXISTS symbols_name") : 0;
+}
+
+int idx_bulk_end(idx *ix) { return idx_exec(ix, SYMBOLS_NAME_INDEX); }
 
 int idx_fail(idx *ix, int rc, const char *fmt, ...)
 {
@@ -209,10 +229,15 @@ int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz)
     if (!rc && ix->writer &&
         idx_exec(ix, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"))
         rc = IDX_ERR;
-    if (!rc && idx_exec(ix, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
-                            "PRAGMA temp_store = MEMORY;"))
+    /* The writer mostly appends (a small cache does as well and keeps memory low); readers
+     * keep hot index pages. */
+    if (!rc && idx_exec(ix, ix->writer ? "PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;"
+                                         "PRAGMA temp_store = MEMORY;"
+                                       : "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
+                                         "PRAGMA temp_store = MEMORY;"))
         rc = IDX_ERR;
     if (!rc) rc = schema(ix);
+    if (!rc && ix->writer && idx_exec(ix, SYMBOLS_NAME_INDEX)) rc = IDX_ERR; /* after a crash */
     if (rc) {
         snprintf(err, errsz, "%s: %s", db_path, ix->err);
         idx_close(ix);

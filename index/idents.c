@@ -29,6 +29,7 @@ void idx_idents_forget(idx *ix)
 {
     free(ix->seen);
     ix->seen = NULL, ix->seen_n = ix->seen_cap = 0;
+    memset(ix->seen_hot, 0, sizeof ix->seen_hot);
     ix->seen_loaded = 0;
     ix->names_n = 0;
 }
@@ -54,6 +55,11 @@ static int seen_grow(idx *ix)
 static int seen_add(idx *ix, uint64_t h)
 {
     if (!h) h = 1;
+    /* Most names repeat within a file: a small direct-mapped cache in front of the big table
+     * spares most of its cache misses. It only ever holds names the table holds. */
+    uint64_t *hot = &ix->seen_hot[h & (IDX_SEEN_HOT - 1)];
+    if (*hot == h) return 1;
+    *hot = h;
     if (ix->seen_n * 2 >= ix->seen_cap && (ix->seen_cap >= SEEN_MAX || seen_grow(ix)))
         return 0;
     for (size_t k = h & (ix->seen_cap - 1);; k = (k + 1) & (ix->seen_cap - 1)) {

@@ -12,6 +12,8 @@ enum {
     ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_COUNT
 };
 
+enum { IDX_SEEN_HOT = 4096 };
+
 struct idx {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
@@ -20,6 +22,7 @@ struct idx {
     int batch; /* inside a batch transaction of whole documents */
     uint64_t *seen; /* hashes of the stored identifiers (open addressing, 0 = free) */
     size_t seen_n, seen_cap;
+    uint64_t seen_hot[IDX_SEEN_HOT]; /* recently seen hashes, each also in seen */
     int seen_loaded; /* seen holds what the database holds (read on first use) */
     char *names;     /* identifiers new in the document being written, '\n'-separated */
     size_t names_n, names_cap;
@@ -40,6 +43,11 @@ int idx_tx_end(idx *ix, int rc);
 /* Groups the next documents into one transaction (fewer FTS5 segments to merge). */
 int idx_batch_begin(idx *ix);
 int idx_batch_commit(idx *ix);
+
+/* Around a run that may add many documents: bulk_begin drops the symbols name index when the
+ * table is empty (outside any transaction), bulk_end builds it again. */
+int idx_bulk_begin(idx *ix);
+int idx_bulk_end(idx *ix);
 
 /* Registers the "folio_cjk" FTS5 tokenizer on db: it wraps another tokenizer (its first
  * argument, e.g. unicode61) and splits runs of Han, kana and Hangul into one token per

@@ -269,6 +269,8 @@ static void free_run(run *r)
 /* Documents are committed in batches of about BATCH_BYTES or BATCH_SECONDS (each one whole in
  * its batch): FTS5 then writes fewer, larger segments, and readers see progress regularly. */
 enum { BATCH_BYTES = 8 << 20 };
+/* Runs that read at least this many files count as bulk loads (see idx_bulk_begin). */
+enum { BULK_FILES = 64 };
 #define BATCH_SECONDS 0.5
 
 static double mono(void)
@@ -339,6 +341,12 @@ static int process_all(run *r)
 {
     r->pr.files_total = r->n;
     if (plan(r)) return IDX_ERR;
+    int bulk = r->njobs >= BULK_FILES;
+    if (bulk && idx_bulk_begin(r->ix)) {
+        idx_prefetch_stop(r->pf);
+        r->pf = NULL;
+        return IDX_ERR;
+    }
     int64_t since = 0;
     double t0 = mono();
     int rc = 0;
@@ -357,6 +365,7 @@ static int process_all(run *r)
     idx_prefetch_stop(r->pf);
     r->pf = NULL;
     int c = idx_batch_commit(r->ix);
+    if (bulk && idx_bulk_end(r->ix) && !c) c = IDX_ERR;
     return rc ? rc : c;
 }
 

@@ -1,6 +1,7 @@
 /* tests/test_index.c: index unit tests: schema version and migration refusal, the writer lock,
  * replace/move/remove keeping FTS5 consistent (integrity-check after every change), CJK
- * queries of 1, 2 and 4 characters, diacritics, trigram substrings, and query quoting. */
+ * queries of 1, 2 and 4 characters, diacritics, trigram substrings, substrings of identifiers,
+ * the read-ahead worker and bulk loads, and query quoting. */
 #include "check.h"
 #include "idx.h"
 
@@ -50,6 +51,120 @@ static void test_quote(void)
     CHECK_EQ_INT(idx_query_quote("a b", " OR ", out, sizeof out), 2);
     CHECK_STR(out, "\"a\" OR \"b\"");
     CHECK_EQ_INT(idx_query_quote("abcdefgh", " ", out, 4), -1);
+}
+
+static long long sql_int(const char *db, const char *sql)
+{
+    sqlite3 *raw;
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(raw, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(raw);
+    return v;
+}
+
+/* How often `name` is stored in the identifier vocabulary (each row: '\n'-separated names). */
+static int ident_count(const char *db, const char *name)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM idents WHERE ('\n' || names || '\n') LIKE '%%' || char(10) ||"
+             " '%s' || char(10) || '%%'", name);
+    return (int)sql_int(db, sql);
+}
+
+/* Substrings of code through the identifier vocabulary: any part of an identifier (underscores
+ * included, any case) finds it; code chunks stay out of the trigram index; each name is stored
+ * once, also across handles. */
+static void test_substrings(const char *dir)
+{
+    char db[4200], err[512];
+    snprintf(db, sizeof db, "%s/sub.db", dir);
+    idx *ix;
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    CHECK_EQ_INT(put(ix, "/s/a.c", ING_KIND_CODE, "c",
+                     "static int ledger_balance_total(void);\n"
+                     "int RedisModuleLoadObjectX(int x) { return x; }\n"), 0);
+    CHECK_EQ_INT(put(ix, "/s/b.py", ING_KIND_CODE, "python",
+                     "def compute_Ledger(x):\n    return x\n"), 0);
+    CHECK_EQ_INT(put(ix, "/s/zh.md", ING_KIND_MARKDOWN, NULL, "# 说明\n\n违约责任 ledger_note\n"), 0);
+    CHECK_EQ_INT(hits_for(ix, "ger_bal", 0, "s/a.c"), 1);
+    CHECK_EQ_INT(hits_for(ix, "OADOBJECTX", 0, "s/a.c"), 1);
+    CHECK_EQ_INT(hits_for(ix, "ute_led", 0, "s/b.py"), 1);
+    /* both code files, and the Markdown chunk: CJK text keeps its trigram index */
+    CHECK_EQ_INT(hits_for(ix, "edger", 0, NULL), 3);
+    CHECK_EQ_INT(hits_for(ix, "ger_bax", 0, NULL), 0);
+    CHECK_EQ_INT(hits_for(ix, "约责", 0, "s/zh.md"), 1);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    idx_close(ix);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id"
+                             " WHERE d.kind = 'code' AND c.tri"), 0);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM chunks WHERE tri"), 1);
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    CHECK_EQ_INT(put(ix, "/s/c.c", ING_KIND_CODE, "c",
+                     "long ledger_balance_total;\nint fresh_name_here;\n"), 0);
+    CHECK_EQ_INT(put(ix, "/s/a.c", ING_KIND_CODE, "c", "int ledger_balance_total(void);\n"), 0);
+    idx_close(ix);
+    CHECK_EQ_INT(ident_count(db, "ledger_balance_total"), 1);
+    CHECK_EQ_INT(ident_count(db, "fresh_name_here"), 1);
+    CHECK_EQ_INT(ident_count(db, "redismoduleloadobjectx"), 1); /* names stay: harmless */
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK_MSG(f != NULL, "cannot write %s", path);
+    if (f) fputs(text, f), fclose(f);
+}
+
+/* A folder of many files goes through the read-ahead worker and the bulk path: every file
+ * indexed, the symbols name index there at the end; then a touched file (same content) is
+ * unchanged, a renamed one moved, an edited one re-indexed. */
+static void test_bulk(const char *dir)
+{
+    char src[4200], db[4200], p[4400], q[4400], err[512], text[256];
+    snprintf(src, sizeof src, "%s/bulk", dir);
+    snprintf(db, sizeof db, "%s/bulk.db", dir);
+    snprintf(p, sizeof p, "mkdir -p '%s'", src);
+    CHECK_EQ_INT(system(p), 0);
+    enum { N = 90 };
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof p, "%s/f%02d.c", src, i);
+        snprintf(text, sizeof text, "int bulk_fn_%d(int x) { return x + %d; }\n", i, i);
+        write_file(p, text);
+    }
+    idx *ix;
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    const char *roots[] = {src};
+    idx_summary sum;
+    CHECK_EQ_INT(idx_update(ix, roots, 1, NULL, NULL, NULL, &sum), 0);
+    CHECK_EQ_INT(sum.indexed, N);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'symbols_name'"), 1);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM symbols WHERE name = 'bulk_fn_42'"), 1);
+    CHECK_EQ_INT(hits_for(ix, "lk_fn_42", 0, NULL), 1);
+    CHECK_EQ_INT(hits_for(ix, "lk_fn_7", 0, NULL), 11); /* 7 and 70..79 */
+    snprintf(p, sizeof p, "touch -d '2001-01-01' '%s/f01.c'", src);
+    CHECK_EQ_INT(system(p), 0);
+    snprintf(p, sizeof p, "%s/f02.c", src);
+    snprintf(q, sizeof q, "%s/renamed.c", src);
+    CHECK_EQ_INT(rename(p, q), 0);
+    snprintf(p, sizeof p, "%s/f03.c", src);
+    write_file(p, "int bulk_edited_fn(void);\n");
+    CHECK_EQ_INT(idx_update(ix, roots, 1, NULL, NULL, NULL, &sum), 0);
+    CHECK_EQ_INT(sum.indexed, 1);
+    CHECK_EQ_INT(sum.moved, 1);
+    CHECK_EQ_INT(sum.unchanged, N - 2);
+    CHECK_EQ_INT(hits_for(ix, "bulk_edited_fn", 0, p), 1);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    idx_close(ix);
 }
 
 int main(void)
@@ -144,5 +259,7 @@ int main(void)
     fclose(f);
     CHECK(idx_open(db, IDX_WRITE, &ix, err, sizeof err) < 0);
     CHECK(ix == NULL);
+    test_substrings(dir);
+    test_bulk(dir);
     return check_finish();
 }

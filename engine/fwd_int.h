@@ -106,7 +106,17 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
     float *xg;                    /* [n][d] the tokens routed to one expert */
     float *g, *u;                 /* [n][inter] */
     float *yg;                    /* [n][d] */
+    /* MoE of up to FWD_MOE_BATCH tokens (decode) as two passes of the pool: every chosen
+     * expert's (and the shared experts') gate/up, then every down; b rows are (token, slot)
+     * choices grouped by expert, then the shared experts' n tokens. */
+    float *bx;                    /* [B*k][d] the chosen experts' inputs */
+    float *bg, *bu;               /* [B*k*moe_inter + B*shared_inter] */
+    float *by;                    /* [B*(k+1)][d] their outputs */
+    eng_linear_op *bops;          /* [2 (B*k + 1)] */
 } fwd_state;
+
+/* Token counts up to this run the MoE as batches of GEMVs (eng_linear_batch). */
+#define FWD_MOE_BATCH 8
 
 struct eng_session {
     eng_engine *e;

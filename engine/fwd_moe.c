@@ -113,6 +113,64 @@ static void group_by_expert(fwd_state *st, int n, int k, int E)
     start[0] = 0;
 }
 
+/* out[token] = sum_j w_j y_j over the chunk's choices, y (rows ldy floats apart) in by_expert
+ * order: expert by expert, the order in which the reference adds them up. */
+static void combine_routed(fwd_state *st, int n, int k, int d, const float *y)
+{
+    memset(st->out, 0, (size_t)n * d * sizeof(float));
+    for (int i = 0; i < n * k; i++) {
+        int choice = st->by_expert[i];
+        float w = st->sel_w[choice], *o = st->out + (size_t)(choice / k) * d;
+        const float *yi = y + (size_t)i * d;
+        for (int j = 0; j < d; j++) o[j] += w * yi[j];
+    }
+}
+
+/* The experts of a few tokens (decode): each expert's projections are GEMVs over its own
+ * weights, so the chosen experts' and the shared experts' gate/up run as one pass of the pool,
+ * then all their downs as another (two synchronisations instead of four per expert). */
+static void moe_batched(eng_session *s, const fwd_layer *L, int n)
+{
+    const eng_config *c = &s->e->cfg;
+    fwd_state *st = &s->st;
+    eng_pool *pool = s->e->pool;
+    int E = c->n_routed_experts, k = c->num_experts_per_tok, d = c->hidden_size;
+    size_t mi = (size_t)c->moe_intermediate_size, routed = (size_t)n * k * mi;
+    eng_linear_op *ops = st->bops;
+    int nops = 0;
+    for (int x = 0; x < E; x++) {
+        int a = st->expert_start[x], m = st->expert_start[x + 1] - a;
+        if (!m) continue;
+        for (int r = 0; r < m; r++)
+            memcpy(st->bx + (size_t)(a + r) * d, st->x + (size_t)(st->by_expert[a + r] / k) * d,
+                   (size_t)d * sizeof(float));
+        const float *xa = st->bx + (size_t)a * d;
+        ops[nops++] = (eng_linear_op){L->experts[x].gate, xa, m, st->bg + a * mi};
+        ops[nops++] = (eng_linear_op){L->experts[x].up, xa, m, st->bu + a * mi};
+    }
+    size_t count = routed + (L->mlp.gate ? (size_t)n * L->mlp.inter : 0);
+    if (L->mlp.gate) {
+        ops[nops++] = (eng_linear_op){L->mlp.gate, st->x, n, st->bg + routed};
+        ops[nops++] = (eng_linear_op){L->mlp.up, st->x, n, st->bu + routed};
+    }
+    eng_linear_batch(pool, ops, nops);
+    glu_task t = {st->bg, st->bu, count};
+    eng_pool_run(pool, glu_task_run, &t);
+    nops = 0;
+    for (int x = 0; x < E; x++) {
+        int a = st->expert_start[x], m = st->expert_start[x + 1] - a;
+        if (m)
+            ops[nops++] = (eng_linear_op){L->experts[x].down, st->bg + a * mi, m,
+                                          st->by + (size_t)a * d};
+    }
+    float *shared = st->by + (size_t)n * k * d;
+    if (L->mlp.gate) ops[nops++] = (eng_linear_op){L->mlp.down, st->bg + routed, n, shared};
+    eng_linear_batch(pool, ops, nops);
+    combine_routed(st, n, k, d, st->by);
+    if (L->mlp.gate)
+        for (size_t j = 0; j < (size_t)n * d; j++) st->out[j] += shared[j];
+}
+
 /* DeepSeekMoE: out = sum_j w_j expert_j(x) + shared(x), per token. */
 static void moe(eng_session *s, const fwd_layer *L, int layer, int n, int pos)
 {
@@ -125,6 +183,10 @@ static void moe(eng_session *s, const fwd_layer *L, int layer, int n, int pos)
                   st->sel + (size_t)i * k, st->sel_w + (size_t)i * k);
     if (s->trace && s->trace->router_layer == layer) record_routing(s, n, pos, k);
     group_by_expert(st, n, k, E);
+    if (n <= FWD_MOE_BATCH) {
+        moe_batched(s, L, n);
+        return;
+    }
     memset(st->out, 0, (size_t)n * d * sizeof(float));
     for (int x = 0; x < E; x++) {
         int a = st->expert_start[x], m = st->expert_start[x + 1] - a;

@@ -51,6 +51,14 @@ static int alloc_state(eng_session *s)
                    n * k, n * d, n * inter, n * inter, n * d, wide, e->mtp ? 2 * n * d : 1};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (!(*f[i] = malloc(sz[i] * sizeof(float)))) return -1;
+    size_t B = FWD_MOE_BATCH, mi = (size_t)c->moe_intermediate_size;
+    size_t si = (size_t)(c->n_shared_experts > 0 ? c->n_shared_experts : 0) * mi;
+    st->bx = malloc(B * k * d * sizeof(float));
+    st->bg = malloc((B * k * mi + B * si + 1) * sizeof(float));
+    st->bu = malloc((B * k * mi + B * si + 1) * sizeof(float));
+    st->by = malloc(B * (k + 1) * d * sizeof(float));
+    st->bops = malloc(2 * (B * k + 1) * sizeof *st->bops);
+    if (!st->bx || !st->bg || !st->bu || !st->by || !st->bops) return -1;
     st->sel = malloc(n * k * sizeof(int));
     st->by_expert = malloc(n * k * sizeof(int));
     st->expert_start = malloc((E + 1) * sizeof(int));
@@ -61,8 +69,10 @@ static void free_state(fwd_state *st)
 {
     float *f[] = {st->h, st->x, st->out, st->q_a, st->q, st->kv, st->q_lat, st->o_lat,
                   st->attn, st->cos, st->sin, st->router, st->route_scratch, st->sel_w,
-                  st->xg, st->g, st->u, st->yg, st->scores, st->row, st->z};
+                  st->xg, st->g, st->u, st->yg, st->scores, st->row, st->z,
+                  st->bx, st->bg, st->bu, st->by};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
+    free(st->bops);
     free(st->sel);
     free(st->by_expert);
     free(st->expert_start);

@@ -254,7 +254,8 @@ void idx_close(idx *ix)
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(ix->st[i]);
     if (ix->db) sqlite3_close(ix->db);
     if (ix->lock_fd >= 0) close(ix->lock_fd); /* releases the flock */
-    free(ix->seen);
+    free(ix->seen.t);
+    free(ix->seen_hot);
     free(ix->names);
     free(ix->root);
     free(ix);

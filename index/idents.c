@@ -27,53 +27,61 @@ static int ident_char(unsigned char c) { return ident_start(c) || (c >= '0' && c
 
 void idx_idents_forget(idx *ix)
 {
-    free(ix->seen);
-    ix->seen = NULL, ix->seen_n = ix->seen_cap = 0;
-    memset(ix->seen_hot, 0, sizeof ix->seen_hot);
+    free(ix->seen.t);
+    memset(&ix->seen, 0, sizeof ix->seen);
+    if (ix->seen_hot) memset(ix->seen_hot, 0, IDX_SEEN_HOT * sizeof *ix->seen_hot);
     ix->seen_loaded = 0;
     ix->names_n = 0;
 }
 
-static int seen_grow(idx *ix)
+static int hset_grow(idx_hset *s)
 {
-    size_t cap = ix->seen_cap ? ix->seen_cap * 2 : 1 << 14;
+    size_t cap = s->cap ? s->cap * 2 : 1 << 10;
     uint64_t *t = calloc(cap, sizeof *t);
     if (!t) return -1;
-    for (size_t i = 0; i < ix->seen_cap; i++)
-        for (size_t k = ix->seen[i] & (cap - 1); ix->seen[i]; k = (k + 1) & (cap - 1))
+    for (size_t i = 0; i < s->cap; i++)
+        for (size_t k = s->t[i] & (cap - 1); s->t[i]; k = (k + 1) & (cap - 1))
             if (!t[k]) {
-                t[k] = ix->seen[i];
+                t[k] = s->t[i];
                 break;
             }
-    free(ix->seen);
-    ix->seen = t, ix->seen_cap = cap;
+    free(s->t);
+    s->t = t, s->cap = cap;
     return 0;
 }
 
-/* 1 if the name with hash h is in the set, else adds it and returns 0. A false "seen" needs a
- * 64-bit collision (about 1e-8 over a million names). */
-static int seen_add(idx *ix, uint64_t h)
+/* 1 if h is in the set, else adds it and returns 0. A full set (SEEN_MAX) or one that cannot
+ * grow answers 0 without adding. A false "present" needs a 64-bit collision (about 1e-8 over a
+ * million names). */
+static int hset_add(idx_hset *s, uint64_t h)
 {
     if (!h) h = 1;
-    /* Most names repeat within a file: a small direct-mapped cache in front of the big table
-     * spares most of its cache misses. It only ever holds names the table holds. */
-    uint64_t *hot = &ix->seen_hot[h & (IDX_SEEN_HOT - 1)];
-    if (*hot == h) return 1;
-    *hot = h;
-    if (ix->seen_n * 2 >= ix->seen_cap && (ix->seen_cap >= SEEN_MAX || seen_grow(ix)))
-        return 0;
-    for (size_t k = h & (ix->seen_cap - 1);; k = (k + 1) & (ix->seen_cap - 1)) {
-        if (ix->seen[k] == h) return 1;
-        if (!ix->seen[k]) {
-            ix->seen[k] = h, ix->seen_n++;
+    if (s->n * 2 >= s->cap && (s->cap >= SEEN_MAX || hset_grow(s))) return 0;
+    for (size_t k = h & (s->cap - 1);; k = (k + 1) & (s->cap - 1)) {
+        if (s->t[k] == h) return 1;
+        if (!s->t[k]) {
+            s->t[k] = h, s->n++;
             return 0;
         }
     }
 }
 
+static int seen_add(idx *ix, uint64_t h)
+{
+    /* Most names repeat within a file: a direct-mapped cache in front of the big set spares
+     * many of its cache misses. It only ever holds names the set holds. */
+    if (ix->seen_hot) {
+        uint64_t *hot = &ix->seen_hot[(h ? h : 1) & (IDX_SEEN_HOT - 1)];
+        if (*hot == (h ? h : 1)) return 1;
+        *hot = h ? h : 1;
+    }
+    return hset_add(&ix->seen, h);
+}
+
 /* The set starts as the names already stored (read once per handle, after each undo). */
 static int seen_load(idx *ix)
 {
+    if (!ix->seen_hot) ix->seen_hot = calloc(IDX_SEEN_HOT, sizeof *ix->seen_hot); /* optional */
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ix->db, "SELECT names FROM idents", -1, &st, NULL) != SQLITE_OK)
         return idx_fail(ix, IDX_ERR, "reading identifiers: %s", sqlite3_errmsg(ix->db));
@@ -83,7 +91,7 @@ static int seen_load(idx *ix)
         for (const char *e; s && *s; s = *e ? e + 1 : e) {
             e = strchr(s, '\n');
             if (!e) e = s + strlen(s);
-            seen_add(ix, XXH3_64bits(s, (size_t)(e - s)));
+            hset_add(&ix->seen, XXH3_64bits(s, (size_t)(e - s)));
         }
     }
     sqlite3_finalize(st);
@@ -93,18 +101,51 @@ static int seen_load(idx *ix)
     return 0;
 }
 
+/* Appends s to the '\n'-separated list *buf (length *n, capacity *cap); -1 on memory. */
+static int list_put(char **buf, size_t *n, size_t *cap, const char *s, size_t len)
+{
+    if (*n + len + 2 > *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        while (c < *n + len + 2) c *= 2;
+        char *p = realloc(*buf, c);
+        if (!p) return -1;
+        *buf = p, *cap = c;
+    }
+    if (*n) (*buf)[(*n)++] = '\n';
+    memcpy(*buf + *n, s, len);
+    *n += len;
+    (*buf)[*n] = 0;
+    return 0;
+}
+
 static int names_put(idx *ix, const char *s, size_t n)
 {
-    if (ix->names_n + n + 2 > ix->names_cap) {
-        size_t cap = ix->names_cap ? ix->names_cap * 2 : 4096;
-        while (cap < ix->names_n + n + 2) cap *= 2;
-        char *p = realloc(ix->names, cap);
-        if (!p) return idx_fail(ix, IDX_ERR, "out of memory collecting identifiers");
-        ix->names = p, ix->names_cap = cap;
+    if (list_put(&ix->names, &ix->names_n, &ix->names_cap, s, n))
+        return idx_fail(ix, IDX_ERR, "out of memory collecting identifiers");
+    return 0;
+}
+
+/* The next identifier at or after *pp in text (lowercased into name): its length, 0 at the
+ * end. Runs starting with a digit, too short or long, or touching non-ASCII letters are not
+ * identifiers. */
+static size_t next_ident(const unsigned char **pp, const char *text, char *name)
+{
+    const unsigned char *p = *pp;
+    for (;;) {
+        while (*p && !ident_char(*p)) p++;
+        if (!*p) break;
+        const unsigned char *s = p;
+        while (ident_char(*p)) p++;
+        size_t n = (size_t)(p - s);
+        if (n < IDENT_MIN || n > IDENT_MAX || !ident_start(*s) || *p >= 0x80 ||
+            (s > (const unsigned char *)text && s[-1] >= 0x80))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            name[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 32 : s[i]);
+        *pp = p;
+        return n;
     }
-    if (ix->names_n) ix->names[ix->names_n++] = '\n';
-    memcpy(ix->names + ix->names_n, s, n);
-    ix->names_n += n;
+    *pp = p;
     return 0;
 }
 
@@ -113,20 +154,54 @@ int idx_idents_add(idx *ix, const char *text)
     if (!ix->seen_loaded && seen_load(ix)) return IDX_ERR;
     const unsigned char *p = (const unsigned char *)text;
     char name[IDENT_MAX + 1];
-    while (*p) {
-        if (!ident_char(*p)) {
-            p++;
-            continue;
-        }
-        const unsigned char *s = p;
-        while (ident_char(*p)) p++;
-        size_t n = (size_t)(p - s);
-        if (n < IDENT_MIN || n > IDENT_MAX || !ident_start(*s) || *p >= 0x80 ||
-            (s > (const unsigned char *)text && s[-1] >= 0x80))
-            continue; /* digits first, too short or long, or part of a non-ASCII word */
-        for (size_t i = 0; i < n; i++)
-            name[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 32 : s[i]);
+    for (size_t n; (n = next_ident(&p, text, name));)
         if (!seen_add(ix, XXH3_64bits(name, n)) && names_put(ix, name, n)) return IDX_ERR;
+    return 0;
+}
+
+int idx_names_collect(const ing_doc *doc, idx_names *out)
+{
+    memset(out, 0, sizeof *out);
+    idx_hset local = {0};
+    size_t cap = 0, hcap = 0;
+    char name[IDENT_MAX + 1];
+    int rc = 0;
+    for (size_t c = 0; !rc && c < ing_doc_nchunks(doc); c++) {
+        const char *text = ing_doc_chunk(doc, c)->text;
+        const unsigned char *p = (const unsigned char *)text;
+        for (size_t n; !rc && (n = next_ident(&p, text, name));) {
+            uint64_t h = XXH3_64bits(name, n);
+            if (hset_add(&local, h)) continue;
+            if (out->n == hcap) {
+                uint64_t *t = realloc(out->hash, (hcap = hcap ? hcap * 2 : 256) * sizeof *t);
+                if (!t) rc = -1;
+                else out->hash = t;
+            }
+            if (!rc && !(rc = list_put(&out->text, &out->len, &cap, name, n)))
+                out->hash[out->n++] = h;
+        }
+    }
+    free(local.t);
+    if (rc) idx_names_free(out);
+    return rc;
+}
+
+void idx_names_free(idx_names *nm)
+{
+    free(nm->text);
+    free(nm->hash);
+    memset(nm, 0, sizeof *nm);
+}
+
+int idx_idents_add_names(idx *ix, const idx_names *nm)
+{
+    if (!ix->seen_loaded && seen_load(ix)) return IDX_ERR;
+    const char *s = nm->text;
+    for (size_t i = 0; i < nm->n; i++) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (!seen_add(ix, nm->hash[i]) && names_put(ix, s, len)) return IDX_ERR;
+        s += len + 1;
     }
     return 0;
 }

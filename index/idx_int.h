@@ -12,7 +12,13 @@ enum {
     ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_COUNT
 };
 
-enum { IDX_SEEN_HOT = 4096 };
+enum { IDX_SEEN_HOT = 1 << 16 };
+
+/* A set of 64-bit hashes (open addressing, 0 = free slot). */
+typedef struct idx_hset {
+    uint64_t *t;
+    size_t n, cap;
+} idx_hset;
 
 struct idx {
     sqlite3 *db;
@@ -20,9 +26,8 @@ struct idx {
     int lock_fd; /* the writer lock, -1 for readers */
     int writer;
     int batch; /* inside a batch transaction of whole documents */
-    uint64_t *seen; /* hashes of the stored identifiers (open addressing, 0 = free) */
-    size_t seen_n, seen_cap;
-    uint64_t seen_hot[IDX_SEEN_HOT]; /* recently seen hashes, each also in seen */
+    idx_hset seen; /* hashes of the stored identifiers */
+    uint64_t *seen_hot; /* [IDX_SEEN_HOT] recently seen hashes, each also in seen */
     int seen_loaded; /* seen holds what the database holds (read on first use) */
     char *names;     /* identifiers new in the document being written, '\n'-separated */
     size_t names_n, names_cap;
@@ -66,6 +71,21 @@ int idx_idents_add(idx *ix, const char *text);
 int idx_idents_flush(idx *ix);
 void idx_idents_forget(idx *ix);
 int idx_idents_word(const char *text);
+/* The same split in two: names_collect (any thread) lists the distinct identifiers of a
+ * document's chunks ('\n'-separated, with their XXH3-64 hashes); idents_add_names (writer)
+ * collects those not stored yet, as idents_add does. */
+typedef struct idx_names {
+    char *text;
+    size_t len;
+    uint64_t *hash;
+    size_t n;
+} idx_names;
+int idx_names_collect(const ing_doc *doc, idx_names *out);
+void idx_names_free(idx_names *nm);
+int idx_idents_add_names(idx *ix, const idx_names *nm);
+/* idx_doc_put with the document's identifiers already collected (nm, or NULL). */
+int idx_doc_put_ex(idx *ix, const idx_docinput *in, const ing_doc *doc, const idx_names *nm,
+                   int64_t *id);
 int idx_idents_expand(idx *ix, const char *word, char *out, size_t outsz);
 
 /* Reading ahead (prefetch.c): a worker thread reads, hashes and extracts the jobs in order,
@@ -84,6 +104,7 @@ typedef struct idx_prep {
     char hash[33];
     ing_doc *doc; /* extracted, or NULL: failed (tried, err) or left to the writer */
     int tried;
+    idx_names names; /* of a code document, when collected by the worker (names.text) */
     char err[1024];
 } idx_prep;
 

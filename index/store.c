@@ -105,7 +105,8 @@ static int insert_doc(idx *ix, const idx_docinput *in, const ing_meta *m, int64_
     return 0;
 }
 
-static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc)
+static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
+                        const idx_names *nm)
 {
     const ing_meta *m = ing_doc_meta(doc);
     sqlite3_stmt *st;
@@ -130,8 +131,9 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc)
         sqlite3_bind_int(st, 8, idx_has_cjk(c->text));
         sqlite3_bind_text(st, 9, c->text, -1, SQLITE_STATIC);
         if (step_done(ix, st, "inserting chunk")) return IDX_ERR;
-        if (kind == ING_KIND_CODE && idx_idents_add(ix, c->text)) return IDX_ERR;
+        if (kind == ING_KIND_CODE && !nm && idx_idents_add(ix, c->text)) return IDX_ERR;
     }
+    if (kind == ING_KIND_CODE && nm && idx_idents_add_names(ix, nm)) return IDX_ERR;
     if (idx_idents_flush(ix)) return IDX_ERR;
     for (size_t i = 0; i < ing_doc_nsymbols(doc); i++) {
         const ing_symbol *s = ing_doc_symbol(doc, i);
@@ -188,6 +190,12 @@ int idx_batch_commit(idx *ix)
 
 int idx_doc_put(idx *ix, const idx_docinput *in, const ing_doc *doc, int64_t *id)
 {
+    return idx_doc_put_ex(ix, in, doc, NULL, id);
+}
+
+int idx_doc_put_ex(idx *ix, const idx_docinput *in, const ing_doc *doc, const idx_names *nm,
+                   int64_t *id)
+{
     if (!ix->writer) return idx_fail(ix, IDX_ERR, "library opened read-only");
     if (idx_tx_begin(ix)) return IDX_ERR;
     idx_docinfo old;
@@ -195,7 +203,7 @@ int idx_doc_put(idx *ix, const idx_docinput *in, const ing_doc *doc, int64_t *id
     if (!rc && found) rc = delete_doc(ix, old.id);
     int64_t nid = 0;
     if (!rc) rc = insert_doc(ix, in, ing_doc_meta(doc), &nid);
-    if (!rc) rc = insert_parts(ix, nid, in->kind, doc);
+    if (!rc) rc = insert_parts(ix, nid, in->kind, doc, nm);
     if (idx_tx_end(ix, rc)) {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", ix->err);

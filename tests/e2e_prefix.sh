@@ -106,6 +106,20 @@ check "another model's block file: ignored, 0 cached, same tokens" \
   "[ -n '${other[0]:-}' ] && cached c5 0 && [ \$(field disk_rejected '$tmp/c5.err') = 1 ] \
    && same c5 want"
 
+# --speculative computes the whole prompt (the MTP layer has no cached rows) and keeps its drafts.
+mtp="$FOLIO_SHARED/fixtures/engine/tiny-v3-mtp"
+golden "$mtp/golden.json" input_ids > "$tmp/mids.json"                     # 128 tokens
+for r in s1 s2; do
+  "$FOLIO_BIN" generate --model "$mtp" --input-ids "$tmp/mids.json" --greedy 24 --speculative \
+    --verbose --kv-dir "$kv" > "$tmp/$r.json" 2> "$tmp/$r.err"
+done
+"$FOLIO_BIN" generate --model "$mtp" --input-ids "$tmp/mids.json" --greedy 24 --verbose \
+  --kv-dir "$kv" > "$tmp/s3.json" 2> "$tmp/s3.err"
+check "--speculative: not read from the cache, same drafts; the blocks it wrote are reused" \
+  "cached s2 0 && grep -q '^speculative: drafts=15 accepted=8$' '$tmp/s2.err' && cached s3 64 \
+   && [ -s '$tmp/s1.json' ] && cmp -s '$tmp/s1.json' '$tmp/s2.json' \
+   && [ \"\$(tr -d ' ' < '$tmp/s1.json')\" = \"\$(tr -d ' ' < '$tmp/s3.json')\" ]"
+
 gen n1 --input-ids "$tmp/ids.json" --no-kv-cache --kv-dir "$tmp/none"
 check "--no-kv-cache: 0 cached, nothing written" \
   "cached n1 0 && grep -q '^kv_cache: off' '$tmp/n1.err' && [ ! -e '$tmp/none' ] && same n1 want"

@@ -17,11 +17,11 @@ static void print_help(FILE *out)
             "commands:\n",
             FOLIO_VERSION);
     for (const app_command *c = app_commands; c->name; c++)
-        fprintf(out, "  %-10s %-56s %s%s\n", c->name, c->args, c->summary,
-                c->available ? "" : " (not available yet)");
+        fprintf(out, "  %-10s %s%s\n  %-10s   %s\n", c->name, c->summary,
+                c->available ? "" : " (not available yet)", "", c->args);
     fprintf(out,
-            "\nWithout a model everything that can be done by search is done by search. A model is a\n"
-            "HuggingFace DeepSeek-V3/V2 checkpoint folder given with --model DIR or FOLIO_MODEL.\n"
+            "\nindex and search need no model. A model is a HuggingFace DeepSeek-V3/V2 checkpoint\n"
+            "folder given with --model DIR or the FOLIO_MODEL environment variable.\n"
             "options: --help, --version\n");
 }
 

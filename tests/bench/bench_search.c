@@ -23,7 +23,7 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_search DB QUERIES\n");
+        fprintf(stderr, "usage: bench_search DB QUERIES [LABEL]\n");
         return 2;
     }
     char err[512], line[1024];
@@ -50,8 +50,9 @@ int main(int argc, char **argv)
     }
     fclose(f);
     qsort(lat, n, sizeof *lat, cmp);
-    printf("folio search: %zu queries, %zu with hits: p50 %.2f ms, p99 %.2f ms, mean %.2f ms\n", n,
-           hits, lat[n / 2], lat[n * 99 / 100], total / (double)n);
+    printf("folio search (%s): %zu queries, %zu with hits: p50 %.2f ms, p99 %.2f ms, mean %.2f ms\n",
+           argc > 3 ? argv[3] : "queries", n, hits, lat[n / 2], lat[n * 99 / 100],
+           total / (double)n);
     free(lat);
     idx_close(ix);
     return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/bench/bench_search.sh: search latency on an index of /usr/include: 1,000 literal queries
-# (symbol names and words sampled from the index) through idx_search, p50/p99, against
-# grep -rF of the same strings over /usr/include (a sample of 20 queries: each is a full scan).
+# (symbol names sampled from the index, then 1,000 parts of names) through idx_search, p50/p99,
+# against grep -rF of the same strings over /usr/include (a sample of 20 queries: each is a full
+# scan).
 set -eu
 B=${1:?usage: bench_search.sh BENCH_SEARCH_BINARY}
 F=${FOLIO_BIN:?}
@@ -10,7 +11,10 @@ export XDG_STATE_HOME=$T/state
 DB=${FOLIO_BENCH_INCLUDE_DB:-$T/include.db} # bench_ingest.sh leaves it there when set
 [ -s "$DB" ] || "$F" index /usr/include --db "$DB" --quiet >/dev/null 2>&1 || true
 sqlite3 "$DB" "SELECT DISTINCT name FROM symbols WHERE length(name) >= 4 ORDER BY random() LIMIT 1000" >"$T/q.txt"
-"$B" "$DB" "$T/q.txt"
+"$B" "$DB" "$T/q.txt" "symbol names"
+# Parts of identifiers (the name without its first and last character): the substring path.
+sqlite3 "$DB" "SELECT DISTINCT substr(name, 2, length(name) - 2) FROM symbols WHERE length(name) >= 6 ORDER BY random() LIMIT 1000" >"$T/q2.txt"
+"$B" "$DB" "$T/q2.txt" "parts of identifiers"
 head -20 "$T/q.txt" >"$T/g.txt"
 python3 - "$T/g.txt" <<'PY'
 import subprocess, sys, time

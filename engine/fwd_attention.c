@@ -20,15 +20,6 @@ typedef struct attn_task {
     int avx2;            /* use the AVX2+FMA kernels */
 } attn_task;
 
-static void axpy(int avx2, float *y, float a, const float *x, int len)
-{
-    if (avx2) {
-        fwd_axpy_avx2(y, a, x, len);
-        return;
-    }
-    for (int j = 0; j < len; j++) y[j] += a * x[j];
-}
-
 /* Contiguous share [*a, *b) of `count` items for worker ith of nth. */
 static void share(int count, int ith, int nth, int *a, int *b)
 {
@@ -47,27 +38,23 @@ static void head_block(const attn_task *t, int item, int *h, int *i0, int *i1)
     *i1 = *i0 + TOKEN_BLOCK < t->n ? *i0 + TOKEN_BLOCK : t->n;
 }
 
-/* q_lat[i][h] = [q_nope[i][h] W_UK[h] | RoPE(q_rope[i][h])]: the query in latent space. */
+/* q_lat[i][h] = [q_nope[i][h] W_UK[h] | RoPE(q_rope[i][h])]: the query in latent space. W_UK[h]
+ * is kv_b_proj's rows [h (N + V), h (N + V) + N), read in their stored dtype. */
 static void absorb_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
     const eng_config *c = &t->e->cfg;
     int H = c->num_attention_heads, N = c->qk_nope_head_dim, P = c->qk_rope_head_dim;
-    int R = c->kv_lora_rank, W = R + P, a, b, h, i0, i1;
+    int R = c->kv_lora_rank, V = c->v_head_dim, W = R + P, a, b, h, i0, i1;
     share((t->n + TOKEN_BLOCK - 1) / TOKEN_BLOCK * H, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         head_block(t, item, &h, &i0, &i1);
-        const float *wuk = t->L->w_uk + (size_t)h * N * R;
-        for (int i = i0; i < i1; i++)
-            memset(t->st->q_lat + ((size_t)i * H + h) * W, 0, (size_t)R * sizeof(float));
-        for (int k = 0; k < N; k++)
-            for (int i = i0; i < i1; i++)
-                axpy(t->avx2, t->st->q_lat + ((size_t)i * H + h) * W,
-                     t->st->q[((size_t)i * H + h) * (N + P) + k], wuk + (size_t)k * R, R);
         for (int i = i0; i < i1; i++) {
-            float *rope = t->st->q_lat + ((size_t)i * H + h) * W + R;
-            memcpy(rope, t->st->q + ((size_t)i * H + h) * (N + P) + N, (size_t)P * sizeof(float));
-            fwd_rope_apply(rope, P / 2, t->st->cos + (size_t)i * (P / 2),
+            const float *q = t->st->q + ((size_t)i * H + h) * (N + P);
+            float *lat = t->st->q_lat + ((size_t)i * H + h) * W;
+            eng_linear_left(t->L->kv_b, h * (N + V), N, q, lat);
+            memcpy(lat + R, q + N, (size_t)P * sizeof(float));
+            fwd_rope_apply(lat + R, P / 2, t->st->cos + (size_t)i * (P / 2),
                            t->st->sin + (size_t)i * (P / 2));
         }
     }
@@ -131,22 +118,31 @@ static void pv_task(void *arg, int ith, int nth)
     }
 }
 
-/* attn[i][h] = o_lat[i][h] W_UV[h]^T: each head's value output. */
+/* attn[i][h] = o_lat[i][h] W_UV[h]^T: each head's value output, W_UV[h] being kv_b_proj's rows
+ * [h (N + V) + N, (h + 1)(N + V)) in their stored dtype. The block's latent rows are gathered
+ * so that the GEMV decodes each weight once for two tokens. */
 static void expand_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
     const eng_config *c = &t->e->cfg;
-    int H = c->num_attention_heads, R = c->kv_lora_rank, V = c->v_head_dim, a, b, h, i0, i1;
+    int H = c->num_attention_heads, R = c->kv_lora_rank, N = c->qk_nope_head_dim;
+    int V = c->v_head_dim, a, b, h, i0, i1;
+    float rows[4096];
+    int per = R <= 4096 / TOKEN_BLOCK ? TOKEN_BLOCK : R <= 4096 ? 4096 / R : 0;
     share((t->n + TOKEN_BLOCK - 1) / TOKEN_BLOCK * H, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         head_block(t, item, &h, &i0, &i1);
-        const float *wuv = t->L->w_uvt + (size_t)h * R * V;
-        for (int i = i0; i < i1; i++)
-            memset(t->st->attn + ((size_t)i * H + h) * V, 0, (size_t)V * sizeof(float));
-        for (int k = 0; k < R; k++)
-            for (int i = i0; i < i1; i++)
-                axpy(t->avx2, t->st->attn + ((size_t)i * H + h) * V,
-                     t->st->o_lat[((size_t)i * H + h) * R + k], wuv + (size_t)k * V, V);
+        for (int i = i0; i < i1; i += per ? per : 1) {
+            int m = per ? (i1 - i < per ? i1 - i : per) : 1;
+            const float *x = t->st->o_lat + ((size_t)i * H + h) * R;
+            if (per) {
+                for (int j = 0; j < m; j++)
+                    memcpy(rows + (size_t)j * R, x + (size_t)j * H * R, (size_t)R * sizeof(float));
+                x = rows;
+            }
+            eng_linear_rows(t->L->kv_b, h * (N + V) + N, V, x, m,
+                            t->st->attn + ((size_t)i * H + h) * V, H * V);
+        }
     }
 }
 

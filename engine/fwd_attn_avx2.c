@@ -1,18 +1,8 @@
-/* engine/fwd_attn_avx2.c: AVX2+FMA versions of the attention's float32 row updates (compiled with
+/* engine/fwd_attn_avx2.c: AVX2+FMA version of the attention's float32 tile update (compiled with
  * -mavx2 -mfma, called only when eng_ops_isa() >= ENG_ISA_AVX2). Same results up to rounding. */
 #include "fwd_int.h"
 
 #include <immintrin.h>
-
-void fwd_axpy_avx2(float *y, float a, const float *x, int len)
-{
-    __m256 va = _mm256_set1_ps(a);
-    int j = 0;
-    for (; j + 8 <= len; j += 8)
-        _mm256_storeu_ps(y + j, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + j),
-                                                _mm256_loadu_ps(y + j)));
-    for (; j < len; j++) y[j] += a * x[j];
-}
 
 /* o[r][0..len) += sum_k p[r][k] kv[k][0..len) for r < rows (<= 8), k < T: 8-column strips whose
  * eight accumulators stay in registers while the keys stream by. */

@@ -24,8 +24,8 @@ typedef struct fwd_layer {
     const eng_tensor *q_b;        /* [H*(N+P), q_lora] q_b_proj; V2-Lite: q_proj [H*(N+P), d] */
     const eng_tensor *kv_a;       /* [R+P, d] kv_a_proj_with_mqa */
     const eng_tensor *kv_a_norm;  /* [R] kv_a_layernorm */
-    float *w_uk;                  /* [H][N][R] kv_b_proj's key rows W_UK, float32 */
-    float *w_uvt;                 /* [H][R][V] kv_b_proj's value rows W_UV, transposed, float32 */
+    const eng_tensor *kv_b;       /* [H*(N+V), R] kv_b_proj: per head N key rows W_UK, then V
+                                     value rows W_UV (absorbed attention reads them as stored) */
     const eng_tensor *o;          /* [d, H*V] o_proj */
     const eng_tensor *ffn_norm;   /* [d] post_attention_layernorm */
     int is_moe;
@@ -145,9 +145,7 @@ int fwd_session_ensure(eng_session *s, int n_ctx);
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos);
 /* The FFN of one layer (dense MLP or MoE): reads st->x, writes st->out. */
 void fwd_ffn(eng_session *s, int layer, int n, int pos);
-/* AVX2+FMA kernels (fwd_attn_avx2.c): y += a x, and a tile of o[r] += sum_k p[r][k] kv[k]
- * (rows <= 8). */
-void fwd_axpy_avx2(float *y, float a, const float *x, int len);
+/* AVX2+FMA kernel (fwd_attn_avx2.c): a tile of o[r] += sum_k p[r][k] kv[k] (rows <= 8). */
 void fwd_pv_tile_avx2(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                       int len, float *o, int ldo);
 void fwd_rmsnorm_rows(const eng_engine *e, const float *x, const eng_tensor *w, int n,

@@ -79,31 +79,8 @@ static void bind_attention(binder *b, const eng_config *c, const char *p, fwd_la
     }
     L->kv_a = need(b, p, "self_attn.kv_a_proj_with_mqa.weight", R + P, d);
     L->kv_a_norm = need(b, p, "self_attn.kv_a_layernorm.weight", R, 0);
-    const eng_tensor *kv_b = need(b, p, "self_attn.kv_b_proj.weight", (int64_t)H * (N + V), R);
+    L->kv_b = need(b, p, "self_attn.kv_b_proj.weight", (int64_t)H * (N + V), R);
     L->o = need(b, p, "self_attn.o_proj.weight", d, (int64_t)H * V);
-    if (b->rc) return;
-    /* Absorbed attention folds W_UK into the query (q_nope W_UK, a product from the left) and
-     * applies W_UV to latent outputs; both run as float32 row updates, W_UV transposed so that
-     * they read memory in order. */
-    size_t rows = (size_t)H * (N + V);
-    float *kvb = malloc(rows * R * sizeof(float));
-    L->w_uk = malloc((size_t)H * N * R * sizeof(float));
-    L->w_uvt = malloc((size_t)H * R * V * sizeof(float));
-    if (!kvb || !L->w_uk || !L->w_uvt) {
-        free(kvb);
-        snprintf(b->err, b->errsz, "out of memory for %sself_attn.kv_b_proj in float32", p);
-        b->rc = -1;
-        return;
-    }
-    eng_dequantize_rows(kv_b, 0, (int)rows, kvb);
-    for (int h = 0; h < H; h++) {
-        const float *head = kvb + (size_t)h * (N + V) * R;
-        memcpy(L->w_uk + (size_t)h * N * R, head, (size_t)N * R * sizeof(float));
-        for (int j = 0; j < V; j++)
-            for (int c = 0; c < R; c++)
-                L->w_uvt[((size_t)h * R + c) * V + j] = head[(size_t)(N + j) * R + c];
-    }
-    free(kvb);
 }
 
 static void bind_ffn(binder *b, const eng_config *c, int l, const char *p, fwd_layer *L)
@@ -177,8 +154,6 @@ void fwd_free_weights(eng_engine *e)
 {
     if (!e->layers) return;
     for (int l = 0; l < e->n_layers; l++) {
-        free(e->layers[l].w_uk);
-        free(e->layers[l].w_uvt);
         free(e->layers[l].router_bias);
         free(e->layers[l].experts);
     }

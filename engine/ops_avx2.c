@@ -174,6 +174,55 @@ static void gemv_fp8(const eng_tensor *w, int ra, int rb, const float *x, int n,
     gemv_body(ENG_DT_F8_E4M3, w, ra, rb, x, n, y, ldy);
 }
 
+/* ---- the product from the left ------------------------------------------------------------- */
+
+/* 64 columns of y at a time (8 accumulators) over all the rows, each row's weights scaled by
+ * x[k] times the row's block scale. */
+ALWAYS void left_body(eng_dtype dt, const eng_tensor *w, int row0, int nrows, const float *x,
+                      float *y)
+{
+    int in = (int)w->shape[1];
+    size_t es = dtype_bytes(dt), rowbytes = (size_t)in * es;
+    const uint8_t *base = (const uint8_t *)w->data + (size_t)row0 * rowbytes;
+    for (int c0 = 0; c0 < in; c0 += 64) {
+        int cb = c0 / OPS_BLOCK;
+        __m256 acc[8];
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+        for (int k = 0; k < nrows; k++) {
+            const uint8_t *row = base + (size_t)k * rowbytes;
+            __m256 s = _mm256_set1_ps(x[k] * block_scale(dt, w, row0 + k, cb));
+            for (int j = 0; j < 4; j++) {
+                int c = c0 + 16 * j, cnt = in - c < 16 ? in - c : 16;
+                if (cnt <= 0) break;
+                __m256 lo, hi;
+                load_w16(dt, row, c, cnt, &lo, &hi);
+                acc[2 * j] = _mm256_fmadd_ps(lo, s, acc[2 * j]);
+                acc[2 * j + 1] = _mm256_fmadd_ps(hi, s, acc[2 * j + 1]);
+            }
+        }
+        _Alignas(32) float buf[64];
+        for (int j = 0; j < 8; j++) _mm256_store_ps(buf + 8 * j, acc[j]);
+        memcpy(y + c0, buf, (size_t)(in - c0 < 64 ? in - c0 : 64) * sizeof(float));
+    }
+}
+
+static void left_f32(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_F32, w, row0, nrows, x, y);
+}
+static void left_bf16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_BF16, w, row0, nrows, x, y);
+}
+static void left_f16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_F16, w, row0, nrows, x, y);
+}
+static void left_fp8(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_F8_E4M3, w, row0, nrows, x, y);
+}
+
 /* ---- float32 GEMM -------------------------------------------------------------------------- */
 
 /* Rows [ra, rb) dequantized to float32 (scale folded in) into wt[.][in]; padding rows zero. */
@@ -258,6 +307,7 @@ static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n,
 
 const ops_level ops_avx2 = {
     .gemv = {gemv_f32, gemv_bf16, gemv_f16, gemv_fp8},
+    .left = {left_f32, left_bf16, left_f16, left_fp8},
     .gemm = gemm_f32,
     .gemm_bf16 = NULL,
     .row_tile = ROW_TILE,

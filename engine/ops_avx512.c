@@ -206,6 +206,61 @@ static void gemv_fp8(const eng_tensor *w, int ra, int rb, const float *x, int n,
     gemv_body(ENG_DT_F8_E4M3, w, ra, rb, x, n, y, ldy);
 }
 
+/* ---- the product from the left ------------------------------------------------------------- */
+
+/* One 128-column block of y (8 accumulators) over all the rows, each row's 128 weights scaled
+ * by x[k] times the row's block scale; the next rows' lines are prefetched. */
+ALWAYS void left_body(eng_dtype dt, const eng_tensor *w, int row0, int nrows, const float *x,
+                      float *y)
+{
+    int in = (int)w->shape[1];
+    size_t es = dtype_bytes(dt), rowbytes = (size_t)in * es;
+    const uint8_t *base = (const uint8_t *)w->data + (size_t)row0 * rowbytes;
+    for (int c0 = 0; c0 < in; c0 += OPS_BLOCK) {
+        int cb = c0 / OPS_BLOCK, full = c0 + OPS_BLOCK <= in;
+        __m512 acc[8];
+        for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_ps();
+        for (int k = 0; k < nrows; k++) {
+            const uint8_t *row = base + (size_t)k * rowbytes;
+            for (size_t off = 0; off < OPS_BLOCK * es; off += 64)
+                _mm_prefetch((const char *)row + 4 * rowbytes + c0 * es + off, _MM_HINT_T0);
+            __m512 s = _mm512_set1_ps(x[k] * block_scale(dt, w, row0 + k, cb));
+            for (int j = 0; j < 4; j++) {
+                __m512 lo, hi;
+                int rem = in - (c0 + 32 * j);
+                if (full)
+                    load_w32(dt, row, c0 + 32 * j, 0xffffffffu, &lo, &hi);
+                else
+                    load_w32(dt, row, c0 + 32 * j, rem > 0 ? mask_upto(rem) : 0, &lo, &hi);
+                acc[2 * j] = _mm512_fmadd_ps(lo, s, acc[2 * j]);
+                acc[2 * j + 1] = _mm512_fmadd_ps(hi, s, acc[2 * j + 1]);
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            int rem = in - (c0 + 16 * j);
+            __mmask16 m = rem >= 16 ? 0xffff : rem > 0 ? (__mmask16)((1u << rem) - 1) : 0;
+            _mm512_mask_storeu_ps(y + c0 + 16 * j, m, acc[j]);
+        }
+    }
+}
+
+static void left_f32(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_F32, w, row0, nrows, x, y);
+}
+static void left_bf16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_BF16, w, row0, nrows, x, y);
+}
+static void left_f16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_F16, w, row0, nrows, x, y);
+}
+static void left_fp8(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+{
+    left_body(ENG_DT_F8_E4M3, w, row0, nrows, x, y);
+}
+
 /* ---- float32 GEMM -------------------------------------------------------------------------- */
 
 /* Rows [ra, rb) dequantized to float32 (scale folded in, as the reference dequantizer does) into
@@ -405,6 +460,7 @@ static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n
 
 const ops_level ops_avx512 = {
     .gemv = {gemv_f32, gemv_bf16, gemv_f16, gemv_fp8},
+    .left = {left_f32, left_bf16, left_f16, left_fp8},
     .gemm = gemm_f32,
     .gemm_bf16 = gemm_bf16,
     .row_tile = ROW_TILE,

@@ -95,8 +95,13 @@ typedef void (*ops_gemm_fn)(const eng_tensor *w, int ra, int rb, const void *xp,
 void ops_pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp);
 void ops_pack_x_bf16(const float *x, int n, int in, int ld, int g0, int g1, uint16_t *xp);
 
+/* The product from the left on the calling thread: y[0..in) = sum_{k < nrows} x[k] W[row0 + k][:]
+ * (y overwritten), reading W's rows in order in their stored dtype. */
+typedef void (*ops_left_fn)(const eng_tensor *w, int row0, int nrows, const float *x, float *y);
+
 typedef struct ops_level {
     ops_gemv_fn gemv[4];   /* by eng_dtype */
+    ops_left_fn left[4];   /* by eng_dtype */
     ops_gemm_fn gemm;      /* float32-exact: weights dequantized to float32 tiles; NULL: none */
     ops_gemm_fn gemm_bf16; /* FP8/BF16 weights: activations in BF16, float32 sums; NULL: none */
     int row_tile;          /* rows per gemm work item */

@@ -391,6 +391,54 @@ static void test_linear_batch(void)
     free(x), free(y), free(ref);
 }
 
+/* eng_linear_left (y = x W[rows]) at every kernel level against a double-precision reference,
+ * and eng_linear_rows equal to eng_linear's GEMV (n <= 8), on partial blocks and row slices. */
+static void test_linear_left(void)
+{
+    static const int shapes[][4] = {/* out, in, row0, nrows */
+                                    {256, 512, 0, 128},  {256, 512, 128, 128}, {300, 200, 37, 150},
+                                    {40, 1000, 3, 30},   {260, 130, 0, 260},   {9, 7, 2, 5}};
+    eng_isa best = eng_ops_isa();
+    for (int dt = 0; dt < 4; dt++)
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+            int out = shapes[si][0], in = shapes[si][1], r0 = shapes[si][2], nr = shapes[si][3];
+            test_w w;
+            make_w(&w, (eng_dtype)dt, out, in);
+            float *x = malloc((size_t)nr * sizeof *x), *y = malloc((size_t)in * sizeof *y);
+            double *ref = calloc((size_t)in, sizeof *ref), *mag = calloc((size_t)in, sizeof *mag);
+            for (int k = 0; k < nr; k++) x[k] = frand() * 4;
+            for (int k = 0; k < nr; k++)
+                for (int c = 0; c < in; c++) {
+                    ref[c] += x[k] * w_ref(&w, r0 + k, c);
+                    mag[c] += fabs(x[k] * w_ref(&w, r0 + k, c));
+                }
+            for (int isa = 0; isa <= (int)best; isa++) {
+                eng_ops_force_isa((eng_isa)isa);
+                for (int c = 0; c < in; c++) y[c] = NAN;
+                eng_linear_left(&w.t, r0, nr, x, y);
+                double worst = 0;
+                for (int c = 0; c < in; c++) {
+                    double e = fabs(y[c] - ref[c]) / (mag[c] + 1e-30);
+                    if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+                }
+                CHECK_MSG(worst <= 2e-6, "left isa %d %s [%d,%d] rows %d+%d: error %g", isa,
+                          dt_name[dt], out, in, r0, nr, worst);
+                /* eng_linear_rows: what eng_linear computes for a GEMV, on this thread */
+                float *xs = malloc((size_t)3 * in * sizeof *xs), *a = malloc(3 * 64 * 4);
+                float *b = malloc(3 * 64 * 4);
+                for (int i = 0; i < 3 * in; i++) xs[i] = frand();
+                int rows = nr < 64 ? nr : 64;
+                eng_linear(NULL, &w.t, r0, rows, xs, 3, a);
+                eng_linear_rows(&w.t, r0, rows, xs, 3, b, rows);
+                CHECK_MSG(!memcmp(a, b, (size_t)3 * rows * 4), "rows isa %d %s", isa, dt_name[dt]);
+                free(xs), free(a), free(b);
+            }
+            eng_ops_force_isa(ENG_ISA_AVX512);
+            free(x), free(y), free(ref), free(mag);
+            free_w(&w);
+        }
+}
+
 int main(void)
 {
     test_pool();
@@ -399,5 +447,6 @@ int main(void)
     test_misc_ops();
     test_linear();
     test_linear_batch();
+    test_linear_left();
     return check_finish();
 }

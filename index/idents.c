@@ -23,7 +23,10 @@ static int ident_start(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-static int ident_char(unsigned char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
+static int ident_char(unsigned char c)
+{
+    return ident_start(c) || (c >= '0' && c <= '9');
+}
 
 void idx_idents_forget(idx *ix)
 {
@@ -174,8 +177,10 @@ int idx_names_collect(const ing_doc *doc, idx_names *out)
             if (hset_add(&local, h)) continue;
             if (out->n == hcap) {
                 uint64_t *t = realloc(out->hash, (hcap = hcap ? hcap * 2 : 256) * sizeof *t);
-                if (!t) rc = -1;
-                else out->hash = t;
+                if (!t)
+                    rc = -1;
+                else
+                    out->hash = t;
             }
             if (!rc && !(rc = list_put(&out->text, &out->len, &cap, name, n)))
                 out->hash[out->n++] = h;

@@ -28,7 +28,7 @@ struct idx_prefetch {
     int quit;
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* a result is ready, or room is free, or quit */
+    pthread_cond_t cv;          /* a result is ready, or room is free, or quit */
     pthread_mutex_t extract_mu; /* one extraction at a time (PDF diagnostics are per process) */
 };
 
@@ -38,8 +38,10 @@ static int known_hash(const idx_prefetch *pf, const char *hash)
     size_t a = 0, b = pf->nknown;
     while (a < b) {
         size_t m = a + (b - a) / 2;
-        if (pf->known[m] < h) a = m + 1;
-        else b = m;
+        if (pf->known[m] < h)
+            a = m + 1;
+        else
+            b = m;
     }
     return a < pf->nknown && pf->known[a] == h;
 }
@@ -154,7 +156,8 @@ void idx_prefetch_stop(idx_prefetch *pf)
     pthread_mutex_unlock(&pf->mu);
     pthread_join(pf->th, NULL);
     for (size_t i = 0; i < pf->n; i++)
-        if (pf->done[i] && pf->done[i] != (idx_prep *)-1) idx_prep_free(pf->done[i]), free(pf->done[i]);
+        if (pf->done[i] && pf->done[i] != (idx_prep *)-1)
+            idx_prep_free(pf->done[i]), free(pf->done[i]);
     pthread_mutex_destroy(&pf->mu);
     pthread_mutex_destroy(&pf->extract_mu);
     pthread_cond_destroy(&pf->cv);

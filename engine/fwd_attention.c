@@ -92,21 +92,23 @@ static void pv_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
     const eng_config *c = &t->e->cfg;
-    int R = c->kv_lora_rank, W = R + c->qk_rope_head_dim;
+    int R = c->kv_lora_rank, W = R + c->qk_rope_head_dim, H = c->num_attention_heads;
     int rblocks = (t->m + PV_ROWS - 1) / PV_ROWS, cblocks = (R + PV_COLS - 1) / PV_COLS;
     int a, b;
     share(rblocks * cblocks, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         int ra = item / cblocks * PV_ROWS, rb = ra + PV_ROWS < t->m ? ra + PV_ROWS : t->m;
         int ca = item % cblocks * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
+        /* keys past the tile's last row's are masked (p = 0) for all its rows */
+        int T = t->pos + (t->r0 + rb - 1) / H + 1;
         for (int r = ra; r < rb; r++)
             memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
         if (t->avx2) {
             fwd_pv_tile_avx2(t->st->scores + (size_t)ra * t->T, t->T, rb - ra, t->cache + ca, W,
-                             t->T, cb - ca, t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+                             T, cb - ca, t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
             continue;
         }
-        for (int k = 0; k < t->T; k++) {
+        for (int k = 0; k < T; k++) {
             const float *kv = t->cache + (size_t)k * W;
             for (int r = ra; r < rb; r++) {
                 float p = t->st->scores[(size_t)r * t->T + k];
@@ -184,13 +186,16 @@ static void project_kv(eng_session *s, const fwd_layer *L, int layer, int n, int
 }
 
 /* The cache rows [0, T) seen as a float32 [T, W] weight, so that the scores q_lat cache^T are
- * one eng_linear over the block's rows. */
+ * one eng_linear over the block's rows. Blocks of at most FWD_ATTEND_TOKENS tokens: each computes
+ * scores only up to the keys its last token sees, so the causal triangle of a long chunk is
+ * mostly skipped rather than computed and masked. */
 static void attend(eng_session *s, attn_task *t)
 {
     const eng_config *c = &s->e->cfg;
     int H = c->num_attention_heads, W = c->kv_lora_rank + c->qk_rope_head_dim;
     int rows = t->n * H, T = t->pos + t->n;
     int block = (int)(s->e->score_floats / (size_t)T);
+    if (block > FWD_ATTEND_TOKENS * H) block = FWD_ATTEND_TOKENS * H;
     if (block < 1) block = 1;
     if (block > rows) block = rows;
     for (t->r0 = 0; t->r0 < rows; t->r0 += block) {

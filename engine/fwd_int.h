@@ -141,6 +141,8 @@ int fwd_session_ensure(eng_session *s, int n_ctx);
 
 /* ---- fwd_attention.c, fwd_moe.c, fwd_forward.c ------------------------------------------- */
 
+/* Tokens per block of attention scores (fewer when the score budget is smaller). */
+#define FWD_ATTEND_TOKENS 128
 /* MLA over the chunk's n tokens at positions [pos, pos + n): reads st->x, writes st->out. */
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos);
 /* The FFN of one layer (dense MLP or MoE): reads st->x, writes st->out. */

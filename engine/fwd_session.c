@@ -127,7 +127,8 @@ int eng_session_kv_width(const eng_session *s)
 static int ensure_scores(eng_session *s, int n_ctx)
 {
     const eng_engine *e = s->e;
-    size_t all = (size_t)e->chunk * e->cfg.num_attention_heads * n_ctx;
+    int block = e->chunk < FWD_ATTEND_TOKENS ? e->chunk : FWD_ATTEND_TOKENS;
+    size_t all = (size_t)block * e->cfg.num_attention_heads * n_ctx;
     size_t need = all < e->score_floats ? all : e->score_floats;
     if (need < (size_t)n_ctx) need = (size_t)n_ctx;
     if (need <= s->st.scores_cap) return 0;

@@ -194,7 +194,7 @@ int eng_engine_create(const eng_model *m, const eng_engine_options *opts, eng_en
     e->model = m;
     e->cfg = *eng_model_config(m);
     const eng_config *c = &e->cfg;
-    e->chunk = opts && opts->prefill_chunk > 0 ? opts->prefill_chunk : 256;
+    e->chunk = opts && opts->prefill_chunk > 0 ? opts->prefill_chunk : 512;
     size_t budget = opts && opts->score_budget ? opts->score_budget : (size_t)64 << 20;
     e->score_floats = budget / sizeof(float);
     int shared = c->n_shared_experts > 1 ? c->n_shared_experts : 1;

@@ -17,7 +17,7 @@ typedef struct attn_task {
     const float *cache;  /* [T][W] */
     int n, pos;          /* chunk tokens and the position of the first */
     int r0, m, T;        /* score block: rows [r0, r0 + m) of q_lat, keys [0, T) */
-    int avx2;            /* use the AVX2+FMA kernels */
+    int avx2, avx512;    /* use the AVX2+FMA / AVX-512 kernels */
 } attn_task;
 
 /* Contiguous share [*a, *b) of `count` items for worker ith of nth. */
@@ -72,6 +72,10 @@ static void softmax_task(void *arg, int ith, int nth)
     for (int r = a; r < b; r++) {
         float *s = t->st->scores + (size_t)r * t->T;
         int lim = t->pos + (t->r0 + r) / H + 1;
+        if (t->avx512) {
+            fwd_softmax_row_avx512(s, lim, t->T, scale);
+            continue;
+        }
         float mx = -INFINITY;
         for (int k = 0; k < lim; k++) {
             s[k] *= scale;
@@ -85,38 +89,49 @@ static void softmax_task(void *arg, int ith, int nth)
     }
 }
 
-/* o_lat[r] = sum_t p[r][t] c_kv[t]: tiles of 8 rows x 64 latent columns, so each tile of the
- * cache is read once per 8 rows and the accumulators stay in L1. */
-enum { PV_ROWS = 8, PV_COLS = 64 };
+/* o[r][0..len) += sum_k p[r][k] kv[k][0..len) for r < rows, k < T (the kernels' contract). */
+static void pv_tile_scalar(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
+                           int len, float *o, int ldo)
+{
+    for (int k = 0; k < T; k++)
+        for (int r = 0; r < rows; r++) {
+            float pr = p[(size_t)r * ldp + k];
+            if (pr == 0.0f) continue;
+            for (int j = 0; j < len; j++) o[(size_t)r * ldo + j] += pr * kv[(size_t)k * ldkv + j];
+        }
+}
+
+/* o_lat[r] = sum_t p[r][t] c_kv[t] in tiles of 6 rows x 64 latent columns (accumulators in
+ * registers). A work item is one 64-column strip for a group of row tiles, taken PV_KEYS keys
+ * at a time: that piece of the cache (128 KiB) stays in L2 while every tile of the group
+ * passes over it, so the cache is read from memory once per group instead of once per tile. */
+enum { PV_ROWS = 6, PV_COLS = 64, PV_GROUP = 32, PV_KEYS = 512 };
 static void pv_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
     const eng_config *c = &t->e->cfg;
     int R = c->kv_lora_rank, W = R + c->qk_rope_head_dim, H = c->num_attention_heads;
     int rblocks = (t->m + PV_ROWS - 1) / PV_ROWS, cblocks = (R + PV_COLS - 1) / PV_COLS;
-    int a, b;
-    share(rblocks * cblocks, ith, nth, &a, &b);
+    int groups = (rblocks + PV_GROUP - 1) / PV_GROUP, a, b;
+    void (*tile)(const float *, int, int, const float *, int, int, int, float *, int) =
+        t->avx512 ? fwd_pv_tile_avx512 : t->avx2 ? fwd_pv_tile_avx2 : pv_tile_scalar;
+    share(cblocks * groups, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
-        int ra = item / cblocks * PV_ROWS, rb = ra + PV_ROWS < t->m ? ra + PV_ROWS : t->m;
-        int ca = item % cblocks * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
-        /* keys past the tile's last row's are masked (p = 0) for all its rows */
-        int T = t->pos + (t->r0 + rb - 1) / H + 1;
-        for (int r = ra; r < rb; r++)
+        int ca = item / groups * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
+        int r0 = item % groups * PV_GROUP * PV_ROWS;
+        int r1 = r0 + PV_GROUP * PV_ROWS < t->m ? r0 + PV_GROUP * PV_ROWS : t->m;
+        for (int r = r0; r < r1; r++)
             memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
-        if (t->avx2) {
-            fwd_pv_tile_avx2(t->st->scores + (size_t)ra * t->T, t->T, rb - ra, t->cache + ca, W,
-                             T, cb - ca, t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
-            continue;
-        }
-        for (int k = 0; k < T; k++) {
-            const float *kv = t->cache + (size_t)k * W;
-            for (int r = ra; r < rb; r++) {
-                float p = t->st->scores[(size_t)r * t->T + k];
-                if (p == 0.0f) continue;
-                float *o = t->st->o_lat + (size_t)(t->r0 + r) * R;
-                for (int j = ca; j < cb; j++) o[j] += p * kv[j];
+        for (int k0 = 0; k0 < t->T; k0 += PV_KEYS)
+            for (int ra = r0; ra < r1; ra += PV_ROWS) {
+                int rb = ra + PV_ROWS < r1 ? ra + PV_ROWS : r1;
+                /* keys past the tile's last row's are masked (p = 0) for all its rows */
+                int T = t->pos + (t->r0 + rb - 1) / H + 1, kn = T - k0;
+                if (kn <= 0) continue;
+                tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra,
+                     t->cache + (size_t)k0 * W + ca, W, kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
+                     t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
             }
-        }
     }
 }
 
@@ -225,7 +240,8 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     const fwd_layer *L = &e->layers[layer];
     fwd_state *st = &s->st;
     attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos,
-                   .avx2 = eng_ops_isa() >= ENG_ISA_AVX2};
+                   .avx2 = eng_ops_isa() >= ENG_ISA_AVX2,
+                   .avx512 = eng_ops_isa() >= ENG_ISA_AVX512};
     project_q(s, L, n);
     project_kv(s, L, layer, n, pos);
     eng_pool_run(e->pool, absorb_task, &t);

@@ -236,7 +236,8 @@ static void left_scalar(const eng_tensor *w, int row0, int nrows, const float *x
         int cn = in - c0 < OPS_BLOCK ? in - c0 : OPS_BLOCK;
         double acc[OPS_BLOCK] = {0};
         for (int k = 0; k < nrows; k++)
-            for (int c = 0; c < cn; c++) acc[c] += (double)x[k] * ops_weight_at(w, row0 + k, c0 + c);
+            for (int c = 0; c < cn; c++)
+                acc[c] += (double)x[k] * ops_weight_at(w, row0 + k, c0 + c);
         for (int c = 0; c < cn; c++) y[c0 + c] = (float)acc[c];
     }
 }

@@ -356,8 +356,59 @@ static void check_long_chunks(void)
     eng_model_close(m);
 }
 
+/* The attention's SIMD inner loops against double-precision references: PV tiles of every row
+ * count with partial column strips, and the softmax rows (exp polynomial) with masked tails. */
+static void check_attention_kernels(void)
+{
+    enum { T = 301, LD = 320, KW = 80 };
+    static float p[8 * LD], kv[T * KW], o[8 * 64], s[LD];
+    uint64_t r = 12345;
+    for (int i = 0; i < 8 * LD; i++) /* probabilities in [0, 1), keys in [-1, 1) */
+        p[i] = (float)((r = r * 6364136223846793005u + 1) >> 41) / (1 << 23);
+    for (int i = 0; i < T * KW; i++)
+        kv[i] = (float)((r = r * 6364136223846793005u + 1) >> 40) / (1 << 23) - 1;
+    eng_isa isa = eng_ops_isa();
+    for (int level = ENG_ISA_AVX2; level <= (int)isa; level++)
+        for (int rows = 1; rows <= 8; rows++)
+            for (int len = 13; len <= 64; len += 51) {
+                double worst = 0;
+                for (int i = 0; i < 8 * 64; i++) o[i] = 0.5f;
+                if (level == ENG_ISA_AVX512)
+                    fwd_pv_tile_avx512(p, LD, rows, kv, KW, T, len, o, 64);
+                else
+                    fwd_pv_tile_avx2(p, LD, rows, kv, KW, T, len, o, 64);
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < 64; j++) {
+                        double ref = 0.5;
+                        for (int k = 0; k < T && j < len; k++)
+                            ref += (double)p[i * LD + k] * kv[k * KW + j];
+                        worst = fmax(worst, fabs(o[i * 64 + j] - ref) / (T * 0.5));
+                    }
+                CHECK_MSG(worst < 1e-6, "pv tile level %d rows %d len %d: error %g", level, rows,
+                          len, worst);
+            }
+    if (isa < ENG_ISA_AVX512) return;
+    for (int lim = 1; lim <= T; lim += 37) {
+        double x[LD], mx = -1e30, sum = 0, worst = 0;
+        for (int k = 0; k < LD; k++) {
+            s[k] = kv[k] * 40; /* exponents down to e^-80 */
+            x[k] = (double)(s[k] * 0.7f); /* the scaled score, rounded as the kernel rounds it */
+        }
+        fwd_softmax_row_avx512(s, lim, LD, 0.7f);
+        for (int k = 0; k < lim; k++) mx = fmax(mx, x[k]);
+        /* x - max rounded to float as well: that rounding is the input's, not the kernel's */
+        for (int k = 0; k < lim; k++) sum += exp((float)(x[k] - mx));
+        for (int k = 0; k < LD; k++) {
+            double ref = k < lim ? exp((float)(x[k] - mx)) / sum : 0;
+            worst = fmax(worst, fabs(s[k] - ref) / fmax(ref, 1e-30));
+        }
+        CHECK_MSG(worst < 5e-7, "softmax lim %d: relative error %g", lim, worst);
+    }
+}
+
 int main(void)
 {
+    check_attention_kernels();
     check_plain_rope();
     check_routing();
     check_sampling();

@@ -1,0 +1,114 @@
+/* engine/fwd_attn_avx512.c: AVX-512 versions of the attention's float32 inner loops over the
+ * score rows and the latent cache rows [t][c_kv | k_rope] (compiled with -mavx512f..., called
+ * only when eng_ops_isa() >= ENG_ISA_AVX512). Same results as the scalar code up to rounding. */
+#include "fwd_int.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+/* o[r][0..len) += sum_k p[r][k] kv[k][0..len) for r < rows (<= 8), k < T: row groups of up to
+ * 6 times 64 columns (24 accumulators in registers), so that each key's 4 vectors and each
+ * probability's broadcast serve 24 FMAs while the keys stream by. */
+static inline __attribute__((always_inline)) void pv_rows(int NR, const float *p, int ldp,
+                                                          const float *kv, int ldkv, int T, int len,
+                                                          float *o, int ldo)
+{
+    for (int c0 = 0; c0 < len; c0 += 64) {
+        __mmask16 m[4];
+        for (int j = 0; j < 4; j++) {
+            int rem = len - c0 - 16 * j;
+            m[j] = rem >= 16 ? 0xffff : rem > 0 ? (__mmask16)((1u << rem) - 1) : 0;
+        }
+        __m512 acc[6][4];
+        for (int r = 0; r < NR; r++)
+            for (int j = 0; j < 4; j++)
+                acc[r][j] = _mm512_maskz_loadu_ps(m[j], o + (size_t)r * ldo + c0 + 16 * j);
+        for (int k = 0; k < T; k++) {
+            const float *src = kv + (size_t)k * ldkv + c0;
+            __m512 kk[4];
+            for (int j = 0; j < 4; j++) kk[j] = _mm512_maskz_loadu_ps(m[j], src + 16 * j);
+            for (int r = 0; r < NR; r++) {
+                __m512 pr = _mm512_set1_ps(p[(size_t)r * ldp + k]);
+                for (int j = 0; j < 4; j++) acc[r][j] = _mm512_fmadd_ps(pr, kk[j], acc[r][j]);
+            }
+        }
+        for (int r = 0; r < NR; r++)
+            for (int j = 0; j < 4; j++)
+                _mm512_mask_storeu_ps(o + (size_t)r * ldo + c0 + 16 * j, m[j], acc[r][j]);
+    }
+}
+
+void fwd_pv_tile_avx512(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
+                        int len, float *o, int ldo)
+{
+    for (int r = 0; r < rows;) {
+        const float *pr = p + (size_t)r * ldp;
+        float *orow = o + (size_t)r * ldo;
+        switch (rows - r) {
+        case 1:
+            pv_rows(1, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 1;
+            break;
+        case 2:
+            pv_rows(2, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 2;
+            break;
+        case 3:
+            pv_rows(3, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 3;
+            break;
+        case 4:
+            pv_rows(4, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 4;
+            break;
+        case 5:
+            pv_rows(5, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 5;
+            break;
+        default:
+            pv_rows(6, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 6;
+            break;
+        }
+    }
+}
+
+/* e^x for x <= 0 (arguments of a softmax after the maximum is subtracted): x = n ln2 + r with
+ * |r| <= ln2 / 2, e^r by its Taylor series to r^7 (truncation < 1e-8 relative, under the
+ * float32 rounding), times 2^n. Underflows to 0 like expf. */
+static inline __m512 exp_neg(__m512 x)
+{
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f)); /* e^-104 is 0 in float32 */
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x); /* ln2 high bits */
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);    /* ln2 - high */
+    __m512 q = _mm512_set1_ps(1.0f / 5040);
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 720));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 120));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 24));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 6));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.5f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(q, n);
+}
+
+/* s[0..lim) = softmax(scale s[0..lim)), s[lim..T) = 0, in place (lim >= 1). */
+void fwd_softmax_row_avx512(float *s, int lim, int T, float scale)
+{
+    __m512 vs = _mm512_set1_ps(scale), vmax = _mm512_set1_ps(-INFINITY);
+    for (int k = 0; k < lim; k += 16) {
+        __mmask16 m = lim - k >= 16 ? 0xffff : (__mmask16)((1u << (lim - k)) - 1);
+        __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + k), vs);
+        _mm512_mask_storeu_ps(s + k, m, v);
+        vmax = _mm512_mask_max_ps(vmax, m, vmax, v);
+    }
+    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax)), vsum = _mm512_setzero_ps();
+    for (int k = 0; k < lim; k += 16) {
+        __mmask16 m = lim - k >= 16 ? 0xffff : (__mmask16)((1u << (lim - k)) - 1);
+        __m512 e = exp_neg(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + k), mx));
+        _mm512_mask_storeu_ps(s + k, m, e);
+        vsum = _mm512_add_ps(vsum, _mm512_maskz_mov_ps(m, e));
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    for (int k = 0; k < lim; k += 16) {
+        __mmask16 m = lim - k >= 16 ? 0xffff : (__mmask16)((1u << (lim - k)) - 1);
+        _mm512_mask_storeu_ps(s + k, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + k), inv));
+    }
+    for (int k = lim; k < T; k++) s[k] = 0.0f;
+}

@@ -163,19 +163,26 @@ static void expand_task(void *arg, int ith, int nth)
     }
 }
 
-/* q = W_UQ RMSNorm(W_DQ x) (V3, q LoRA) or q = W_Q x (V2-Lite): st->q [n][H][N+P]. */
+/* The two projections of x: W_DQ x (V3, q LoRA) or q = W_Q x (V2-Lite), and [c_kv | k_rope] =
+ * W_DKV x, as one batch (in decode: one pass of the pool over both matrices). */
+static void project_x(eng_session *s, const fwd_layer *L, int n)
+{
+    fwd_state *st = &s->st;
+    eng_linear_op ops[2] = {{L->q_a ? L->q_a : L->q_b, st->x, n, L->q_a ? st->q_a : st->q},
+                            {L->kv_a, st->x, n, st->kv}};
+    eng_linear_batch(s->e->pool, ops, 2);
+}
+
+/* q = W_UQ RMSNorm(W_DQ x) with q LoRA (V3); without, project_x made q already: st->q
+ * [n][H][N+P]. */
 static void project_q(eng_session *s, const fwd_layer *L, int n)
 {
     const eng_engine *e = s->e;
     const eng_config *c = &e->cfg;
     fwd_state *st = &s->st;
+    if (!L->q_a) return;
     int rows = c->num_attention_heads * (c->qk_nope_head_dim + c->qk_rope_head_dim);
-    if (!L->q_a) {
-        eng_linear(e->pool, L->q_b, 0, rows, st->x, n, st->q);
-        return;
-    }
     int ql = c->q_lora_rank;
-    eng_linear(e->pool, L->q_a, 0, ql, st->x, n, st->q_a);
     for (int i = 0; i < n; i++) {
         eng_rmsnorm(st->q_a + (size_t)i * ql, L->q_a_norm, ql, c->rms_norm_eps, st->row);
         memcpy(st->q_a + (size_t)i * ql, st->row, (size_t)ql * sizeof(float));
@@ -183,14 +190,13 @@ static void project_q(eng_session *s, const fwd_layer *L, int n)
     eng_linear(e->pool, L->q_b, 0, rows, st->q_a, n, st->q);
 }
 
-/* [c_kv | k_rope] = W_DKV x; the cache row of each token gets RMSNorm(c_kv) and RoPE(k_rope). */
+/* The cache row of each token: [RMSNorm(c_kv) | RoPE(k_rope)] of project_x's W_DKV x. */
 static void project_kv(eng_session *s, const fwd_layer *L, int layer, int n, int pos)
 {
     const eng_engine *e = s->e;
     const eng_config *c = &e->cfg;
     fwd_state *st = &s->st;
     int R = c->kv_lora_rank, P = c->qk_rope_head_dim, W = R + P;
-    eng_linear(e->pool, L->kv_a, 0, W, st->x, n, st->kv);
     for (int i = 0; i < n; i++) {
         float *row = s->kv[layer] + (size_t)(pos + i) * W;
         eng_rmsnorm(st->kv + (size_t)i * W, L->kv_a_norm, R, c->rms_norm_eps, row);
@@ -227,8 +233,8 @@ static void attend(eng_session *s, attn_task *t)
 }
 
 /* MLA for the chunk's n tokens at positions [pos, pos + n): st->x in, st->out = W_O [o_1..o_H].
- *   q            = W_UQ RMSNorm(W_DQ x)  (or W_Q x)            project_q
- *   cache row t  = [RMSNorm(c_kv) | RoPE(k_rope)] of W_DKV x    project_kv
+ *   q            = W_UQ RMSNorm(W_DQ x)  (or W_Q x)            project_x, project_q
+ *   cache row t  = [RMSNorm(c_kv) | RoPE(k_rope)] of W_DKV x    project_x, project_kv
  *   q_lat        = [q_nope W_UK | RoPE(q_rope)] per head        absorb_task
  *   p            = softmax(scale q_lat . cache^T), causal       attend
  *   o_h          = (p c_kv) W_UV^T; out = W_O [o_1 .. o_H]      pv_task, expand_task
@@ -242,6 +248,7 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos,
                    .avx2 = eng_ops_isa() >= ENG_ISA_AVX2,
                    .avx512 = eng_ops_isa() >= ENG_ISA_AVX512};
+    project_x(s, L, n);
     project_q(s, L, n);
     project_kv(s, L, layer, n, pos);
     eng_pool_run(e->pool, absorb_task, &t);

@@ -83,8 +83,8 @@ static void swiglu(eng_session *s, const fwd_mlp *mlp, const float *x, int n, fl
 {
     eng_pool *pool = s->e->pool;
     fwd_state *st = &s->st;
-    eng_linear(pool, mlp->gate, 0, mlp->inter, x, n, st->g);
-    eng_linear(pool, mlp->up, 0, mlp->inter, x, n, st->u);
+    eng_linear_op ops[2] = {{mlp->gate, x, n, st->g}, {mlp->up, x, n, st->u}};
+    eng_linear_batch(pool, ops, 2); /* one pass of the pool in decode */
     glu_task t = {st->g, st->u, (size_t)n * mlp->inter};
     eng_pool_run(pool, glu_task_run, &t);
     eng_linear(pool, mlp->down, 0, s->e->cfg.hidden_size, st->g, n, out);

@@ -423,6 +423,33 @@ ALWAYS void micro_bf16(int NG, const uint16_t *wb, int ld, const uint16_t *xg, c
     }
 }
 
+/* ops_pack_x_bf16 with the conversion in vectors: per 32 columns, each token's 16 BF16 pairs
+ * (one 32-bit lane each) are converted at once, then transposed into the 16-token layout. The
+ * rounding is the same (to nearest even) except that float32 subnormals become 0. */
+static void pack_x_bf16(const float *x, int n, int in, int ld, int g0, int g1, uint16_t *xp)
+{
+    for (int g = g0; g < g1; g++) {
+        uint32_t *dst = (uint32_t *)(xp + (size_t)g * ld * OPS_TG);
+        for (int k = 0; k < ld; k += 32) {
+            uint32_t tmp[OPS_TG][16];
+            for (int l = 0; l < OPS_TG; l++) {
+                int t = g * OPS_TG + l;
+                __m512i v = _mm512_setzero_si512();
+                if (t < n && k < in) {
+                    __mmask32 m = mask_upto(in - k);
+                    const float *src = x + (size_t)t * in + k;
+                    __m512 lo = _mm512_maskz_loadu_ps((__mmask16)m, src);
+                    __m512 hi = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), src + 16);
+                    v = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+                }
+                _mm512_storeu_si512(tmp[l], v);
+            }
+            for (int j = 0; j < 16; j++)
+                for (int l = 0; l < OPS_TG; l++) dst[(size_t)(k / 2 + j) * OPS_TG + l] = tmp[l][j];
+        }
+    }
+}
+
 static void gemm_bf16(const eng_tensor *w, int ra, int rb, const void *xp, int n, float *y, int ldy,
                       void *scratch)
 {
@@ -463,6 +490,7 @@ const ops_level ops_avx512 = {
     .left = {left_f32, left_bf16, left_f16, left_fp8},
     .gemm = gemm_f32,
     .gemm_bf16 = gemm_bf16,
+    .pack_x_bf16 = pack_x_bf16,
     .row_tile = ROW_TILE,
     /* the GEMV decodes each weight once per two tokens; below these n it beats the GEMMs, whose
      * weight conversion per tile is not repaid by so few tokens */

@@ -102,7 +102,7 @@ static void pack_x_task(void *arg, int ith, int nth)
     int ng = (j->n + OPS_TG - 1) / OPS_TG;
     int g0 = (int)((int64_t)ng * ith / nth), g1 = (int)((int64_t)ng * (ith + 1) / nth);
     if (j->bf16)
-        ops_pack_x_bf16(j->x, j->n, in, ld, g0, g1, (uint16_t *)j->xc);
+        j->L->pack_x_bf16(j->x, j->n, in, ld, g0, g1, (uint16_t *)j->xc);
     else
         ops_pack_x_f32(j->x, j->n, in, g0, g1, (float *)j->xc);
 }
@@ -298,6 +298,7 @@ const ops_level ops_scalar = {
     .left = {left_scalar, left_scalar, left_scalar, left_scalar},
     .gemm = NULL,
     .gemm_bf16 = NULL,
+    .pack_x_bf16 = ops_pack_x_bf16,
     .row_tile = 0,
     .gemv_max_n = 1 << 30,
     .gemv_max_n_bf16 = 1 << 30,

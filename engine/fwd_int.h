@@ -148,10 +148,12 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos);
 /* The FFN of one layer (dense MLP or MoE): reads st->x, writes st->out. */
 void fwd_ffn(eng_session *s, int layer, int n, int pos);
 /* A tile of o[r] += sum_k p[r][k] kv[k] (rows <= 8): AVX2+FMA (fwd_attn_avx2.c) and AVX-512
- * (fwd_attn_avx512.c); s[0..lim) = softmax(scale s), s[lim..T) = 0 in place (AVX-512). */
+ * (fwd_vec_avx512.c); s[0..lim) = softmax(scale s), s[lim..T) = 0 in place, and
+ * g = silu(g) u over count floats (AVX-512). */
 void fwd_pv_tile_avx512(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                         int len, float *o, int ldo);
 void fwd_softmax_row_avx512(float *s, int lim, int T, float scale);
+void fwd_swiglu_avx512(float *g, const float *u, size_t count);
 void fwd_pv_tile_avx2(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                       int len, float *o, int ldo);
 void fwd_rmsnorm_rows(const eng_engine *e, const float *x, const eng_tensor *w, int n,

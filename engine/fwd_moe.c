@@ -69,12 +69,17 @@ typedef struct glu_task {
     float *g;
     const float *u;
     size_t count;
+    int avx512;
 } glu_task;
 
 static void glu_task_run(void *arg, int ith, int nth)
 {
     const glu_task *t = arg;
     size_t a = t->count * ith / nth, b = t->count * (ith + 1) / nth;
+    if (t->avx512) {
+        fwd_swiglu_avx512(t->g + a, t->u + a, b - a);
+        return;
+    }
     for (size_t i = a; i < b; i++) t->g[i] = t->g[i] / (1.0f + expf(-t->g[i])) * t->u[i];
 }
 
@@ -85,7 +90,7 @@ static void swiglu(eng_session *s, const fwd_mlp *mlp, const float *x, int n, fl
     fwd_state *st = &s->st;
     eng_linear_op ops[2] = {{mlp->gate, x, n, st->g}, {mlp->up, x, n, st->u}};
     eng_linear_batch(pool, ops, 2); /* one pass of the pool in decode */
-    glu_task t = {st->g, st->u, (size_t)n * mlp->inter};
+    glu_task t = {st->g, st->u, (size_t)n * mlp->inter, eng_ops_isa() >= ENG_ISA_AVX512};
     eng_pool_run(pool, glu_task_run, &t);
     eng_linear(pool, mlp->down, 0, s->e->cfg.hidden_size, st->g, n, out);
 }
@@ -154,7 +159,7 @@ static void moe_batched(eng_session *s, const fwd_layer *L, int n)
         ops[nops++] = (eng_linear_op){L->mlp.up, st->x, n, st->bu + routed};
     }
     eng_linear_batch(pool, ops, nops);
-    glu_task t = {st->bg, st->bu, count};
+    glu_task t = {st->bg, st->bu, count, eng_ops_isa() >= ENG_ISA_AVX512};
     eng_pool_run(pool, glu_task_run, &t);
     nops = 0;
     for (int x = 0; x < E; x++) {

@@ -356,9 +356,9 @@ static void check_long_chunks(void)
     eng_model_close(m);
 }
 
-/* The attention's SIMD inner loops against double-precision references: PV tiles of every row
- * count with partial column strips, and the softmax rows (exp polynomial) with masked tails. */
-static void check_attention_kernels(void)
+/* The forward pass's SIMD loops against double-precision references: PV tiles of every row
+ * count with partial column strips, softmax rows (exp polynomial) with masked tails, SwiGLU. */
+static void check_vector_kernels(void)
 {
     enum { T = 301, LD = 320, KW = 80 };
     static float p[8 * LD], kv[T * KW], o[8 * 64], s[LD];
@@ -404,11 +404,22 @@ static void check_attention_kernels(void)
         }
         CHECK_MSG(worst < 5e-7, "softmax lim %d: relative error %g", lim, worst);
     }
+    /* SwiGLU's activation over a range that reaches exp's clamps, with a partial last vector */
+    enum { G = 1000 };
+    static float g[G], u[G];
+    double worst = 0;
+    for (int i = 0; i < G; i++) g[i] = (float)(i - G / 2) * 0.25f, u[i] = kv[i] + 2;
+    fwd_swiglu_avx512(g, u, G - 3);
+    for (int i = 0; i < G; i++) {
+        double x = (i - G / 2) * 0.25, ref = i < G - 3 ? x / (1 + exp(-x)) * u[i] : x;
+        worst = fmax(worst, fabs(g[i] - ref) / fmax(fabs(ref), 1e-20)); /* e^-x clamped */
+    }
+    CHECK_MSG(worst < 1e-6, "swiglu: relative error %g", worst);
 }
 
 int main(void)
 {
-    check_attention_kernels();
+    check_vector_kernels();
     check_plain_rope();
     check_routing();
     check_sampling();

@@ -1,6 +1,7 @@
-/* engine/fwd_attn_avx512.c: AVX-512 versions of the attention's float32 inner loops over the
- * score rows and the latent cache rows [t][c_kv | k_rope] (compiled with -mavx512f..., called
- * only when eng_ops_isa() >= ENG_ISA_AVX512). Same results as the scalar code up to rounding. */
+/* engine/fwd_vec_avx512.c: AVX-512 versions of the forward pass's float32 loops outside the
+ * linears: attention over score rows and latent cache rows [t][c_kv | k_rope], and SwiGLU's
+ * activation (compiled with -mavx512f..., called only when eng_ops_isa() >= ENG_ISA_AVX512).
+ * Same results as the scalar code up to rounding. */
 #include "fwd_int.h"
 
 #include <immintrin.h>
@@ -67,12 +68,13 @@ void fwd_pv_tile_avx512(const float *p, int ldp, int rows, const float *kv, int 
     }
 }
 
-/* e^x for x <= 0 (arguments of a softmax after the maximum is subtracted): x = n ln2 + r with
- * |r| <= ln2 / 2, e^r by its Taylor series to r^7 (truncation < 1e-8 relative, under the
- * float32 rounding), times 2^n. Underflows to 0 like expf. */
-static inline __m512 exp_neg(__m512 x)
+/* e^x: x = n ln2 + r with |r| <= ln2 / 2, e^r by its Taylor series to r^7 (truncation < 1e-8
+ * relative, under the float32 rounding), times 2^n. Underflows to 0 like expf; arguments above
+ * 88 give e^88 (SwiGLU only divides by it). */
+static inline __m512 exp_ps(__m512 x)
 {
     x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f)); /* e^-104 is 0 in float32 */
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x); /* ln2 high bits */
@@ -101,7 +103,7 @@ void fwd_softmax_row_avx512(float *s, int lim, int T, float scale)
     __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax)), vsum = _mm512_setzero_ps();
     for (int k = 0; k < lim; k += 16) {
         __mmask16 m = lim - k >= 16 ? 0xffff : (__mmask16)((1u << (lim - k)) - 1);
-        __m512 e = exp_neg(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + k), mx));
+        __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + k), mx));
         _mm512_mask_storeu_ps(s + k, m, e);
         vsum = _mm512_add_ps(vsum, _mm512_maskz_mov_ps(m, e));
     }
@@ -111,4 +113,17 @@ void fwd_softmax_row_avx512(float *s, int lim, int T, float scale)
         _mm512_mask_storeu_ps(s + k, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + k), inv));
     }
     for (int k = lim; k < T; k++) s[k] = 0.0f;
+}
+
+/* g[i] = silu(g[i]) u[i] = g / (1 + e^-g) u for i < count. */
+void fwd_swiglu_avx512(float *g, const float *u, size_t count)
+{
+    for (size_t i = 0; i < count; i += 16) {
+        __mmask16 m = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(m, g + i);
+        __m512 d =
+            _mm512_add_ps(_mm512_set1_ps(1.0f), exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), x)));
+        _mm512_mask_storeu_ps(g + i, m,
+                              _mm512_mul_ps(_mm512_div_ps(x, d), _mm512_maskz_loadu_ps(m, u + i)));
+    }
 }

@@ -69,10 +69,12 @@ void eng_linear_batch(eng_pool *p, const eng_linear_op *ops, int count);
 void eng_linear_rows(const eng_tensor *w, int row0, int nrows, const float *x, int n, float *y,
                      int ldy);
 
-/* The product from the left, on the calling thread: y[0 .. in) = sum_{k < nrows} x[k] W[row0+k]
- * (y overwritten), W's rows read in their stored dtype, FP8 block scales applied per block, e.g.
- * a query through kv_b_proj's key rows in absorbed attention (no float32 copy of the weight). */
-void eng_linear_left(const eng_tensor *w, int row0, int nrows, const float *x, float *y);
+/* The product from the left, on the calling thread: y[t * ldy + c] = sum_{k < nrows}
+ * x[t * ldx + k] W[row0 + k][c] for t < n, c < in (y overwritten), W's rows read in their stored
+ * dtype, FP8 block scales applied per block, e.g. queries through kv_b_proj's key rows in
+ * absorbed attention (no float32 copy of the weight). */
+void eng_linear_left(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy);
 
 /* W[row0 .. row0+nrows) dequantized to float32 [nrows, in] (for weights the engine keeps in
  * float32, e.g. kv_b_proj for absorbed attention). */

@@ -49,10 +49,12 @@ static void absorb_task(void *arg, int ith, int nth)
     share((t->n + TOKEN_BLOCK - 1) / TOKEN_BLOCK * H, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         head_block(t, item, &h, &i0, &i1);
+        /* the block's tokens in one call: each weight decoded once for three of them */
+        eng_linear_left(t->L->kv_b, h * (N + V), N, t->st->q + ((size_t)i0 * H + h) * (N + P),
+                        H * (N + P), i1 - i0, t->st->q_lat + ((size_t)i0 * H + h) * W, H * W);
         for (int i = i0; i < i1; i++) {
             const float *q = t->st->q + ((size_t)i * H + h) * (N + P);
             float *lat = t->st->q_lat + ((size_t)i * H + h) * W;
-            eng_linear_left(t->L->kv_b, h * (N + V), N, q, lat);
             memcpy(lat + R, q + N, (size_t)P * sizeof(float));
             fwd_rope_apply(lat + R, P / 2, t->st->cos + (size_t)i * (P / 2),
                            t->st->sin + (size_t)i * (P / 2));

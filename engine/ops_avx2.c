@@ -206,21 +206,29 @@ ALWAYS void left_body(eng_dtype dt, const eng_tensor *w, int row0, int nrows, co
     }
 }
 
-static void left_f32(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_f32(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
 {
-    left_body(ENG_DT_F32, w, row0, nrows, x, y);
+    for (int t = 0; t < n; t++)
+        left_body(ENG_DT_F32, w, row0, nrows, x + (size_t)t * ldx, y + (size_t)t * ldy);
 }
-static void left_bf16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_bf16(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                      float *y, int ldy)
 {
-    left_body(ENG_DT_BF16, w, row0, nrows, x, y);
+    for (int t = 0; t < n; t++)
+        left_body(ENG_DT_BF16, w, row0, nrows, x + (size_t)t * ldx, y + (size_t)t * ldy);
 }
-static void left_f16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_f16(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
 {
-    left_body(ENG_DT_F16, w, row0, nrows, x, y);
+    for (int t = 0; t < n; t++)
+        left_body(ENG_DT_F16, w, row0, nrows, x + (size_t)t * ldx, y + (size_t)t * ldy);
 }
-static void left_fp8(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_fp8(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
 {
-    left_body(ENG_DT_F8_E4M3, w, row0, nrows, x, y);
+    for (int t = 0; t < n; t++)
+        left_body(ENG_DT_F8_E4M3, w, row0, nrows, x + (size_t)t * ldx, y + (size_t)t * ldy);
 }
 
 /* ---- float32 GEMM -------------------------------------------------------------------------- */

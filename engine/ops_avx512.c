@@ -208,23 +208,27 @@ static void gemv_fp8(const eng_tensor *w, int ra, int rb, const float *x, int n,
 
 /* ---- the product from the left ------------------------------------------------------------- */
 
-/* One 128-column block of y (8 accumulators) over all the rows, each row's 128 weights scaled
- * by x[k] times the row's block scale; the next rows' lines are prefetched. */
-ALWAYS void left_body(eng_dtype dt, const eng_tensor *w, int row0, int nrows, const float *x,
-                      float *y)
+/* One 128-column block of y for NT tokens (8 accumulators each) over all the rows: each row's
+ * 128 weights are decoded once and scaled by every token's x[k] times the row's block scale;
+ * the next rows' lines are prefetched. */
+ALWAYS void left_tokens(eng_dtype dt, int NT, const eng_tensor *w, int row0, int nrows,
+                        const float *x, int ldx, float *y, int ldy)
 {
     int in = (int)w->shape[1];
     size_t es = dtype_bytes(dt), rowbytes = (size_t)in * es;
     const uint8_t *base = (const uint8_t *)w->data + (size_t)row0 * rowbytes;
     for (int c0 = 0; c0 < in; c0 += OPS_BLOCK) {
         int cb = c0 / OPS_BLOCK, full = c0 + OPS_BLOCK <= in;
-        __m512 acc[8];
-        for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_ps();
+        __m512 acc[3][8];
+        for (int t = 0; t < NT; t++)
+            for (int j = 0; j < 8; j++) acc[t][j] = _mm512_setzero_ps();
         for (int k = 0; k < nrows; k++) {
             const uint8_t *row = base + (size_t)k * rowbytes;
             for (size_t off = 0; off < OPS_BLOCK * es; off += 64)
                 _mm_prefetch((const char *)row + 4 * rowbytes + c0 * es + off, _MM_HINT_T0);
-            __m512 s = _mm512_set1_ps(x[k] * block_scale(dt, w, row0 + k, cb));
+            float bs = block_scale(dt, w, row0 + k, cb);
+            __m512 s[3];
+            for (int t = 0; t < NT; t++) s[t] = _mm512_set1_ps(x[(size_t)t * ldx + k] * bs);
             for (int j = 0; j < 4; j++) {
                 __m512 lo, hi;
                 int rem = in - (c0 + 32 * j);
@@ -232,33 +236,53 @@ ALWAYS void left_body(eng_dtype dt, const eng_tensor *w, int row0, int nrows, co
                     load_w32(dt, row, c0 + 32 * j, 0xffffffffu, &lo, &hi);
                 else
                     load_w32(dt, row, c0 + 32 * j, rem > 0 ? mask_upto(rem) : 0, &lo, &hi);
-                acc[2 * j] = _mm512_fmadd_ps(lo, s, acc[2 * j]);
-                acc[2 * j + 1] = _mm512_fmadd_ps(hi, s, acc[2 * j + 1]);
+                for (int t = 0; t < NT; t++) {
+                    acc[t][2 * j] = _mm512_fmadd_ps(lo, s[t], acc[t][2 * j]);
+                    acc[t][2 * j + 1] = _mm512_fmadd_ps(hi, s[t], acc[t][2 * j + 1]);
+                }
             }
         }
         for (int j = 0; j < 8; j++) {
             int rem = in - (c0 + 16 * j);
             __mmask16 m = rem >= 16 ? 0xffff : rem > 0 ? (__mmask16)((1u << rem) - 1) : 0;
-            _mm512_mask_storeu_ps(y + c0 + 16 * j, m, acc[j]);
+            for (int t = 0; t < NT; t++)
+                _mm512_mask_storeu_ps(y + (size_t)t * ldy + c0 + 16 * j, m, acc[t][j]);
         }
     }
 }
 
-static void left_f32(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+/* Three tokens at a time (24 accumulators), then the rest. */
+ALWAYS void left_body(eng_dtype dt, const eng_tensor *w, int row0, int nrows, const float *x,
+                      int ldx, int n, float *y, int ldy)
 {
-    left_body(ENG_DT_F32, w, row0, nrows, x, y);
+    int t = 0;
+    for (; t + 3 <= n; t += 3)
+        left_tokens(dt, 3, w, row0, nrows, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy, ldy);
+    if (n - t == 2)
+        left_tokens(dt, 2, w, row0, nrows, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy, ldy);
+    else if (n - t == 1)
+        left_tokens(dt, 1, w, row0, nrows, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy, ldy);
 }
-static void left_bf16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+
+static void left_f32(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
 {
-    left_body(ENG_DT_BF16, w, row0, nrows, x, y);
+    left_body(ENG_DT_F32, w, row0, nrows, x, ldx, n, y, ldy);
 }
-static void left_f16(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_bf16(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                      float *y, int ldy)
 {
-    left_body(ENG_DT_F16, w, row0, nrows, x, y);
+    left_body(ENG_DT_BF16, w, row0, nrows, x, ldx, n, y, ldy);
 }
-static void left_fp8(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_f16(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
 {
-    left_body(ENG_DT_F8_E4M3, w, row0, nrows, x, y);
+    left_body(ENG_DT_F16, w, row0, nrows, x, ldx, n, y, ldy);
+}
+static void left_fp8(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
+{
+    left_body(ENG_DT_F8_E4M3, w, row0, nrows, x, ldx, n, y, ldy);
 }
 
 /* ---- float32 GEMM -------------------------------------------------------------------------- */

@@ -95,9 +95,11 @@ typedef void (*ops_gemm_fn)(const eng_tensor *w, int ra, int rb, const void *xp,
 void ops_pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp);
 void ops_pack_x_bf16(const float *x, int n, int in, int ld, int g0, int g1, uint16_t *xp);
 
-/* The product from the left on the calling thread: y[0..in) = sum_{k < nrows} x[k] W[row0 + k][:]
- * (y overwritten), reading W's rows in order in their stored dtype. */
-typedef void (*ops_left_fn)(const eng_tensor *w, int row0, int nrows, const float *x, float *y);
+/* The product from the left on the calling thread: y[t * ldy + c] = sum_{k < nrows}
+ * x[t * ldx + k] W[row0 + k][c] for t < n, c < in (y overwritten), reading W's rows in order in
+ * their stored dtype. */
+typedef void (*ops_left_fn)(const eng_tensor *w, int row0, int nrows, const float *x, int ldx,
+                            int n, float *y, int ldy);
 
 typedef struct ops_level {
     ops_gemv_fn gemv[4];   /* by eng_dtype */

@@ -219,27 +219,32 @@ void eng_linear_rows(const eng_tensor *w, int row0, int nrows, const float *x, i
     if (n > 0 && nrows > 0) current_level()->gemv[w->dtype](w, row0, row0 + nrows, x, n, y, ldy);
 }
 
-void eng_linear_left(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+void eng_linear_left(const eng_tensor *w, int row0, int nrows, const float *x, int ldx, int n,
+                     float *y, int ldy)
 {
     assert(w && w->ndim == 2 && row0 >= 0 && nrows >= 0 && row0 + nrows <= w->shape[0]);
     assert(w->dtype <= ENG_DT_F8_E4M3 && (w->dtype != ENG_DT_F8_E4M3 || w->scale_inv));
-    current_level()->left[w->dtype](w, row0, nrows, x, y);
+    if (n > 0) current_level()->left[w->dtype](w, row0, nrows, x, ldx, n, y, ldy);
 }
 
 /* ---- scalar reference ---------------------------------------------------------------------- */
 
 /* 128 output columns at a time summed in double over the rows, which are read in order. */
-static void left_scalar(const eng_tensor *w, int row0, int nrows, const float *x, float *y)
+static void left_scalar(const eng_tensor *w, int row0, int nrows, const float *xs, int ldx, int n,
+                        float *ys, int ldy)
 {
     int in = (int)w->shape[1];
-    for (int c0 = 0; c0 < in; c0 += OPS_BLOCK) {
-        int cn = in - c0 < OPS_BLOCK ? in - c0 : OPS_BLOCK;
-        double acc[OPS_BLOCK] = {0};
-        for (int k = 0; k < nrows; k++)
-            for (int c = 0; c < cn; c++)
-                acc[c] += (double)x[k] * ops_weight_at(w, row0 + k, c0 + c);
-        for (int c = 0; c < cn; c++) y[c0 + c] = (float)acc[c];
-    }
+    for (int t = 0; t < n; t++)
+        for (int c0 = 0; c0 < in; c0 += OPS_BLOCK) {
+            const float *x = xs + (size_t)t * ldx;
+            float *y = ys + (size_t)t * ldy;
+            int cn = in - c0 < OPS_BLOCK ? in - c0 : OPS_BLOCK;
+            double acc[OPS_BLOCK] = {0};
+            for (int k = 0; k < nrows; k++)
+                for (int c = 0; c < cn; c++)
+                    acc[c] += (double)x[k] * ops_weight_at(w, row0 + k, c0 + c);
+            for (int c = 0; c < cn; c++) y[c0 + c] = (float)acc[c];
+        }
 }
 
 /* Row r widened to float32 (scale included) in buf[in], then one double-precision dot per token:

@@ -392,37 +392,47 @@ static void test_linear_batch(void)
 }
 
 /* eng_linear_left (y = x W[rows]) at every kernel level against a double-precision reference,
- * and eng_linear_rows equal to eng_linear's GEMV (n <= 8), on partial blocks and row slices. */
+ * for 1 to 5 tokens with strided rows, and eng_linear_rows equal to eng_linear's GEMV (n <= 8),
+ * on partial blocks and row slices. */
 static void test_linear_left(void)
 {
     static const int shapes[][4] = {/* out, in, row0, nrows */
                                     {256, 512, 0, 128},  {256, 512, 128, 128}, {300, 200, 37, 150},
                                     {40, 1000, 3, 30},   {260, 130, 0, 260},   {9, 7, 2, 5}};
+    enum { NT = 5 };
     eng_isa best = eng_ops_isa();
     for (int dt = 0; dt < 4; dt++)
         for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
             int out = shapes[si][0], in = shapes[si][1], r0 = shapes[si][2], nr = shapes[si][3];
+            int ldx = nr + 3, ldy = in + 5; /* rows apart, as heads within tokens are */
+            size_t ny = (size_t)NT * ldy;
             test_w w;
             make_w(&w, (eng_dtype)dt, out, in);
-            float *x = malloc((size_t)nr * sizeof *x), *y = malloc((size_t)in * sizeof *y);
-            double *ref = calloc((size_t)in, sizeof *ref), *mag = calloc((size_t)in, sizeof *mag);
-            for (int k = 0; k < nr; k++) x[k] = frand() * 4;
-            for (int k = 0; k < nr; k++)
-                for (int c = 0; c < in; c++) {
-                    ref[c] += x[k] * w_ref(&w, r0 + k, c);
-                    mag[c] += fabs(x[k] * w_ref(&w, r0 + k, c));
-                }
+            float *x = malloc((size_t)NT * ldx * sizeof *x), *y = malloc(ny * sizeof *y);
+            double *ref = calloc(ny, sizeof *ref), *mag = calloc(ny, sizeof *mag);
+            for (int k = 0; k < NT * ldx; k++) x[k] = frand() * 4;
+            for (int t = 0; t < NT; t++)
+                for (int k = 0; k < nr; k++)
+                    for (int c = 0; c < in; c++) {
+                        double p = x[t * ldx + k] * w_ref(&w, r0 + k, c);
+                        ref[(size_t)t * ldy + c] += p;
+                        mag[(size_t)t * ldy + c] += fabs(p);
+                    }
             for (int isa = 0; isa <= (int)best; isa++) {
                 eng_ops_force_isa((eng_isa)isa);
-                for (int c = 0; c < in; c++) y[c] = NAN;
-                eng_linear_left(&w.t, r0, nr, x, y);
-                double worst = 0;
-                for (int c = 0; c < in; c++) {
-                    double e = fabs(y[c] - ref[c]) / (mag[c] + 1e-30);
-                    if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+                for (int n = 1; n <= NT; n++) {
+                    for (size_t i = 0; i < ny; i++) y[i] = NAN;
+                    eng_linear_left(&w.t, r0, nr, x, ldx, n, y, ldy);
+                    double worst = 0;
+                    for (int t = 0; t < n; t++)
+                        for (int c = 0; c < in; c++) {
+                            size_t i = (size_t)t * ldy + c;
+                            double e = fabs(y[i] - ref[i]) / (mag[i] + 1e-30);
+                            if (!(e <= worst)) worst = isnan(e) ? INFINITY : e;
+                        }
+                    CHECK_MSG(worst <= 2e-6, "left isa %d %s [%d,%d] rows %d+%d n %d: error %g",
+                              isa, dt_name[dt], out, in, r0, nr, n, worst);
                 }
-                CHECK_MSG(worst <= 2e-6, "left isa %d %s [%d,%d] rows %d+%d: error %g", isa,
-                          dt_name[dt], out, in, r0, nr, worst);
                 /* eng_linear_rows: what eng_linear computes for a GEMV, on this thread */
                 float *xs = malloc((size_t)3 * in * sizeof *xs), *a = malloc(3 * 64 * 4);
                 float *b = malloc(3 * 64 * 4);

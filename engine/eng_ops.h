@@ -28,11 +28,13 @@ void eng_pool_run(eng_pool *p, eng_task_fn fn, void *arg);
 /* How eng_linear computes the prefill GEMM (larger n) on this pool. ENG_PREC_F32 (the default)
  * multiplies the dequantized float32 weights by the float32 activations, like the reference:
  * the golden fixtures' logits come out within ~1.3e-6 (max|d|/max|golden|). ENG_PREC_BF16 rounds
- * the activations to BF16 (FP8 and BF16 weights are exact in BF16) and sums in float32 with the
- * CPU's BF16 dot products (AVX512-BF16) where present, else runs as ENG_PREC_F32. It is ~1.8x
- * faster but each output moves by up to ~2^-9 of sum|x||w|, which flips MoE routing: on the
- * golden fixtures logits move by 0.04-0.21 of max|golden| (argmax agrees 97-99%), like the
- * official code run in bfloat16, so it is for throughput, never for the golden tests.
+ * the activations to BF16 (FP8 and BF16 weights are exact in BF16; float32 ones, e.g. the KV
+ * cache as the keys of attention scores, are rounded too) and sums in float32 with the CPU's
+ * BF16 dot products (AVX512-BF16) where present, else runs as ENG_PREC_F32. It is ~1.8x
+ * faster but each output moves by up to ~2^-9 of sum|x||w| (2^-8 with float32 weights), which
+ * flips MoE routing: on the fixture models' 300-token prompts logits move by 0.03-0.35 of
+ * max|logits| (argmax agrees 98-100%), like the official code run in bfloat16, so it is for
+ * throughput, never for the golden tests.
  * The GEMV used for small n (decode, speculative steps: up to 8-16 rows) is float32 in both. */
 typedef enum eng_precision { ENG_PREC_F32 = 0, ENG_PREC_BF16 = 1 } eng_precision;
 void eng_pool_set_precision(eng_pool *p, eng_precision prec);

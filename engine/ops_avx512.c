@@ -393,7 +393,8 @@ static void gemm_f32(const eng_tensor *w, int ra, int rb, const void *xp, int n,
 /* ---- BF16 GEMM ----------------------------------------------------------------------------- */
 
 /* Rows [ra, rb) as BF16 in wb[ROW_TILE][ld], zero past `in` and on padding rows. FP8 and BF16
- * values are exact in BF16 (FP8 in units of 2^-8); the block scales stay apart. */
+ * values are exact in BF16 (FP8 in units of 2^-8; the block scales stay apart), float32 ones
+ * (the KV cache as keys) are rounded to nearest. */
 static void rows_to_bf16(const eng_tensor *w, int ra, int rb, int ld, uint16_t *wb)
 {
     int in = (int)w->shape[1];
@@ -409,7 +410,10 @@ static void rows_to_bf16(const eng_tensor *w, int ra, int rb, int ld, uint16_t *
                 continue;
             }
             __m512 lo, hi;
-            load_w32(ENG_DT_F8_E4M3, row, k, m, &lo, &hi);
+            if (w->dtype == ENG_DT_F32) /* rounded to BF16, like the activations */
+                load_w32(ENG_DT_F32, row, k, m, &lo, &hi);
+            else
+                load_w32(ENG_DT_F8_E4M3, row, k, m, &lo, &hi);
             _mm512_storeu_si512(dst + k, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
         }
     }

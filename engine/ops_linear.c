@@ -52,7 +52,7 @@ static const ops_level *current_level(void)
 static int use_bf16_gemm(eng_pool *p, const ops_level *L, const eng_tensor *w)
 {
     return pool_precision(p) == ENG_PREC_BF16 && L->gemm_bf16 && eng_cpu_get()->avx512_bf16 &&
-           (w->dtype == ENG_DT_F8_E4M3 || w->dtype == ENG_DT_BF16);
+           (w->dtype == ENG_DT_F8_E4M3 || w->dtype == ENG_DT_BF16 || w->dtype == ENG_DT_F32);
 }
 
 /* ---- the split over the pool --------------------------------------------------------------- */

@@ -318,6 +318,7 @@ const ops_level ops_avx2 = {
     .left = {left_f32, left_bf16, left_f16, left_fp8},
     .gemm = gemm_f32,
     .gemm_bf16 = NULL,
+    .pack_x_f32 = ops_pack_x_f32,
     .pack_x_bf16 = ops_pack_x_bf16,
     .row_tile = ROW_TILE,
     .gemv_max_n = 16, /* measured crossover with the GEMM (tile conversion not repaid below) */

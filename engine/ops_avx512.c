@@ -451,6 +451,54 @@ ALWAYS void micro_bf16(int NG, const uint16_t *wb, int ld, const uint16_t *xg, c
     }
 }
 
+/* r[16] rows of 16 floats transposed in registers: r[k] = column k. Unpacks interleave row pairs
+ * and then row quadruples within 128-bit lanes; two lane shuffles finish the 4 x 4 of lanes. */
+static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++)
+        for (int h = 0; h < 2; h++) {
+            __m512d a = _mm512_castps_pd(t[4 * i + h]), b = _mm512_castps_pd(t[4 * i + h + 2]);
+            u[4 * i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+            u[4 * i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        }
+    /* u[4 i + m], lane j: rows 4i .. 4i+3 of column 4j + m */
+    for (int m = 0; m < 4; m++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xEE);
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44);
+        __m512 v3 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xEE);
+        r[m] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        r[4 + m] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+        r[8 + m] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+    }
+}
+
+/* ops_pack_x_f32 by 16 x 16 tiles transposed in registers: whole lines written once. */
+static void pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp)
+{
+    for (int g = g0; g < g1; g++) {
+        float *dst = xp + (size_t)g * in * OPS_TG;
+        for (int k = 0; k < in; k += 16) {
+            int kn = in - k < 16 ? in - k : 16;
+            __mmask16 m = (__mmask16)((1u << kn) - 1);
+            __m512 r[16];
+            for (int l = 0; l < OPS_TG; l++) {
+                int t = g * OPS_TG + l;
+                r[l] = t < n ? _mm512_maskz_loadu_ps(m, x + (size_t)t * in + k)
+                             : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int c = 0; c < kn; c++) _mm512_storeu_ps(dst + (size_t)(k + c) * OPS_TG, r[c]);
+        }
+    }
+}
+
 /* ops_pack_x_bf16 with the conversion in vectors: per 32 columns, each token's 16 BF16 pairs
  * (one 32-bit lane each) are converted at once, then transposed into the 16-token layout. The
  * rounding is the same (to nearest even) except that float32 subnormals become 0. */
@@ -518,6 +566,7 @@ const ops_level ops_avx512 = {
     .left = {left_f32, left_bf16, left_f16, left_fp8},
     .gemm = gemm_f32,
     .gemm_bf16 = gemm_bf16,
+    .pack_x_f32 = pack_x_f32,
     .pack_x_bf16 = pack_x_bf16,
     .row_tile = ROW_TILE,
     /* the GEMV decodes each weight once per two tokens; below these n it beats the GEMMs, whose

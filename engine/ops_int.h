@@ -106,7 +106,9 @@ typedef struct ops_level {
     ops_left_fn left[4];   /* by eng_dtype */
     ops_gemm_fn gemm;      /* float32-exact: weights dequantized to float32 tiles; NULL: none */
     ops_gemm_fn gemm_bf16; /* FP8/BF16 weights: activations in BF16, float32 sums; NULL: none */
-    /* ops_pack_x_bf16 or a faster equivalent (the level's own rounding of subnormals) */
+    /* ops_pack_x_f32 / ops_pack_x_bf16 or faster equivalents (BF16: the level's own rounding of
+     * subnormals) */
+    void (*pack_x_f32)(const float *x, int n, int in, int g0, int g1, float *xp);
     void (*pack_x_bf16)(const float *x, int n, int in, int ld, int g0, int g1, uint16_t *xp);
     int row_tile;          /* rows per gemm work item */
     int gemv_max_n;        /* n above this goes to gemm (measured crossover) */

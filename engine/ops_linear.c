@@ -104,7 +104,7 @@ static void pack_x_task(void *arg, int ith, int nth)
     if (j->bf16)
         j->L->pack_x_bf16(j->x, j->n, in, ld, g0, g1, (uint16_t *)j->xc);
     else
-        ops_pack_x_f32(j->x, j->n, in, g0, g1, (float *)j->xc);
+        j->L->pack_x_f32(j->x, j->n, in, g0, g1, (float *)j->xc);
 }
 
 /* Rows per work item of the streaming kernel: small enough that every worker gets several (the
@@ -303,6 +303,7 @@ const ops_level ops_scalar = {
     .left = {left_scalar, left_scalar, left_scalar, left_scalar},
     .gemm = NULL,
     .gemm_bf16 = NULL,
+    .pack_x_f32 = ops_pack_x_f32,
     .pack_x_bf16 = ops_pack_x_bf16,
     .row_tile = 0,
     .gemv_max_n = 1 << 30,

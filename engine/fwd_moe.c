@@ -118,8 +118,8 @@ static void group_by_expert(fwd_state *st, int n, int k, int E)
     start[0] = 0;
 }
 
-/* out[token] = sum_j w_j y_j over the chunk's choices, y (rows ldy floats apart) in by_expert
- * order: expert by expert, the order in which the reference adds them up. */
+/* out[token] = sum_j w_j y_j over the chunk's choices, y [n*k][d] in by_expert order: expert by
+ * expert, the order in which the unbatched path adds them up. */
 static void combine_routed(fwd_state *st, int n, int k, int d, const float *y)
 {
     memset(st->out, 0, (size_t)n * d * sizeof(float));

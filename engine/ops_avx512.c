@@ -490,8 +490,8 @@ static void pack_x_f32(const float *x, int n, int in, int g0, int g1, float *xp)
             __m512 r[16];
             for (int l = 0; l < OPS_TG; l++) {
                 int t = g * OPS_TG + l;
-                r[l] = t < n ? _mm512_maskz_loadu_ps(m, x + (size_t)t * in + k)
-                             : _mm512_setzero_ps();
+                r[l] =
+                    t < n ? _mm512_maskz_loadu_ps(m, x + (size_t)t * in + k) : _mm512_setzero_ps();
             }
             transpose16(r);
             for (int c = 0; c < kn; c++) _mm512_storeu_ps(dst + (size_t)(k + c) * OPS_TG, r[c]);

@@ -397,8 +397,8 @@ static void test_linear_batch(void)
 static void test_linear_left(void)
 {
     static const int shapes[][4] = {/* out, in, row0, nrows */
-                                    {256, 512, 0, 128},  {256, 512, 128, 128}, {300, 200, 37, 150},
-                                    {40, 1000, 3, 30},   {260, 130, 0, 260},   {9, 7, 2, 5}};
+                                    {256, 512, 0, 128}, {256, 512, 128, 128}, {300, 200, 37, 150},
+                                    {40, 1000, 3, 30},  {260, 130, 0, 260},   {9, 7, 2, 5}};
     enum { NT = 5 };
     eng_isa best = eng_ops_isa();
     for (int dt = 0; dt < 4; dt++)

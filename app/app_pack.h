@@ -104,4 +104,9 @@ int app_pack_cache_open(const eng_engine *e, uint64_t model_fingerprint,
                         const eng_kvcache_options *opts, eng_kvcache **out, char *err,
                         size_t errsz);
 
+/* Formats an error sentence into err (NULL or size 0: nothing is written); shared by the
+ * packer's files. */
+void app_pack_set_err(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

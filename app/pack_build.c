@@ -11,7 +11,7 @@
 #include "app_pack.h"
 #include "eng_chat.h"
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
+void app_pack_set_err(char *err, size_t errsz, const char *fmt, ...)
 {
     if (!err || !errsz) return;
     va_list ap;
@@ -45,11 +45,11 @@ int app_pack_chat_for(const eng_tokenizer *tok, const char *system, char *buf, s
     size_t tail = mark ? strlen(mark + strlen(USER_MARK)) : 0;
     int rc = 0;
     if (!mark) {
-        set_err(err, errsz, "context packer: the %s chat rendering lost the user's content",
+        app_pack_set_err(err, errsz, "context packer: the %s chat rendering lost the user's content",
                 eng_chat_family_name(fam));
         rc = -1;
     } else if (head + tail + 2 > bufsz) {
-        set_err(err, errsz,
+        app_pack_set_err(err, errsz,
                 "context packer: the chat head and tail (%zu bytes) do not fit in "
                 "%zu bytes",
                 head + tail, bufsz);
@@ -76,7 +76,7 @@ int app_pack_plain_for(const eng_tokenizer *tok, const char *system, char *buf, 
     int n =
         snprintf(buf, bufsz, "%s%s%s", bos ? bos : "", system ? system : "", system ? "\n\n" : "");
     if (n < 0 || (size_t)n + 2 > bufsz) {
-        set_err(err, errsz, "context packer: the system text (%zu bytes) does not fit in %zu bytes",
+        app_pack_set_err(err, errsz, "context packer: the system text (%zu bytes) does not fit in %zu bytes",
                 system ? strlen(system) : 0, bufsz);
         return -1;
     }
@@ -92,7 +92,7 @@ int app_pack_plain_for(const eng_tokenizer *tok, const char *system, char *buf, 
 static int read_file(const char *file, char **text, size_t *len, char *err, size_t errsz)
 {
     FILE *f = fopen(file, "rb");
-    if (!f) return set_err(err, errsz, "%s: %s", file, strerror(errno)), -1;
+    if (!f) return app_pack_set_err(err, errsz, "%s: %s", file, strerror(errno)), -1;
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     while (buf) {
@@ -104,12 +104,12 @@ static int read_file(const char *file, char **text, size_t *len, char *err, size
     }
     int bad = ferror(f);
     fclose(f);
-    if (!buf) return set_err(err, errsz, "%s: out of memory reading it", file), -1;
+    if (!buf) return app_pack_set_err(err, errsz, "%s: out of memory reading it", file), -1;
     if (bad || n > DOC_MAX_BYTES) {
         if (bad)
-            set_err(err, errsz, "%s: read error", file);
+            app_pack_set_err(err, errsz, "%s: read error", file);
         else
-            set_err(err, errsz, "%s: larger than %u MiB, beyond any context", file,
+            app_pack_set_err(err, errsz, "%s: larger than %u MiB, beyond any context", file,
                     DOC_MAX_BYTES >> 20);
         free(buf);
         return -1;
@@ -127,7 +127,7 @@ int app_pack_doc_read(const char *file, app_pack_doc *out, char *err, size_t err
     if (read_file(file, &text, &len, err, errsz) < 0) return -1;
     const char *nul = memchr(text, '\0', len);
     if (nul) {
-        set_err(err, errsz, "%s: byte %zu is NUL: not a text file (extract its text first)", file,
+        app_pack_set_err(err, errsz, "%s: byte %zu is NUL: not a text file (extract its text first)", file,
                 (size_t)(nul - text));
         free(text);
         return -1;
@@ -140,7 +140,7 @@ int app_pack_doc_read(const char *file, app_pack_doc *out, char *err, size_t err
     char *all = malloc(blen + 1 + len + 1);
     if (!all) {
         free(text);
-        return set_err(err, errsz, "%s: out of memory", file), -1;
+        return app_pack_set_err(err, errsz, "%s: out of memory", file), -1;
     }
     memcpy(all, base, blen + 1);
     memcpy(all + blen + 1, text, len);
@@ -188,7 +188,7 @@ static int encode_doc(const eng_tokenizer *tok, const app_pack_doc *d, eng_tok_i
     size_t n = strlen(path) + d->len + 32;
     char *buf = malloc(n);
     if (!buf) {
-        set_err(err, errsz, "context packer: out of memory for document %s (%zu bytes)", path,
+        app_pack_set_err(err, errsz, "context packer: out of memory for document %s (%zu bytes)", path,
                 d->len);
         return -1;
     }
@@ -205,7 +205,7 @@ static int encode_docs(const eng_tokenizer *tok, const app_pack_doc *docs, size_
 {
     doc_key *keys = malloc((n_docs ? n_docs : 1) * sizeof *keys);
     if (!keys) {
-        set_err(err, errsz, "context packer: out of memory sorting %zu documents", n_docs);
+        app_pack_set_err(err, errsz, "context packer: out of memory sorting %zu documents", n_docs);
         return -1;
     }
     for (size_t i = 0; i < n_docs; i++) {
@@ -234,7 +234,7 @@ int app_pack_build(const eng_tokenizer *tok, const app_pack_chat *chat, const ap
     if (rc == 0)
         rc = encode(tok, chat->tail, strlen(chat->tail), ENG_TOK_SPECIAL, &ids, err, errsz);
     if (rc == 0 && max_context && ids.n > max_context) {
-        set_err(err, errsz,
+        app_pack_set_err(err, errsz,
                 "context packer: the prompt is %zu tokens (documents %zu) but the "
                 "model's context is %zu",
                 ids.n, out->docs_end - out->docs_begin, max_context);

@@ -7,15 +7,6 @@
 
 #include "app_pack.h"
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    if (!err || !errsz) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
-
 int app_pack_cache_open(const eng_engine *e, uint64_t model_fingerprint,
                         const eng_kvcache_options *opts, eng_kvcache **out, char *err, size_t errsz)
 {
@@ -62,7 +53,7 @@ int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t 
     *cached = 0;
     if (n == 0) return 0;
     if (kc && eng_session_kv_width(s) != eng_kvcache_geometry(kc)->row_floats) {
-        set_err(err, errsz, "prefix cache: the session's rows are %d floats, the cache's %d",
+        app_pack_set_err(err, errsz, "prefix cache: the session's rows are %d floats, the cache's %d",
                 eng_session_kv_width(s), eng_kvcache_geometry(kc)->row_floats);
         return -1;
     }
@@ -72,7 +63,7 @@ int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t 
         copy_ctx c = {s, eng_kvcache_geometry(kc)->n_layers, have, 0};
         eng_kvcache_read_prefix(kc, ids, n - 1, copy_in, &c, &got);
         if (c.failed) {
-            set_err(err, errsz, "prefix cache: copying cached rows into the session: %s",
+            app_pack_set_err(err, errsz, "prefix cache: copying cached rows into the session: %s",
                     eng_session_error(s));
             return -1;
         }
@@ -80,7 +71,7 @@ int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t 
     size_t use = got > have ? got : have;
     if (use > n - 1) use = n - 1;
     if (eng_session_set_length(s, (int)use, ids) < 0) {
-        set_err(err, errsz, "prefix cache: setting the session to %zu tokens: %s", use,
+        app_pack_set_err(err, errsz, "prefix cache: setting the session to %zu tokens: %s", use,
                 eng_session_error(s));
         return -1;
     }
@@ -121,7 +112,7 @@ int app_pack_generate(eng_session *s, eng_kvcache *kc, app_pack_prompt *p, const
     if (app_pack_attach(s, kc, p->ids, p->n, &cached, err, errsz) < 0) return -1;
     p->cached = cached;
     if (eng_generate(s, p->ids, (int)p->n, gp, out, out_cap, n_out, stats) < 0) {
-        set_err(err, errsz, "%s", eng_session_error(s));
+        app_pack_set_err(err, errsz, "%s", eng_session_error(s));
         return -1;
     }
     /* Blocks the session computed now; blocks before `cached` came from the cache or were

@@ -25,7 +25,7 @@ struct eng_kvcache {
     kv_disk *disk; /* NULL: memory only */
 };
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
+void kv_set_err(char *err, size_t errsz, const char *fmt, ...)
 {
     if (!err || !errsz) return;
     va_list ap;
@@ -69,7 +69,7 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
 {
     *out = NULL;
     if (g->n_layers <= 0 || g->row_floats <= 0) {
-        set_err(err, errsz, "kv cache: bad geometry (n_layers %d, row_floats %d)", g->n_layers,
+        kv_set_err(err, errsz, "kv cache: bad geometry (n_layers %d, row_floats %d)", g->n_layers,
                 g->row_floats);
         return -1;
     }
@@ -78,7 +78,7 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
     eng_kvcache *kc = calloc(1, sizeof *kc);
     if (!kc || kv_map_init(&kc->map) < 0) {
         free(kc);
-        set_err(err, errsz, "kv cache: out of memory");
+        kv_set_err(err, errsz, "kv cache: out of memory");
         return -1;
     }
     kc->geo = *g;
@@ -87,7 +87,7 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
     kc->budget = o.mem_budget ? o.mem_budget : eng_kvcache_default_mem_budget();
     pthread_mutex_init(&kc->mu, NULL);
     if (kc->budget < kc->cost) {
-        set_err(err, errsz,
+        kv_set_err(err, errsz,
                 "kv cache: memory budget %" PRIu64 " bytes is below one block (%" PRIu64 " bytes)",
                 kc->budget, kc->cost);
         eng_kvcache_destroy(kc);
@@ -97,7 +97,7 @@ int eng_kvcache_create(const eng_kv_geometry *g, const eng_kvcache_options *opts
     const char *d = o.disk_dir;
     if (!d) {
         if (eng_kvcache_default_dir(g->model_fingerprint, dir, sizeof dir) < 0) {
-            set_err(err, errsz, "kv cache: neither XDG_CACHE_HOME nor HOME names a folder");
+            kv_set_err(err, errsz, "kv cache: neither XDG_CACHE_HOME nor HOME names a folder");
             eng_kvcache_destroy(kc);
             return -1;
         }
@@ -342,7 +342,7 @@ static int fill_block(eng_kvcache *kc, eng_kv_block *b, size_t token0, eng_kv_fi
     size_t layer_floats = (size_t)ENG_KV_BLOCK_TOKENS * kc->geo.row_floats;
     for (int l = 0; l < kc->geo.n_layers; l++) {
         if (fill(ctx, l, token0, b->data + l * layer_floats) != 0) {
-            set_err(err, errsz, "kv cache: filling the rows of layer %d, tokens %zu..%zu failed", l,
+            kv_set_err(err, errsz, "kv cache: filling the rows of layer %d, tokens %zu..%zu failed", l,
                     token0, token0 + ENG_KV_BLOCK_TOKENS);
             return -1;
         }
@@ -357,7 +357,7 @@ int eng_kvcache_store(eng_kvcache *kc, const int32_t *tokens, size_t n_tokens, s
     int rc = 0;
     eng_kv_hash *h = chain_of(kc, tokens, n_tokens);
     if (!h) {
-        set_err(err, errsz, "kv cache: out of memory hashing %zu tokens", n_tokens);
+        kv_set_err(err, errsz, "kv cache: out of memory hashing %zu tokens", n_tokens);
         rc = -1;
     }
     for (size_t i = first_block; rc == 0 && i < nb; i++) {

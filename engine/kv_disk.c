@@ -68,15 +68,6 @@ struct kv_disk {
     uint64_t budget, used, written, rejected, evicted;
 };
 
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    if (!err || !errsz) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
-
 static void block_path(const kv_disk *d, eng_kv_hash h, char *buf, size_t bufsz)
 {
     snprintf(buf, bufsz, "%s/%016" PRIx64 "%016" PRIx64 ".kvb", d->dir, h.hi, h.lo);
@@ -210,12 +201,12 @@ int kv_disk_open(const char *dir, uint64_t budget, const eng_kv_geometry *g, kv_
     kv_disk *d = calloc(1, sizeof *d);
     if (!d || kv_map_init(&d->idx) < 0) {
         free(d);
-        set_err(err, errsz, "kv cache: out of memory opening %s", dir);
+        kv_set_err(err, errsz, "kv cache: out of memory opening %s", dir);
         return -1;
     }
     pthread_mutex_init(&d->mu, NULL);
     if (strlen(dir) >= sizeof d->dir - 64 || mkdir_p(dir) < 0) {
-        set_err(err, errsz, "kv cache: cannot create the folder %s: %s", dir, strerror(errno));
+        kv_set_err(err, errsz, "kv cache: cannot create the folder %s: %s", dir, strerror(errno));
         kv_disk_close(d);
         return -1;
     }

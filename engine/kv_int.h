@@ -76,4 +76,8 @@ typedef struct kv_disk_stats {
 } kv_disk_stats;
 void kv_disk_get_stats(kv_disk *d, kv_disk_stats *st);
 
+/* Formats an error sentence into err (NULL or size 0: nothing is written). */
+void kv_set_err(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

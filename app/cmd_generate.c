@@ -447,6 +447,7 @@ static int stream(const gen_opts *o, eng_session *s, const eng_tokenizer *tok,
     if (ctx.ts && st->stop != ENG_STOP_STRING && !eng_tok_stream_finish(ctx.ts, &t, &n))
         fwrite(t, 1, n, stdout);
     printf("\n");
+    fflush(stdout); /* the text ends before the stats line on stderr */
     eng_tok_stream_destroy(ctx.ts);
     return rc;
 }

@@ -28,35 +28,52 @@ static int not_a_pdf(const unsigned char *p, size_t n, char *err, size_t errsz, 
     return 1;
 }
 
+/* A decimal number at s, reading no byte at or past end (the file is not NUL-terminated, so
+ * strtol could run off the mapping): skips spaces and an optional sign like strtol; *next is
+ * where it stopped. */
+static long bounded_long(const char *s, const char *end, const char **next)
+{
+    while (s < end && isspace((unsigned char)*s)) s++;
+    int neg = s < end && (*s == '-' || *s == '+') ? *s++ == '-' : 0;
+    long v = 0;
+    for (; s < end && isdigit((unsigned char)*s); s++)
+        v = v < 100000000000L ? v * 10 + (*s - '0') : v; /* saturate: offsets fit long */
+    *next = s;
+    return neg ? -v : v;
+}
+
+/* 1 if "N G obj" starts at o (within 24 bytes), reading only inside p[0..n). */
+static int object_at(const char *p, size_t n, size_t o)
+{
+    size_t span = n - o < 24 ? n - o : 24;
+    const char *ob = memchr(p + o, 'o', span);
+    return isdigit((unsigned char)p[o]) && ob && (size_t)(ob - p) + 3 <= n && !memcmp(ob, "obj", 3);
+}
+
 /* 1 if the classic xref table (or xref stream) that startxref names is where it says and its
  * first entries point at "N G obj": if not, poppler had to rebuild it (a recovered file). */
 static int xref_sound(const char *p, size_t n)
 {
+    const char *end = p + n, *next;
     size_t from = n > 1024 ? n - 1024 : 0;
     const char *sx = NULL;
     for (size_t i = from; i + 9 <= n; i++)
         if (!memcmp(p + i, "startxref", 9)) sx = p + i;
     if (!sx) return 0;
-    long off = strtol(sx + 9, NULL, 10);
+    long off = bounded_long(sx + 9, end, &next);
     if (off <= 0 || (size_t)off >= n) return 0;
     const char *x = p + off;
-    if ((size_t)off + 4 <= n && !memcmp(x, "xref", 4)) {
-        const char *q = x + 4;
-        char *end;
-        long first = strtol(q, &end, 10), count = strtol(end, &end, 10);
-        (void)first;
-        while (end < p + n && isspace((unsigned char)*end)) end++;
-        for (long k = 0; k < count && k < 64 && end + 20 <= p + n; k++, end += 20) {
-            long o = strtol(end, NULL, 10);
-            if (end[17] != 'n' || o == 0) continue;
-            if (o < 0 || (size_t)o >= n || !isdigit((unsigned char)p[o])) return 0;
-            const char *ob = memchr(p + o, 'o', (size_t)(n - (size_t)o) < 24 ? n - (size_t)o : 24);
-            if (!ob || strncmp(ob, "obj", 3)) return 0;
-        }
-        return 1;
+    if ((size_t)off + 4 > n || memcmp(x, "xref", 4)) return object_at(p, n, (size_t)off);
+    bounded_long(x + 4, end, &next); /* first object number */
+    long count = bounded_long(next, end, &next);
+    while (next < end && isspace((unsigned char)*next)) next++;
+    for (long k = 0; k < count && k < 64 && next + 20 <= end; k++, next += 20) {
+        const char *after;
+        long o = bounded_long(next, next + 10, &after);
+        if (next[17] != 'n' || o == 0) continue;
+        if (o < 0 || (size_t)o >= n || !object_at(p, n, (size_t)o)) return 0;
     }
-    const char *ob = memchr(x, 'o', (size_t)(n - (size_t)off) < 24 ? n - (size_t)off : 24);
-    return isdigit((unsigned char)*x) && ob && !strncmp(ob, "obj", 3);
+    return 1;
 }
 
 /* ---- text clean-up ---------------------------------------------------------------------- */

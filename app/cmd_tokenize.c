@@ -152,14 +152,7 @@ static int ids_from_json(json_object *a, eng_tok_ids *ids, const char *where)
             fprintf(stderr, "folio tokenize: %s: element %zu is not a token id\n", where, i);
             return -1;
         }
-        if (ids->n == ids->cap) {
-            size_t cap = ids->cap ? ids->cap * 2 : 256;
-            int32_t *p = realloc(ids->ids, cap * sizeof *p);
-            if (!p) return -1;
-            ids->ids = p;
-            ids->cap = cap;
-        }
-        ids->ids[ids->n++] = (int32_t)id;
+        if (eng_tok_ids_push(ids, (int32_t)id)) return -1;
     }
     return 0;
 }

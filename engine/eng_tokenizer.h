@@ -27,6 +27,8 @@ typedef struct eng_tok_ids {
 } eng_tok_ids;
 
 void eng_tok_ids_free(eng_tok_ids *ids);
+/* Appends one id, growing the array; returns 0, or -1 when out of memory (ids unchanged). */
+int eng_tok_ids_push(eng_tok_ids *ids, int32_t id);
 
 /* Encode flags. */
 enum {

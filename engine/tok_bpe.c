@@ -279,14 +279,14 @@ static size_t bpe_heap(const eng_tokenizer *t, tok_work *w, size_t n)
 int tok_bpe_piece(const eng_tokenizer *t, tok_work *w, const char *s, size_t n, eng_tok_ids *out)
 {
     const unsigned char *u = (const unsigned char *)s;
-    if (n == 1) return tok_ids_push(out, t->byte_id[u[0]]);
+    if (n == 1) return eng_tok_ids_push(out, t->byte_id[u[0]]);
     uint64_t h = 0;
     if (n <= CACHE_PIECE) {
         h = XXH3_64bits(s, n);
         const cache_slot *c = cache_find(w, h, s, n);
         if (c) {
             for (size_t i = 0; i < c->n_ids; i++)
-                if (tok_ids_push(out, w->cids[c->ids_off + i]) < 0) return -1;
+                if (eng_tok_ids_push(out, w->cids[c->ids_off + i]) < 0) return -1;
             return 0;
         }
     }
@@ -294,7 +294,7 @@ int tok_bpe_piece(const eng_tokenizer *t, tok_work *w, const char *s, size_t n, 
     for (size_t i = 0; i < n; i++) w->sym[i] = t->byte_id[u[i]];
     size_t k = n <= SMALL_PIECE ? bpe_small(t, w->sym, w->rank, n) : bpe_heap(t, w, n);
     for (size_t i = 0; i < k; i++)
-        if (tok_ids_push(out, w->sym[i]) < 0) return -1;
+        if (eng_tok_ids_push(out, w->sym[i]) < 0) return -1;
     if (n <= CACHE_PIECE) cache_put(w, h, s, n, w->sym, k);
     return 0;
 }

@@ -18,7 +18,7 @@ void eng_tok_ids_free(eng_tok_ids *ids)
     ids->n = ids->cap = 0;
 }
 
-int tok_ids_push(eng_tok_ids *ids, int32_t id)
+int eng_tok_ids_push(eng_tok_ids *ids, int32_t id)
 {
     if (ids->n == ids->cap) {
         size_t cap = ids->cap ? ids->cap * 2 : 256;
@@ -183,7 +183,7 @@ typedef struct enc_ctx {
 static int on_piece(void *p, const char *s, size_t n, int32_t id)
 {
     enc_ctx *c = p;
-    if (id >= 0) return tok_ids_push(c->ids, id);
+    if (id >= 0) return eng_tok_ids_push(c->ids, id);
     return tok_bpe_piece(c->t, c->w, s, n, c->ids);
 }
 
@@ -197,7 +197,7 @@ int tok_encode_ex(const eng_tokenizer *t, const char *text, size_t len, unsigned
     enc_ctx c = {t, tok_work_create(t), ids};
     size_t n0 = ids->n;
     int rc = c.w ? 0 : -1;
-    if (rc == 0 && (flags & ENG_TOK_BOS)) rc = tok_ids_push(ids, t->bos_id);
+    if (rc == 0 && (flags & ENG_TOK_BOS)) rc = eng_tok_ids_push(ids, t->bos_id);
     if (rc == 0) rc = tok_pieces(t, c.w, text, len, flags, generic, on_piece, &c);
     if (rc < 0) {
         size_t el;

@@ -191,7 +191,6 @@ int tok_pieces(const eng_tokenizer *t, tok_work *w, const char *s, size_t n, uns
                int generic, tok_piece_fn2 fn, void *ctx);
 int tok_encode_ex(const eng_tokenizer *t, const char *text, size_t len, unsigned flags, int generic,
                   eng_tok_ids *ids, char *err, size_t errlen);
-int tok_ids_push(eng_tok_ids *ids, int32_t id);
 
 /* tok_decode.c */
 size_t tok_utf8_lossy(const unsigned char *s, size_t n, int final, char *out, size_t *consumed);

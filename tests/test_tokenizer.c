@@ -34,7 +34,7 @@ static void ids_from_json(json_object *arr, eng_tok_ids *out)
 {
     out->n = 0;
     for (size_t i = 0; i < json_object_array_length(arr); i++)
-        tok_ids_push(out, json_object_get_int(json_object_array_get_idx(arr, i)));
+        eng_tok_ids_push(out, json_object_get_int(json_object_array_get_idx(arr, i)));
 }
 
 static const char *jstr(json_object *o, const char *key, size_t *len)

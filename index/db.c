@@ -13,14 +13,20 @@
  *   chunks_fts  FTS5(text, heading) external content = chunks, tokenizer folio_cjk unicode61
  *   chunks_tri  FTS5(text) trigram, external content = view chunks_tri_src (chunks with tri = 1)
  *   meta(key, value): 'root' = the library's folder
- * Triggers on chunks keep both FTS5 indexes in step inside the writer's transaction.
+ * Triggers on chunks keep both FTS5 indexes in step inside the writer's transaction (v3: on
+ * delete only).
  * Schema v2 (substrings of code without a trigram index of all code, which cost most of the
  * indexing time): chunks.tri is set for CJK text only; code chunks add their identifiers to
  *   idents  FTS5(names) trigram: each row the identifiers (lowercased, '\n'-separated) that
  *           one document added to the vocabulary; never deleted (a name no chunk holds any
  *           more only widens a query for nothing)
  * and a substring query becomes an OR of the identifiers that contain it (idents.c). Code
- * chunks indexed by v1 stay in chunks_tri, which search still reads. */
+ * chunks indexed by v1 stay in chunks_tri, which search still reads.
+ * Schema v3 (same tables): the insert triggers are gone. FTS5 writes its pending terms out as a
+ * new segment at every statement of a transaction that touches it, so a trigger per chunk
+ * row made one tiny segment per chunk and merging them cost most of the indexing time. The
+ * writer now adds a transaction's new chunks to both indexes with one INSERT ... SELECT each,
+ * just before it commits (store.c). The delete triggers stay: a delete is one statement. */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -74,6 +80,8 @@ static const char *const migrations[] = {
     /* Merging 16 segments at a time, not 4, writes each posting about half as often while
      * indexing; searches were not measurably slower. */
     "INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('automerge', 16);",
+    /* 2 -> 3 */
+    "DROP TRIGGER chunks_ai; DROP TRIGGER chunks_ai_tri;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -92,6 +100,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MOVE] = "UPDATE documents SET key = ?2, path = ?3, size = ?4, mtime_ns = ?5 WHERE id = ?1",
     [ST_BY_HASH] = "SELECT id, size, mtime_ns, hash, path, key FROM documents WHERE hash = ?1",
     [ST_INS_IDENT] = "INSERT INTO idents(names) VALUES (?1)",
+    [ST_FTS_ADD] = "INSERT INTO chunks_fts(rowid, text, heading)"
+                   " SELECT id, text, heading FROM chunks WHERE id >= ?1",
+    [ST_TRI_ADD] = "INSERT INTO chunks_tri(rowid, text) SELECT id, text FROM chunks"
+                   " WHERE id >= ?1 AND tri",
 };
 
 /* The index of symbols by name is left out while a run fills an empty symbols table and built

@@ -9,7 +9,7 @@
 
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_INS_SYM,
-    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_COUNT
+    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_FTS_ADD, ST_TRI_ADD, ST_COUNT
 };
 
 enum { IDX_SEEN_HOT = 1 << 16 };
@@ -26,6 +26,7 @@ struct idx {
     int lock_fd; /* the writer lock, -1 for readers */
     int writer;
     int batch; /* inside a batch transaction of whole documents */
+    int64_t fts_from; /* chunks from this id on are not in the FTS5 indexes yet (0: none) */
     idx_hset seen; /* hashes of the stored identifiers */
     uint64_t *seen_hot; /* [IDX_SEEN_HOT] recently seen hashes, each also in seen */
     int seen_loaded; /* seen holds what the database holds (read on first use) */
@@ -45,6 +46,9 @@ int idx_exec(idx *ix, const char *sql);
  * batch: the whole batch, which then ends). */
 int idx_tx_begin(idx *ix);
 int idx_tx_end(idx *ix, int rc);
+/* The chunks written since the last call go into both FTS5 indexes, with one statement each
+ * (see store.c); tx_end and batch_commit call it before committing. */
+int idx_fts_add_pending(idx *ix);
 /* Groups the next documents into one transaction (fewer FTS5 segments to merge). */
 int idx_batch_begin(idx *ix);
 int idx_batch_commit(idx *ix);

@@ -64,8 +64,26 @@ int idx_doc_find_moved(idx *ix, const char *hash, int (*exists)(const char *key)
     return rc == SQLITE_DONE ? 0 : idx_fail(ix, IDX_ERR, "hash lookup: %s", sqlite3_errmsg(ix->db));
 }
 
+/* The chunks this transaction wrote so far join the FTS5 indexes, and the new identifiers
+ * their row. One statement for many chunks: FTS5 writes a segment per statement. */
+int idx_fts_add_pending(idx *ix)
+{
+    if (ix->fts_from) {
+        for (int which = ST_FTS_ADD; which <= ST_TRI_ADD; which++) {
+            sqlite3_stmt *st = idx_stmt(ix, which);
+            if (!st) return IDX_ERR;
+            sqlite3_bind_int64(st, 1, ix->fts_from);
+            if (step_done(ix, st, "adding chunks to the full-text index")) return IDX_ERR;
+        }
+        ix->fts_from = 0;
+    }
+    return idx_idents_flush(ix);
+}
+
 static int delete_doc(idx *ix, int64_t id)
 {
+    /* A delete trigger takes each row out of FTS5 by its text, which must be in there. */
+    if (idx_fts_add_pending(ix)) return IDX_ERR;
     /* Chunks first and explicitly: their triggers take the rows out of both FTS5 indexes. */
     sqlite3_stmt *st = idx_stmt(ix, ST_DEL_CHUNKS);
     if (!st) return IDX_ERR;
@@ -131,10 +149,12 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
         sqlite3_bind_int(st, 8, idx_has_cjk(c->text));
         sqlite3_bind_text(st, 9, c->text, -1, SQLITE_STATIC);
         if (step_done(ix, st, "inserting chunk")) return IDX_ERR;
+        /* Row ids only grow within a transaction: new rows are max(id) + 1, and pending rows
+         * are indexed before any delete. */
+        if (!ix->fts_from) ix->fts_from = sqlite3_last_insert_rowid(ix->db);
         if (kind == ING_KIND_CODE && !nm && idx_idents_add(ix, c->text)) return IDX_ERR;
     }
     if (kind == ING_KIND_CODE && nm && idx_idents_add_names(ix, nm)) return IDX_ERR;
-    if (idx_idents_flush(ix)) return IDX_ERR;
     for (size_t i = 0; i < ing_doc_nsymbols(doc); i++) {
         const ing_symbol *s = ing_doc_symbol(doc, i);
         if (!(st = idx_stmt(ix, ST_INS_SYM))) return IDX_ERR;
@@ -160,12 +180,15 @@ int idx_tx_begin(idx *ix)
 
 int idx_tx_end(idx *ix, int rc)
 {
-    if (!rc) return ix->batch ? 0 : idx_exec(ix, "COMMIT");
+    if (!rc && ix->batch) return 0;
+    if (!rc) rc = idx_fts_add_pending(ix);
+    if (!rc && !(rc = idx_exec(ix, "COMMIT"))) return 0;
     char keep[1024];
     snprintf(keep, sizeof keep, "%.900s%s", ix->err,
              ix->batch ? " (the documents of this batch were not committed)" : "");
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     ix->batch = 0;
+    ix->fts_from = 0;
     idx_idents_forget(ix); /* names it added are gone again */
     return idx_fail(ix, rc, "%s", keep);
 }
@@ -182,8 +205,9 @@ int idx_batch_commit(idx *ix)
 {
     if (!ix->batch) return 0;
     ix->batch = 0;
-    if (!idx_exec(ix, "COMMIT")) return 0;
+    if (!idx_fts_add_pending(ix) && !idx_exec(ix, "COMMIT")) return 0;
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    ix->fts_from = 0;
     idx_idents_forget(ix);
     return IDX_ERR;
 }

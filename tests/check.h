@@ -33,8 +33,12 @@ static int check_passed, check_failed;
         }                                                                                 \
     } while (0)
 
-#define CHECK_EQ_INT(a, b) CHECK_MSG((long long)(a) == (long long)(b), "%lld != %lld", \
-                                     (long long)(a), (long long)(b))
+/* Each side is evaluated once: a call with side effects must not run again for the message. */
+#define CHECK_EQ_INT(a, b)                                                                       \
+    do {                                                                                         \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                          \
+        CHECK_MSG(check_a_ == check_b_, "%s is %lld, expected %lld", #a, check_a_, check_b_);   \
+    } while (0)
 #define CHECK_STR(a, b) CHECK_MSG(strcmp((a), (b)) == 0, "\"%s\" != \"%s\"", (a), (b))
 
 /* Exit code for a test that cannot run here (no GPU, no fixture): ctest reports it as skipped. */

@@ -4,6 +4,7 @@
  * the read-ahead worker and bulk loads, and query quoting. */
 #include "check.h"
 #include "idx.h"
+#include "../index/idx_int.h" /* batches, to replace a document inside one */
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -167,6 +168,70 @@ static void test_bulk(const char *dir)
     idx_close(ix);
 }
 
+/* Chunks join FTS5 when their transaction commits; a document replaced (or removed) inside
+ * the same open batch must first be in there, or its delete trigger would corrupt FTS5. */
+static void test_replace_in_batch(const char *dir)
+{
+    char db[4200], err[512];
+    snprintf(db, sizeof db, "%s/batch.db", dir);
+    idx *ix;
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    CHECK_EQ_INT(idx_batch_begin(ix), 0);
+    CHECK_EQ_INT(put(ix, "/b/one.c", ING_KIND_CODE, "c", "int first_version(void);\n"), 0);
+    CHECK_EQ_INT(put(ix, "/b/two.txt", ING_KIND_TEXT, NULL, "unrelated words\n"), 0);
+    CHECK_EQ_INT(put(ix, "/b/one.c", ING_KIND_CODE, "c", "int second_version(void);\n"), 0);
+    idx_docinfo info;
+    CHECK_EQ_INT(idx_doc_lookup(ix, "/b/two.txt", &info), 1);
+    CHECK_EQ_INT(idx_doc_remove(ix, info.id), 0);
+    CHECK_EQ_INT(idx_batch_commit(ix), 0);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    CHECK_EQ_INT(hits_for(ix, "second_version", 0, "b/one.c"), 1);
+    CHECK_EQ_INT(hits_for(ix, "first_version", 0, NULL), 0);
+    CHECK_EQ_INT(hits_for(ix, "unrelated", 0, NULL), 0);
+    /* An undone batch leaves nothing of its documents, in FTS5 or elsewhere. */
+    CHECK_EQ_INT(idx_batch_begin(ix), 0);
+    CHECK_EQ_INT(put(ix, "/b/three.md", ING_KIND_MARKDOWN, NULL, "# Gone\nvanishing text\n"), 0);
+    CHECK(idx_tx_end(ix, IDX_ERR) != 0);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    CHECK_EQ_INT(hits_for(ix, "vanishing", 0, NULL), 0);
+    CHECK_EQ_INT(put(ix, "/b/four.md", ING_KIND_MARKDOWN, NULL, "# Kept\nremaining text\n"), 0);
+    CHECK_EQ_INT(hits_for(ix, "remaining", 0, "b/four.md"), 1);
+    idx_close(ix);
+}
+
+/* A library written by schema 2 (insert triggers on chunks) opens, migrates, and stays
+ * consistent when documents are replaced afterwards. */
+static void test_migrate_v2(const char *dir)
+{
+    char db[4200], err[512];
+    snprintf(db, sizeof db, "%s/v2.db", dir);
+    idx *ix;
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    CHECK_EQ_INT(put(ix, "/m/a.txt", ING_KIND_TEXT, NULL, "alpha words before\n"), 0);
+    idx_close(ix);
+    sqlite3 *raw;
+    CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(raw,
+        "CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN INSERT INTO chunks_fts(rowid,"
+        " text, heading) VALUES (new.id, new.text, new.heading); END;"
+        "CREATE TRIGGER chunks_ai_tri AFTER INSERT ON chunks WHEN new.tri BEGIN INSERT INTO"
+        " chunks_tri(rowid, text) VALUES (new.id, new.text); END; PRAGMA user_version = 2;",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                             " AND name LIKE 'chunks_ai%'"), 0);
+    CHECK_EQ_INT(put(ix, "/m/a.txt", ING_KIND_TEXT, NULL, "omega words after 植物\n"), 0);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    CHECK_EQ_INT(hits_for(ix, "omega", 0, "m/a.txt"), 1);
+    CHECK_EQ_INT(hits_for(ix, "植", 0, "m/a.txt"), 1);
+    CHECK_EQ_INT(hits_for(ix, "alpha", 0, NULL), 0);
+    idx_close(ix);
+}
+
 int main(void)
 {
     test_quote();
@@ -261,5 +326,7 @@ int main(void)
     CHECK(ix == NULL);
     test_substrings(dir);
     test_bulk(dir);
+    test_replace_in_batch(dir);
+    test_migrate_v2(dir);
     return check_finish();
 }

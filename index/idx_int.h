@@ -20,10 +20,13 @@ typedef struct idx_hset {
     size_t n, cap;
 } idx_hset;
 
+typedef struct idx_ckpt idx_ckpt;
+
 struct idx {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int lock_fd; /* the writer lock, -1 for readers */
+    idx_ckpt *ckpt; /* the checkpoint thread of a bulk run, or NULL */
     int writer;
     int batch; /* inside a batch transaction of whole documents */
     int64_t fts_from; /* chunks from this id on are not in the FTS5 indexes yet (0: none) */
@@ -54,9 +57,16 @@ int idx_batch_begin(idx *ix);
 int idx_batch_commit(idx *ix);
 
 /* Around a run that may add many documents: bulk_begin drops the symbols name index when the
- * table is empty (outside any transaction), bulk_end builds it again. */
+ * table is empty (outside any transaction) and starts the checkpoint thread, bulk_end stops
+ * it and builds the index again. */
 int idx_bulk_begin(idx *ix);
 int idx_bulk_end(idx *ix);
+
+/* The checkpoint thread (checkpoint.c): start (optional: on failure the writer checkpoints
+ * itself, as SQLite does by default), kick after each commit, stop (NULL-safe). */
+int idx_ckpt_start(idx *ix);
+void idx_ckpt_kick(idx *ix);
+void idx_ckpt_stop(idx *ix);
 
 /* Registers the "folio_cjk" FTS5 tokenizer on db: it wraps another tokenizer (its first
  * argument, e.g. unicode61) and splits runs of Han, kana and Hangul into one token per

@@ -205,7 +205,10 @@ int idx_batch_commit(idx *ix)
 {
     if (!ix->batch) return 0;
     ix->batch = 0;
-    if (!idx_fts_add_pending(ix) && !idx_exec(ix, "COMMIT")) return 0;
+    if (!idx_fts_add_pending(ix) && !idx_exec(ix, "COMMIT")) {
+        idx_ckpt_kick(ix);
+        return 0;
+    }
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     ix->fts_from = 0;
     idx_idents_forget(ix);

@@ -26,7 +26,14 @@
  * new segment at every statement of a transaction that touches it, so a trigger per chunk
  * row made one tiny segment per chunk and merging them cost most of the indexing time. The
  * writer now adds a transaction's new chunks to both indexes with one INSERT ... SELECT each,
- * just before it commits (store.c). The delete triggers stay: a delete is one statement. */
+ * just before it commits (store.c). The delete triggers stay: a delete is one statement.
+ * Schema v4: symbols move to one row per document (a million single rows and their two indexes
+ * were a quarter of the indexing time; see symbols.c):
+ *   doc_symbols(doc_id -> documents, n, names '\n'-separated, list JSON array of
+ *               [name, kind, scope, line_start, line_end, signature])
+ *   symbols_fts FTS5(names) external content = doc_symbols, names whole ('_' and '$' are
+ *               word characters), kept in step like chunks_fts
+ *   symbols     a view, one row per symbol, with the columns of the old table */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -82,6 +89,23 @@ static const char *const migrations[] = {
     "INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('automerge', 16);",
     /* 2 -> 3 */
     "DROP TRIGGER chunks_ai; DROP TRIGGER chunks_ai_tri;",
+    /* 3 -> 4 */
+    "CREATE TABLE doc_symbols(doc_id INTEGER PRIMARY KEY"
+    " REFERENCES documents(id) ON DELETE CASCADE, n INTEGER NOT NULL, names TEXT NOT NULL,"
+    " list TEXT NOT NULL);"
+    "CREATE VIRTUAL TABLE symbols_fts USING fts5(names, content='doc_symbols',"
+    " content_rowid='doc_id', tokenize=\"unicode61 remove_diacritics 0 tokenchars '_$'\");"
+    "CREATE TRIGGER doc_symbols_ad AFTER DELETE ON doc_symbols BEGIN"
+    " INSERT INTO symbols_fts(symbols_fts, rowid, names) VALUES ('delete', old.doc_id, old.names);"
+    " END;"
+    "INSERT INTO doc_symbols SELECT doc_id, count(*), group_concat(name, char(10)),"
+    " json_group_array(json_array(name, kind, scope, line_start, line_end, signature))"
+    " FROM (SELECT * FROM symbols ORDER BY doc_id, id) GROUP BY doc_id;"
+    "INSERT INTO symbols_fts(symbols_fts) VALUES ('rebuild');"
+    "DROP TABLE symbols;"
+    "CREATE VIEW symbols(doc_id, name, kind, scope, line_start, line_end, signature) AS"
+    " SELECT s.doc_id, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,"
+    " j.value ->> 4, j.value ->> 5 FROM doc_symbols s, json_each(s.list) j;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -94,8 +118,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INS_PAGE] = "INSERT INTO pages(doc_id, page, text) VALUES (?1, ?2, ?3)",
     [ST_INS_CHUNK] = "INSERT INTO chunks(doc_id, seq, page, line_start, line_end, heading,"
                      " symbol, tri, text) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-    [ST_INS_SYM] = "INSERT INTO symbols(doc_id, name, kind, scope, line_start, line_end,"
-                   " signature) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [ST_INS_SYMS] = "INSERT INTO doc_symbols(doc_id, n, names, list) VALUES (?1, ?2, ?3, ?4)",
+    [ST_DEL_SYMS] = "DELETE FROM doc_symbols WHERE doc_id = ?1",
+    [ST_SYMS_FTS_ADD] = "INSERT INTO symbols_fts(rowid, names)"
+                        " SELECT doc_id, names FROM doc_symbols WHERE doc_id >= ?1",
     [ST_TOUCH] = "UPDATE documents SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
     [ST_MOVE] = "UPDATE documents SET key = ?2, path = ?3, size = ?4, mtime_ns = ?5 WHERE id = ?1",
     [ST_BY_HASH] = "SELECT id, size, mtime_ns, hash, path, key FROM documents WHERE hash = ?1",
@@ -106,26 +132,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                    " WHERE id >= ?1 AND tri",
 };
 
-/* The index of symbols by name is left out while a run fills an empty symbols table and built
- * at its end: one sort instead of a million random B-tree inserts. A run killed in between
- * leaves it missing (nothing else); the next writer to open the library builds it. */
-#define SYMBOLS_NAME_INDEX "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)"
-
-int idx_bulk_begin(idx *ix)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ix->db, "SELECT EXISTS (SELECT 1 FROM symbols)", -1, &st, NULL))
-        return idx_fail(ix, IDX_ERR, "symbols: %s", sqlite3_errmsg(ix->db));
-    int empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
-    sqlite3_finalize(st);
-    if (empty && idx_exec(ix, "DROP INDEX IF EXISTS symbols_name")) return IDX_ERR;
-    return idx_ckpt_start(ix);
-}
+int idx_bulk_begin(idx *ix) { return idx_ckpt_start(ix); }
 
 int idx_bulk_end(idx *ix)
 {
     idx_ckpt_stop(ix);
-    return idx_exec(ix, SYMBOLS_NAME_INDEX);
+    return 0;
 }
 
 int idx_fail(idx *ix, int rc, const char *fmt, ...)
@@ -258,7 +270,6 @@ int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz)
                                          "PRAGMA temp_store = MEMORY;"))
         rc = IDX_ERR;
     if (!rc) rc = schema(ix);
-    if (!rc && ix->writer && idx_exec(ix, SYMBOLS_NAME_INDEX)) rc = IDX_ERR; /* after a crash */
     if (rc) {
         snprintf(err, errsz, "%s: %s", db_path, ix->err);
         idx_close(ix);
@@ -316,7 +327,7 @@ int idx_get_stats(idx *ix, idx_stats *s)
     s->documents = count(ix, "SELECT count(*) FROM documents");
     s->pages = count(ix, "SELECT count(*) FROM pages");
     s->chunks = count(ix, "SELECT count(*) FROM chunks");
-    s->symbols = count(ix, "SELECT count(*) FROM symbols");
+    s->symbols = count(ix, "SELECT coalesce(sum(n), 0) FROM doc_symbols");
     return s->documents < 0 ? idx_fail(ix, IDX_ERR, "%s", sqlite3_errmsg(ix->db)) : 0;
 }
 
@@ -335,7 +346,8 @@ int idx_check(idx *ix)
     /* FTS5's own check compares each index with its content table, row by row. */
     if (sqlite3_exec(ix->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check');"
                              "INSERT INTO chunks_tri(chunks_tri) VALUES ('integrity-check');"
-                             "INSERT INTO idents(idents) VALUES ('integrity-check')",
+                             "INSERT INTO idents(idents) VALUES ('integrity-check');"
+                             "INSERT INTO symbols_fts(symbols_fts) VALUES ('integrity-check')",
                      NULL, NULL, NULL) != SQLITE_OK)
         return idx_fail(ix, IDX_ERR, "FTS5 integrity-check: %s", sqlite3_errmsg(ix->db));
     return 0;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { IDX_SCHEMA_VERSION = 3 };
+enum { IDX_SCHEMA_VERSION = 4 };
 
 /* Error codes (all < 0). */
 enum {
@@ -71,6 +71,20 @@ int idx_doc_remove(idx *ix, int64_t id);
 /* Calls fn for every document (id, key, path); a non-zero return stops. */
 int idx_doc_each(idx *ix, int (*fn)(void *user, int64_t id, const char *key, const char *path),
                  void *user);
+
+/* ---- symbols -------------------------------------------------------------------------------- */
+
+typedef struct idx_symbol {
+    char *path; /* the document's shown path */
+    char *name, *kind, *scope, *signature; /* scope and signature may be NULL */
+    int line_start, line_end;
+} idx_symbol;
+
+/* The definitions named exactly `name` (case matters), by path and line, at most `limit`
+ * (0: 100). The caller frees them with idx_symbols_free. SQL sees them in the view
+ * symbols(doc_id, name, kind, scope, line_start, line_end, signature). */
+int idx_symbols_find(idx *ix, const char *name, int limit, idx_symbol **out, size_t *n);
+void idx_symbols_free(idx_symbol *s, size_t n);
 
 typedef struct idx_stats {
     int64_t documents, pages, chunks, symbols;

@@ -9,7 +9,8 @@
 
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_INS_SYM,
-    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_FTS_ADD, ST_TRI_ADD, ST_COUNT
+    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_FTS_ADD, ST_TRI_ADD, ST_INS_SYMS, ST_DEL_SYMS,
+    ST_SYMS_FTS_ADD, ST_COUNT
 };
 
 enum { IDX_SEEN_HOT = 1 << 16 };
@@ -30,6 +31,7 @@ struct idx {
     int writer;
     int batch; /* inside a batch transaction of whole documents */
     int64_t fts_from; /* chunks from this id on are not in the FTS5 indexes yet (0: none) */
+    int64_t syms_from; /* the same for doc_symbols rows and symbols_fts (a document id) */
     idx_hset seen; /* hashes of the stored identifiers */
     uint64_t *seen_hot; /* [IDX_SEEN_HOT] recently seen hashes, each also in seen */
     int seen_loaded; /* seen holds what the database holds (read on first use) */
@@ -56,9 +58,8 @@ int idx_fts_add_pending(idx *ix);
 int idx_batch_begin(idx *ix);
 int idx_batch_commit(idx *ix);
 
-/* Around a run that may add many documents: bulk_begin drops the symbols name index when the
- * table is empty (outside any transaction) and starts the checkpoint thread, bulk_end stops
- * it and builds the index again. */
+/* Around a run that may add many documents (outside any transaction): bulk_begin starts the
+ * checkpoint thread, bulk_end stops it. */
 int idx_bulk_begin(idx *ix);
 int idx_bulk_end(idx *ix);
 
@@ -97,9 +98,21 @@ typedef struct idx_names {
 int idx_names_collect(const ing_doc *doc, idx_names *out);
 void idx_names_free(idx_names *nm);
 int idx_idents_add_names(idx *ix, const idx_names *nm);
-/* idx_doc_put with the document's identifiers already collected (nm, or NULL). */
+/* A document's symbols packed for its doc_symbols row (symbols.c): pack on any thread
+ * (0, or -1 out of memory), put on the writer (nothing when n is 0). */
+typedef struct idx_symlist {
+    char *names; /* '\n'-separated */
+    char *list;  /* JSON: [[name, kind, scope, line_start, line_end, signature], ...] */
+    size_t n;
+} idx_symlist;
+int idx_symlist_pack(const ing_doc *doc, idx_symlist *out);
+void idx_symlist_free(idx_symlist *s);
+int idx_symlist_put(idx *ix, int64_t doc_id, const idx_symlist *s);
+
+/* idx_doc_put with the document's identifiers already collected (nm, or NULL) and its symbols
+ * already packed (sl, or NULL). */
 int idx_doc_put_ex(idx *ix, const idx_docinput *in, const ing_doc *doc, const idx_names *nm,
-                   int64_t *id);
+                   const idx_symlist *sl, int64_t *id);
 int idx_idents_expand(idx *ix, const char *word, char *out, size_t outsz);
 
 /* Reading ahead (prefetch.c): a worker thread reads, hashes and extracts the jobs in order,
@@ -119,6 +132,7 @@ typedef struct idx_prep {
     ing_doc *doc; /* extracted, or NULL: failed (tried, err) or left to the writer */
     int tried;
     idx_names names; /* of a code document, when collected by the worker (names.text) */
+    idx_symlist syms; /* packed by the worker (syms.list), or left to the writer */
     char err[1024];
 } idx_prep;
 

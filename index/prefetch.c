@@ -56,6 +56,7 @@ void idx_prep_extract(idx_prefetch *pf, const idx_job *j, const ing_opts *o, idx
     if (pf) pthread_mutex_unlock(&pf->extract_mu);
     /* On the worker, the identifiers too (out of memory: the writer collects them itself). */
     if (pf && p->doc && j->kind == ING_KIND_CODE) idx_names_collect(p->doc, &p->names);
+    if (pf && p->doc) idx_symlist_pack(p->doc, &p->syms);
 }
 
 void idx_prep_read(const idx_job *j, int64_t limit, idx_prep *p)
@@ -144,6 +145,7 @@ void idx_prep_free(idx_prep *p)
     free(p->data);
     ing_doc_destroy(p->doc);
     idx_names_free(&p->names);
+    idx_symlist_free(&p->syms);
     memset(p, 0, sizeof *p);
 }
 

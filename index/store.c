@@ -64,19 +64,25 @@ int idx_doc_find_moved(idx *ix, const char *hash, int (*exists)(const char *key)
     return rc == SQLITE_DONE ? 0 : idx_fail(ix, IDX_ERR, "hash lookup: %s", sqlite3_errmsg(ix->db));
 }
 
-/* The chunks this transaction wrote so far join the FTS5 indexes, and the new identifiers
- * their row. One statement for many chunks: FTS5 writes a segment per statement. */
+/* Rows from id `from` on (0: none) join an FTS5 index with one INSERT ... SELECT. */
+static int fts_add(idx *ix, int which, int64_t from)
+{
+    if (!from) return 0;
+    sqlite3_stmt *st = idx_stmt(ix, which);
+    if (!st) return IDX_ERR;
+    sqlite3_bind_int64(st, 1, from);
+    return step_done(ix, st, "adding to the full-text indexes");
+}
+
+/* The chunks and symbol rows this transaction wrote so far join their FTS5 indexes, and the
+ * new identifiers their row. One statement for many rows: FTS5 writes a segment per
+ * statement. */
 int idx_fts_add_pending(idx *ix)
 {
-    if (ix->fts_from) {
-        for (int which = ST_FTS_ADD; which <= ST_TRI_ADD; which++) {
-            sqlite3_stmt *st = idx_stmt(ix, which);
-            if (!st) return IDX_ERR;
-            sqlite3_bind_int64(st, 1, ix->fts_from);
-            if (step_done(ix, st, "adding chunks to the full-text index")) return IDX_ERR;
-        }
-        ix->fts_from = 0;
-    }
+    if (fts_add(ix, ST_FTS_ADD, ix->fts_from) || fts_add(ix, ST_TRI_ADD, ix->fts_from) ||
+        fts_add(ix, ST_SYMS_FTS_ADD, ix->syms_from))
+        return IDX_ERR;
+    ix->fts_from = ix->syms_from = 0;
     return idx_idents_flush(ix);
 }
 
@@ -84,11 +90,14 @@ static int delete_doc(idx *ix, int64_t id)
 {
     /* A delete trigger takes each row out of FTS5 by its text, which must be in there. */
     if (idx_fts_add_pending(ix)) return IDX_ERR;
-    /* Chunks first and explicitly: their triggers take the rows out of both FTS5 indexes. */
+    /* Chunks and symbols first and explicitly: their triggers take the rows out of FTS5. */
     sqlite3_stmt *st = idx_stmt(ix, ST_DEL_CHUNKS);
     if (!st) return IDX_ERR;
     sqlite3_bind_int64(st, 1, id);
     if (step_done(ix, st, "deleting chunks")) return IDX_ERR;
+    if (!(st = idx_stmt(ix, ST_DEL_SYMS))) return IDX_ERR;
+    sqlite3_bind_int64(st, 1, id);
+    if (step_done(ix, st, "deleting symbols")) return IDX_ERR;
     if (!(st = idx_stmt(ix, ST_DEL_DOC))) return IDX_ERR;
     sqlite3_bind_int64(st, 1, id);
     return step_done(ix, st, "deleting document");
@@ -124,7 +133,7 @@ static int insert_doc(idx *ix, const idx_docinput *in, const ing_meta *m, int64_
 }
 
 static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
-                        const idx_names *nm)
+                        const idx_names *nm, const idx_symlist *sl)
 {
     const ing_meta *m = ing_doc_meta(doc);
     sqlite3_stmt *st;
@@ -155,19 +164,12 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
         if (kind == ING_KIND_CODE && !nm && idx_idents_add(ix, c->text)) return IDX_ERR;
     }
     if (kind == ING_KIND_CODE && nm && idx_idents_add_names(ix, nm)) return IDX_ERR;
-    for (size_t i = 0; i < ing_doc_nsymbols(doc); i++) {
-        const ing_symbol *s = ing_doc_symbol(doc, i);
-        if (!(st = idx_stmt(ix, ST_INS_SYM))) return IDX_ERR;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, s->name, -1, SQLITE_STATIC);
-        text_or_null(st, 3, s->kind);
-        text_or_null(st, 4, s->scope);
-        sqlite3_bind_int(st, 5, s->line_start);
-        sqlite3_bind_int(st, 6, s->line_end);
-        text_or_null(st, 7, s->signature);
-        if (step_done(ix, st, "inserting symbol")) return IDX_ERR;
-    }
-    return 0;
+    if (sl) return idx_symlist_put(ix, id, sl);
+    idx_symlist own;
+    if (idx_symlist_pack(doc, &own)) return idx_fail(ix, IDX_ERR, "out of memory packing symbols");
+    int rc = idx_symlist_put(ix, id, &own);
+    idx_symlist_free(&own);
+    return rc;
 }
 
 /* Inside a batch a document needs no savepoint of its own: a failed document undoes the whole
@@ -188,7 +190,7 @@ int idx_tx_end(idx *ix, int rc)
              ix->batch ? " (the documents of this batch were not committed)" : "");
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     ix->batch = 0;
-    ix->fts_from = 0;
+    ix->fts_from = ix->syms_from = 0;
     idx_idents_forget(ix); /* names it added are gone again */
     return idx_fail(ix, rc, "%s", keep);
 }
@@ -210,18 +212,18 @@ int idx_batch_commit(idx *ix)
         return 0;
     }
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-    ix->fts_from = 0;
+    ix->fts_from = ix->syms_from = 0;
     idx_idents_forget(ix);
     return IDX_ERR;
 }
 
 int idx_doc_put(idx *ix, const idx_docinput *in, const ing_doc *doc, int64_t *id)
 {
-    return idx_doc_put_ex(ix, in, doc, NULL, id);
+    return idx_doc_put_ex(ix, in, doc, NULL, NULL, id);
 }
 
 int idx_doc_put_ex(idx *ix, const idx_docinput *in, const ing_doc *doc, const idx_names *nm,
-                   int64_t *id)
+                   const idx_symlist *sl, int64_t *id)
 {
     if (!ix->writer) return idx_fail(ix, IDX_ERR, "library opened read-only");
     if (idx_tx_begin(ix)) return IDX_ERR;
@@ -230,7 +232,7 @@ int idx_doc_put_ex(idx *ix, const idx_docinput *in, const ing_doc *doc, const id
     if (!rc && found) rc = delete_doc(ix, old.id);
     int64_t nid = 0;
     if (!rc) rc = insert_doc(ix, in, ing_doc_meta(doc), &nid);
-    if (!rc) rc = insert_parts(ix, nid, in->kind, doc, nm);
+    if (!rc) rc = insert_parts(ix, nid, in->kind, doc, nm, sl);
     if (idx_tx_end(ix, rc)) {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", ix->err);

@@ -144,7 +144,8 @@ static int extract_and_put(run *r, const fent *f, idx_prep *p, const idx_docinfo
     idx_docinput in = {.key = f->key, .path = f->shown, .kind = f->kind, .lang = f->lang,
                        .size = f->size, .mtime_ns = f->mtime_ns, .hash = p->hash};
     int64_t id;
-    int rc = idx_doc_put_ex(r->ix, &in, p->doc, p->names.text ? &p->names : NULL, &id);
+    int rc = idx_doc_put_ex(r->ix, &in, p->doc, p->names.text ? &p->names : NULL,
+                            p->syms.list ? &p->syms : NULL, &id);
     if (!rc) {
         see(r, id);
         r->sum->bytes += f->size;

@@ -148,8 +148,16 @@ static void test_bulk(const char *dir)
     CHECK_EQ_INT(idx_update(ix, roots, 1, NULL, NULL, NULL, &sum), 0);
     CHECK_EQ_INT(sum.indexed, N);
     CHECK_EQ_INT(idx_check(ix), 0);
-    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'symbols_name'"), 1);
     CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM symbols WHERE name = 'bulk_fn_42'"), 1);
+    idx_symbol *sy;
+    size_t ns;
+    CHECK_EQ_INT(idx_symbols_find(ix, "bulk_fn_42", 0, &sy, &ns), 0);
+    CHECK(ns == 1 && strstr(sy[0].path, "f42.c") && !strcmp(sy[0].kind, "function") &&
+          sy[0].line_start == 1);
+    idx_symbols_free(sy, ns);
+    idx_stats st;
+    CHECK_EQ_INT(idx_get_stats(ix, &st), 0);
+    CHECK_EQ_INT(st.symbols, N);
     CHECK_EQ_INT(hits_for(ix, "lk_fn_42", 0, NULL), 1);
     CHECK_EQ_INT(hits_for(ix, "lk_fn_7", 0, NULL), 11); /* 7 and 70..79 */
     snprintf(p, sizeof p, "touch -d '2001-01-01' '%s/f01.c'", src);
@@ -164,6 +172,54 @@ static void test_bulk(const char *dir)
     CHECK_EQ_INT(sum.moved, 1);
     CHECK_EQ_INT(sum.unchanged, N - 2);
     CHECK_EQ_INT(hits_for(ix, "bulk_edited_fn", 0, p), 1);
+    CHECK_EQ_INT(idx_check(ix), 0);
+    idx_close(ix);
+}
+
+/* Symbols: found by exact name (case, underscores and punctuation matter), with kind, scope,
+ * lines and a signature that survives JSON packing; replaced with their document. */
+static void test_symbols(const char *dir)
+{
+    char db[4200], err[512];
+    snprintf(db, sizeof db, "%s/symbols.db", dir);
+    idx *ix;
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix) return;
+    CHECK_EQ_INT(put(ix, "/s/a.c", ING_KIND_CODE, "c",
+                     "#define QUOTE \"a\\\\b\"\n"
+                     "struct point { int x; };\n"
+                     "static int point_len(const char *s,\n\tint n) {\n  return n;\n}\n"
+                     "int Point_Len(void);\n"), 0);
+    CHECK_EQ_INT(put(ix, "/s/b.py", ING_KIND_CODE, "python",
+                     "class Shape:\n    def point_len(self):\n        return 1\n"), 0);
+    idx_symbol *sy;
+    size_t n;
+    CHECK_EQ_INT(idx_symbols_find(ix, "point_len", 0, &sy, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK(!strcmp(sy[0].path, "s/a.c") && !strcmp(sy[0].kind, "function") &&
+              sy[0].line_start == 3 && sy[0].line_end == 6 && sy[0].signature &&
+              strstr(sy[0].signature, "const char *s") && strstr(sy[0].signature, "int n"));
+        CHECK(!strcmp(sy[1].path, "s/b.py") && sy[1].scope && !strcmp(sy[1].scope, "Shape"));
+    }
+    idx_symbols_free(sy, n);
+    CHECK_EQ_INT(idx_symbols_find(ix, "QUOTE", 0, &sy, &n), 0);
+    CHECK(n == 1 && !strcmp(sy[0].kind, "macro"));
+    idx_symbols_free(sy, n);
+    CHECK_EQ_INT(idx_symbols_find(ix, "point", 0, &sy, &n), 0); /* whole names only */
+    CHECK(n == 1 && !strcmp(sy[0].kind, "struct"));
+    idx_symbols_free(sy, n);
+    CHECK_EQ_INT(idx_symbols_find(ix, "Point_Len", 0, &sy, &n), 0); /* case matters */
+    CHECK(n == 1 && sy[0].line_start == 7);
+    idx_symbols_free(sy, n);
+    CHECK_EQ_INT(idx_symbols_find(ix, "+", 0, &sy, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    idx_symbols_free(sy, n);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM symbols WHERE name = 'point_len'"), 2);
+    CHECK_EQ_INT(put(ix, "/s/a.c", ING_KIND_CODE, "c", "int renamed_fn(void) { return 0; }\n"), 0);
+    CHECK_EQ_INT(idx_symbols_find(ix, "point_len", 0, &sy, &n), 0);
+    CHECK(n == 1 && !strcmp(sy[0].path, "s/b.py"));
+    idx_symbols_free(sy, n);
     CHECK_EQ_INT(idx_check(ix), 0);
     idx_close(ix);
 }
@@ -200,8 +256,8 @@ static void test_replace_in_batch(const char *dir)
     idx_close(ix);
 }
 
-/* A library written by schema 2 (insert triggers on chunks) opens, migrates, and stays
- * consistent when documents are replaced afterwards. */
+/* A library as schema 2 wrote it (insert triggers on chunks, one row per symbol) opens,
+ * migrates, keeps its symbols, and stays consistent when documents are replaced afterwards. */
 static void test_migrate_v2(const char *dir)
 {
     char db[4200], err[512];
@@ -210,25 +266,53 @@ static void test_migrate_v2(const char *dir)
     CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
     if (!ix) return;
     CHECK_EQ_INT(put(ix, "/m/a.txt", ING_KIND_TEXT, NULL, "alpha words before\n"), 0);
+    CHECK_EQ_INT(put(ix, "/m/k.c", ING_KIND_CODE, "c", "int kept_fn(int a);\nint other_fn(void);\n"), 0);
     idx_close(ix);
     sqlite3 *raw;
     CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(raw,
+        "BEGIN;"
+        "CREATE TABLE old_symbols AS SELECT * FROM symbols;"
+        "DROP VIEW symbols; DROP TABLE symbols_fts; DROP TABLE doc_symbols;"
+        "CREATE TABLE symbols(id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES"
+        " documents(id) ON DELETE CASCADE, name TEXT NOT NULL, kind TEXT, scope TEXT,"
+        " line_start INTEGER, line_end INTEGER, signature TEXT);"
+        "INSERT INTO symbols(doc_id, name, kind, scope, line_start, line_end, signature)"
+        " SELECT * FROM old_symbols; DROP TABLE old_symbols;"
+        "CREATE INDEX symbols_name ON symbols(name); CREATE INDEX symbols_doc ON symbols(doc_id);"
         "CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN INSERT INTO chunks_fts(rowid,"
         " text, heading) VALUES (new.id, new.text, new.heading); END;"
         "CREATE TRIGGER chunks_ai_tri AFTER INSERT ON chunks WHEN new.tri BEGIN INSERT INTO"
-        " chunks_tri(rowid, text) VALUES (new.id, new.text); END; PRAGMA user_version = 2;",
+        " chunks_tri(rowid, text) VALUES (new.id, new.text); END; PRAGMA user_version = 2;"
+        "COMMIT;",
         NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(raw);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM symbols"), 2);
     CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
-    if (!ix) return;
+    if (!ix) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
     CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
                              " AND name LIKE 'chunks_ai%'"), 0);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                             " AND name = 'symbols'"), 0);
+    idx_symbol *sy;
+    size_t n;
+    CHECK_EQ_INT(idx_symbols_find(ix, "kept_fn", 0, &sy, &n), 0);
+    CHECK(n == 1 && !strcmp(sy[0].path, "m/k.c") && sy[0].line_start == 1 && sy[0].signature &&
+          !strcmp(sy[0].signature, "int kept_fn(int a)"));
+    idx_symbols_free(sy, n);
+    CHECK_EQ_INT(idx_check(ix), 0);
     CHECK_EQ_INT(put(ix, "/m/a.txt", ING_KIND_TEXT, NULL, "omega words after 植物\n"), 0);
+    CHECK_EQ_INT(put(ix, "/m/k.c", ING_KIND_CODE, "c", "int new_fn(void);\n"), 0);
     CHECK_EQ_INT(idx_check(ix), 0);
     CHECK_EQ_INT(hits_for(ix, "omega", 0, "m/a.txt"), 1);
     CHECK_EQ_INT(hits_for(ix, "植", 0, "m/a.txt"), 1);
     CHECK_EQ_INT(hits_for(ix, "alpha", 0, NULL), 0);
+    CHECK_EQ_INT(idx_symbols_find(ix, "kept_fn", 0, &sy, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    idx_symbols_free(sy, n);
     idx_close(ix);
 }
 
@@ -327,6 +411,7 @@ int main(void)
     test_substrings(dir);
     test_bulk(dir);
     test_replace_in_batch(dir);
+    test_symbols(dir);
     test_migrate_v2(dir);
     return check_finish();
 }

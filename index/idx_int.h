@@ -126,7 +126,8 @@ typedef struct idx_job {
 } idx_job;
 
 typedef struct idx_prep {
-    void *data; /* the file (malloc'd), or NULL when it could not be read (err) */
+    int read;   /* 1: the file was read (else err says why) */
+    void *data; /* the file (malloc'd), freed once extracted */
     size_t len;
     char hash[33];
     ing_doc *doc; /* extracted, or NULL: failed (tried, err) or left to the writer */

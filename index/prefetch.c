@@ -10,8 +10,11 @@
 #include <xxhash.h>
 
 /* How far ahead the worker may run: files and bytes of files read but not yet taken (one file
- * larger than the byte bound still goes, alone). This bounds the memory a run holds. */
-enum { AHEAD_FILES = 32 };
+ * larger than the byte bound still goes, alone). This bounds the memory a run holds. The
+ * writer works in bursts (each commit adds a batch's chunks to FTS5 at once), and the worker
+ * must keep going meanwhile: indexing /usr/include took 4.5 s with 32 files ahead, 3.2 s with
+ * 1024 (peak RSS 154 MB, of which the read-ahead holds about a third). */
+enum { AHEAD_FILES = 1024 };
 #define AHEAD_BYTES ((int64_t)16 << 20)
 
 struct idx_prefetch {
@@ -67,6 +70,7 @@ void idx_prep_read(const idx_job *j, int64_t limit, idx_prep *p)
         return;
     }
     ing_hash_hex(p->data, p->len, p->hash);
+    p->read = 1;
 }
 
 /* The worker extracts unless the content is what is stored (touched file) or what another
@@ -74,9 +78,12 @@ void idx_prep_read(const idx_job *j, int64_t limit, idx_prep *p)
 static void prepare(idx_prefetch *pf, const idx_job *j, idx_prep *p)
 {
     idx_prep_read(j, pf->limit, p);
-    if (!p->data) return;
+    if (!p->read) return;
     if (j->old_hash ? !strcmp(j->old_hash, p->hash) : known_hash(pf, p->hash)) return;
     idx_prep_extract(pf, j, &pf->opts, p);
+    /* The document holds copies of what it needs; the read-ahead holds less without this. */
+    free(p->data);
+    p->data = NULL;
 }
 
 static void *worker(void *arg)

@@ -157,7 +157,7 @@ static int extract_and_put(run *r, const fent *f, idx_prep *p, const idx_docinfo
 /* A changed or new file, read (and perhaps extracted) in p: touch, move, or replace. */
 static int changed_file(run *r, const fent *f, idx_prep *p, idx_docinfo *old, int found)
 {
-    if (!p->data) {
+    if (!p->read) {
         if (found && idx_doc_remove(r->ix, old->id)) return IDX_ERR;
         report(r, IDX_EV_FAILED, f->shown, without_path(p->err, f->path));
         return 0;

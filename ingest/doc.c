@@ -118,7 +118,10 @@ char *doc_strndup(ing_doc *d, const char *s, size_t n)
 {
     arena_blk *b = d->arena;
     if (!b || b->cap - b->used < n + 1) {
-        size_t cap = n + 1 > 65536 ? n + 1 : 65536;
+        /* Blocks grow from 4 KiB to 64 KiB: most documents are small, and many of them may
+         * wait in memory together (the indexer's read-ahead). */
+        size_t cap = b ? (b->cap < 65536 ? b->cap * 2 : 65536) : 4096;
+        if (cap < n + 1) cap = n + 1;
         b = malloc(sizeof *b + cap);
         if (!b) {
             d->oom = 1;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { IDX_SCHEMA_VERSION = 4 };
+enum { IDX_SCHEMA_VERSION = 5 };
 
 /* Error codes (all < 0). */
 enum {

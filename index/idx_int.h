@@ -9,7 +9,7 @@
 
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_INS_SYM,
-    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_INS_IDENT, ST_FTS_ADD, ST_TRI_ADD, ST_INS_SYMS, ST_DEL_SYMS,
+    ST_TOUCH, ST_MOVE, ST_BY_HASH, ST_IDENT_LAST, ST_IDENT_NEW, ST_IDENT_GROW, ST_FTS_ADD, ST_TRI_ADD, ST_INS_SYMS, ST_DEL_SYMS,
     ST_SYMS_FTS_ADD, ST_COUNT
 };
 
@@ -84,6 +84,8 @@ int idx_has_cjk(const char *s);
  * identifiers that contain that word; returns 1, or 0 when none does, or <0. */
 int idx_idents_add(idx *ix, const char *text);
 int idx_idents_flush(idx *ix);
+/* Schema 5: the names of the FTS5 table idents move into blocks, and the table goes. */
+int idx_idents_migrate(idx *ix);
 void idx_idents_forget(idx *ix);
 int idx_idents_word(const char *text);
 /* The same split in two: names_collect (any thread) lists the distinct identifiers of a

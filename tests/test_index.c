@@ -68,12 +68,12 @@ static long long sql_int(const char *db, const char *sql)
     return v;
 }
 
-/* How often `name` is stored in the identifier vocabulary (each row: '\n'-separated names). */
+/* How often `name` is stored in the identifier vocabulary (each block: '\n'-separated names). */
 static int ident_count(const char *db, const char *name)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM idents WHERE ('\n' || names || '\n') LIKE '%%' || char(10) ||"
+             "SELECT count(*) FROM ident_blocks WHERE ('\n' || names || '\n') LIKE '%%' || char(10) ||"
              " '%s' || char(10) || '%%'", name);
     return (int)sql_int(db, sql);
 }
@@ -115,6 +115,26 @@ static void test_substrings(const char *dir)
     CHECK_EQ_INT(ident_count(db, "ledger_balance_total"), 1);
     CHECK_EQ_INT(ident_count(db, "fresh_name_here"), 1);
     CHECK_EQ_INT(ident_count(db, "redismoduleloadobjectx"), 1); /* names stay: harmless */
+
+    /* Many names fill several blocks; a name in any of them is found, and later names top up
+     * the last block instead of starting small ones. */
+    enum { MANY = 9000 };
+    char *big = malloc(MANY * 32);
+    size_t o = 0;
+    for (int i = 0; big && i < MANY; i++) o += (size_t)sprintf(big + o, "int name_%05d_tail;\n", i);
+    CHECK_EQ_INT(idx_open(db, IDX_WRITE, &ix, err, sizeof err), 0);
+    if (!ix || !big) return;
+    CHECK_EQ_INT(put(ix, "/s/many.c", ING_KIND_CODE, "c", big), 0);
+    free(big);
+    long long blocks = sql_int(db, "SELECT count(*) FROM ident_blocks");
+    CHECK_MSG(blocks >= 3, "%lld blocks", blocks);
+    CHECK(sql_int(db, "SELECT max(length(names)) FROM ident_blocks") <= 65536);
+    CHECK_EQ_INT(hits_for(ix, "e_08999_t", 0, "s/many.c"), 1);
+    CHECK_EQ_INT(hits_for(ix, "me_00000_", 0, "s/many.c"), 1);
+    CHECK_EQ_INT(put(ix, "/s/one.c", ING_KIND_CODE, "c", "int another_new_name;\n"), 0);
+    CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM ident_blocks"), blocks);
+    CHECK_EQ_INT(hits_for(ix, "ther_new_na", 0, "s/one.c"), 1);
+    idx_close(ix);
 }
 
 static void write_file(const char *path, const char *text)
@@ -274,6 +294,8 @@ static void test_migrate_v2(const char *dir)
         "BEGIN;"
         "CREATE TABLE old_symbols AS SELECT * FROM symbols;"
         "DROP VIEW symbols; DROP TABLE symbols_fts; DROP TABLE doc_symbols;"
+        "DROP TABLE ident_blocks; CREATE VIRTUAL TABLE idents USING fts5(names, tokenize='trigram');"
+        "INSERT INTO idents(names) VALUES ('int' || char(10) || 'kept_fn'), ('other_fn');"
         "CREATE TABLE symbols(id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES"
         " documents(id) ON DELETE CASCADE, name TEXT NOT NULL, kind TEXT, scope TEXT,"
         " line_start INTEGER, line_end INTEGER, signature TEXT);"
@@ -304,6 +326,8 @@ static void test_migrate_v2(const char *dir)
           !strcmp(sy[0].signature, "int kept_fn(int a)"));
     idx_symbols_free(sy, n);
     CHECK_EQ_INT(idx_check(ix), 0);
+    CHECK_EQ_INT(hits_for(ix, "EPT_F", 0, "m/k.c"), 1); /* the identifiers moved over */
+    CHECK_EQ_INT(hits_for(ix, "her_f", 0, "m/k.c"), 1);
     CHECK_EQ_INT(put(ix, "/m/a.txt", ING_KIND_TEXT, NULL, "omega words after 植物\n"), 0);
     CHECK_EQ_INT(put(ix, "/m/k.c", ING_KIND_CODE, "c", "int new_fn(void);\n"), 0);
     CHECK_EQ_INT(idx_check(ix), 0);

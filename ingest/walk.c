@@ -71,6 +71,13 @@ static void classify(const ing_walk_opts *o, const char *full, const struct stat
         return;
     }
     e->kind = ing_kind_from_name(full, &e->lang);
+    /* An empty source or text file is normal (__init__.py) and has nothing to index; an empty
+     * PDF is a broken one, and extraction says so. */
+    if (e->kind != ING_KIND_SKIP && e->kind != ING_KIND_PDF && st->st_size == 0) {
+        e->kind = ING_KIND_SKIP;
+        e->skip = "empty file";
+        return;
+    }
     if (e->kind != ING_KIND_SKIP) return;
     int fd = open(full, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

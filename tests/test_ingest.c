@@ -109,6 +109,8 @@ static void test_walk(void)
     write_file(dir, ".git/config", "x\n");
     write_file(dir, "big.txt", "0123456789012345678901234567890123456789\n");
     write_file(dir, "script", "#!/usr/bin/env python3\nprint(1)\n");
+    write_file(dir, "pkg/__init__.py", "");
+    write_file(dir, "empty.pdf", "");
     char p[4096];
     snprintf(p, sizeof p, "%s/blob", dir);
     FILE *f = fopen(p, "wb");
@@ -137,7 +139,11 @@ static void test_walk(void)
     CHECK(i >= 0 && strstr(s.skips[i], "binary"));
     i = find(&s, "script");
     CHECK(i >= 0 && !s.skips[i][0]);
-    CHECK(s.n == 7);
+    i = find(&s, "pkg/__init__.py"); /* empty code: nothing to index, and nothing wrong */
+    CHECK(i >= 0 && !strcmp(s.skips[i], "empty file"));
+    i = find(&s, "empty.pdf"); /* an empty PDF is a broken one: extraction reports it */
+    CHECK(i >= 0 && !s.skips[i][0]);
+    CHECK(s.n == 9);
 
     ing_entry e;
     char buf[4096];

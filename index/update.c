@@ -39,6 +39,8 @@ typedef struct run {
     uint64_t *known;       /* hashes of all stored documents (see idx_prefetch_start) */
     size_t nknown;
     idx_prefetch *pf;      /* NULL: files are read and extracted by the writer */
+    ing_opts ing;          /* o->ing, with a ctags session of this run's own */
+    ing_ctags *ctags;
 } run;
 
 static char *join(const char *a, const char *b)
@@ -134,7 +136,7 @@ static int extract_and_put(run *r, const fent *f, idx_prep *p, const idx_docinfo
 {
     if (!p->tried) {
         idx_job j = job_of(f);
-        idx_prep_extract(r->pf, &j, &r->o->ing, p);
+        idx_prep_extract(r->pf, &j, &r->ing, p);
     }
     if (!p->doc) {
         if (found && idx_doc_remove(r->ix, old->id)) return IDX_ERR;
@@ -265,6 +267,17 @@ static void free_run(run *r)
     free(r->jobs);
     free(r->old_hash);
     free(r->known);
+    ing_ctags_destroy(r->ctags);
+}
+
+/* One ctags for the whole run (started when a file first needs it), unless the caller brought
+ * its own. */
+static void ctags_session(run *r)
+{
+    r->ing = r->o->ing;
+    if (r->ing.ctags && !r->ing.ctags_session && r->ing.ctags_mode != ING_CTAGS_NEVER &&
+        !ing_ctags_create(r->ing.ctags, &r->ctags))
+        r->ing.ctags_session = r->ctags;
 }
 
 /* Documents are committed in batches of about BATCH_BYTES or BATCH_SECONDS (each one whole in
@@ -333,7 +346,7 @@ static int plan(run *r)
         r->njobs++;
     }
     if (r->njobs < 2 || load_known(r)) return 0;
-    idx_prefetch_start(&r->pf, r->jobs, r->njobs, &r->o->ing, size_limit(r), r->known,
+    idx_prefetch_start(&r->pf, r->jobs, r->njobs, &r->ing, size_limit(r), r->known,
                        r->nknown);
     return 0;
 }
@@ -376,6 +389,7 @@ int idx_update(idx *ix, const char *const *roots, size_t nroots, const idx_updat
     static const idx_update_opts defaults;
     run r = {.ix = ix, .o = o ? o : &defaults, .fn = fn, .user = user, .sum = sum};
     memset(sum, 0, sizeof *sum);
+    ctags_session(&r);
     char **abs = calloc(nroots + 1, sizeof *abs);
     int rc = abs ? 0 : idx_fail(ix, IDX_ERR, "out of memory");
     size_t nabs = 0;
@@ -410,6 +424,7 @@ int idx_update_path(idx *ix, const char *root, const char *relpath, const idx_up
     memset(sum, 0, sizeof *sum);
     char *root_abs = realpath(root, NULL);
     if (!root_abs) return idx_fail(ix, IDX_ERR, "%s: cannot be read", root);
+    ctags_session(&r);
     ing_entry e;
     char buf[PATH_MAX * 2];
     int rc = 0;

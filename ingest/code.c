@@ -236,7 +236,8 @@ int extract_code(ing_doc *d, const char *path, const char *lang, const char *tex
     int ctags_ok = -1;
     if (o->ctags && o->ctags_mode != ING_CTAGS_NEVER &&
         (o->ctags_mode == ING_CTAGS_ALWAYS || !builtin))
-        ctags_ok = symbols_ctags(d, o->ctags, path, lang);
+        ctags_ok = o->ctags_session ? ctags_session_tags(o->ctags_session, d, path)
+                                    : symbols_ctags(d, o->ctags, path, lang);
     if (ctags_ok < 0 && builtin) {
         d->nsyms = 0;
         int rc = lang_is(lang, python) ? symbols_python(d, text, len) : symbols_c(d, text, len);

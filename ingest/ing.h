@@ -125,10 +125,17 @@ typedef struct ing_symbol {
 
 typedef enum ing_ctags_mode { ING_CTAGS_AUTO = 0, ING_CTAGS_NEVER, ING_CTAGS_ALWAYS } ing_ctags_mode;
 
+/* A running Universal Ctags that answers for many files in turn (started on first use;
+ * ingest/ctags.c). Much faster than one ctags per file. One thread at a time. */
+typedef struct ing_ctags ing_ctags;
+int ing_ctags_create(const char *ctags_path, ing_ctags **out);
+void ing_ctags_destroy(ing_ctags *c); /* NULL is a no-op */
+
 typedef struct ing_opts {
     const char *password;    /* for encrypted PDFs, or NULL */
     const char *ctags;       /* path of Universal Ctags, or NULL for built-in symbols only */
     ing_ctags_mode ctags_mode; /* AUTO: built-in for C-family and Python, ctags for the rest */
+    ing_ctags *ctags_session;  /* ask this running ctags instead of starting one per file */
     int capture_diagnostics; /* 1: collect the PDF library's log messages (a process-wide
                               * glib log handler, installed only while one document is read)
                               * into the document's warning; only for callers that extract

@@ -89,6 +89,8 @@ int symbols_c(ing_doc *d, const char *text, size_t len);
 int symbols_python(ing_doc *d, const char *text, size_t len);
 /* Runs ctags on `path`; returns <0 if it could not run (then the caller falls back). */
 int symbols_ctags(ing_doc *d, const char *ctags, const char *path, const char *lang);
+/* The same through a running session (ctags.c); <0 (and no symbols added) on failure. */
+int ctags_session_tags(ing_ctags *c, ing_doc *d, const char *path);
 
 void errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -342,6 +342,60 @@ static void test_against_ctags(void)
     ing_doc_destroy(own);
 }
 
+/* Symbols of a language without a built-in scanner (Go) from one running ctags, the same as
+ * from a ctags per file; a file ctags cannot read gives no symbols and the session goes on;
+ * a ctags killed under it is started again. */
+static void test_ctags_session(void)
+{
+    char ctags[4096];
+    if (!ing_ctags_find(ctags, sizeof ctags)) {
+        printf("ctags not installed: session not tested\n");
+        return;
+    }
+    const char *dir = check_tmpdir("ctags-session");
+    const char *go = "package main\n\nfunc Hello() int {\n\treturn 1\n}\n\n"
+                     "type Point struct {\n\tX int\n}\n";
+    write_file(dir, "a.go", go);
+    char path[4200], missing[4200];
+    snprintf(path, sizeof path, "%s/a.go", dir);
+    snprintf(missing, sizeof missing, "%s/gone.go", dir);
+    ing_ctags *session;
+    CHECK_EQ_INT(ing_ctags_create(ctags, &session), 0);
+    if (!session) return;
+    ing_opts per_file = {.ctags = ctags}, shared = {.ctags = ctags, .ctags_session = session};
+    ing_doc *ref = NULL, *d = NULL;
+    char err[256];
+    CHECK_EQ_INT(ing_doc_extract(path, ING_KIND_CODE, "go", go, strlen(go), &per_file, &ref, err,
+                                 sizeof err), 0);
+    for (int round = 0; ref && round < 3; round++) {
+        if (round == 1) { /* a file ctags cannot open: no symbols, no failure */
+            CHECK_EQ_INT(ing_doc_extract(missing, ING_KIND_CODE, "go", go, strlen(go), &shared, &d,
+                                         err, sizeof err), 0);
+            CHECK(d && ing_doc_nsymbols(d) == 0);
+            ing_doc_destroy(d);
+            char kill_it[128]; /* our own ctags only; the next file starts it again */
+            snprintf(kill_it, sizeof kill_it, "pkill -KILL -P %ld -f -- '[-]-_interactive'",
+                     (long)getpid()); /* [-]: the shell's own command line must not match */
+            CHECK_EQ_INT(system(kill_it), 0);
+        }
+        CHECK_EQ_INT(ing_doc_extract(path, ING_KIND_CODE, "go", go, strlen(go), &shared, &d, err,
+                                     sizeof err), 0);
+        if (!d) break;
+        CHECK(ing_doc_nsymbols(ref) >= 3);
+        CHECK_EQ_INT(ing_doc_nsymbols(d), ing_doc_nsymbols(ref));
+        for (size_t i = 0; i < ing_doc_nsymbols(d) && i < ing_doc_nsymbols(ref); i++) {
+            const ing_symbol *a = ing_doc_symbol(d, i), *b = ing_doc_symbol(ref, i);
+            CHECK(!strcmp(a->name, b->name) && !strcmp(a->kind, b->kind) &&
+                  a->line_start == b->line_start && a->line_end == b->line_end);
+        }
+        CHECK(has_sym(d, "func", "Hello") && has_sym(d, "struct", "Point"));
+        ing_doc_destroy(d);
+    }
+    ing_doc_destroy(ref);
+    ing_ctags_destroy(session);
+    ing_ctags_destroy(NULL);
+}
+
 static ing_doc *extract_file(const char *path, char *err, size_t errsz)
 {
     void *data;
@@ -495,6 +549,7 @@ int main(void)
     test_markdown();
     test_code();
     test_against_ctags();
+    test_ctags_session();
     test_pdfs();
     return check_finish();
 }

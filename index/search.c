@@ -4,6 +4,7 @@
  * path, page, lines and a snippet. */
 #include "idx_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,11 +115,18 @@ static int trigram_word(const char *text)
 }
 
 /* A word found inside longer words: the trigram index (CJK text, and code indexed by schema
- * v1), then the identifiers of code that contain it, searched as words. */
+ * v1), then the identifiers of code that contain it, searched as words. Code with punctuation
+ * inside the word ("->nex", "ctx.rea") has its last part taken as the start of a word. */
 static int substring(idx *ix, const idx_query *q, const char *quoted, int limit, hits *hs)
 {
     int rc = run_match(ix, sql_tri, quoted, q, limit - (int)hs->n, 0.5, hs);
-    if (rc || (int)hs->n >= limit || !idx_idents_word(q->text)) return rc;
+    if (rc || (int)hs->n >= limit) return rc;
+    if (!idx_idents_word(q->text) && strpbrk(q->text, "-.:>/\\<!&|=+%^~@$#,;()[]{}")) {
+        char prefix[1024];
+        if ((size_t)snprintf(prefix, sizeof prefix, "%s*", quoted) >= sizeof prefix) return 0;
+        return run_match(ix, sql_words, prefix, q, limit - (int)hs->n, 0.5, hs);
+    }
+    if (!idx_idents_word(q->text)) return 0;
     char names[4096];
     int k = idx_idents_expand(ix, q->text, names, sizeof names);
     if (k <= 0) return k;

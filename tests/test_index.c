@@ -101,6 +101,11 @@ static void test_substrings(const char *dir)
     CHECK_EQ_INT(hits_for(ix, "edger", 0, NULL), 3);
     CHECK_EQ_INT(hits_for(ix, "ger_bax", 0, NULL), 0);
     CHECK_EQ_INT(hits_for(ix, "约责", 0, "s/zh.md"), 1);
+    CHECK_EQ_INT(put(ix, "/s/p.c", ING_KIND_CODE, "c",
+                     "void step(struct node *node) { node->nextptr = ctx.reader; }\n"), 0);
+    CHECK_EQ_INT(hits_for(ix, "->nextp", 0, "s/p.c"), 1); /* punctuation inside the word */
+    CHECK_EQ_INT(hits_for(ix, "ctx.rea", 0, "s/p.c"), 1);
+    CHECK_EQ_INT(hits_for(ix, "ctx.xyz", 0, NULL), 0);
     CHECK_EQ_INT(idx_check(ix), 0);
     idx_close(ix);
     CHECK_EQ_INT(sql_int(db, "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id"

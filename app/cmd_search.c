@@ -76,11 +76,23 @@ static int parse(int argc, char **argv, sopts *o)
 }
 
 /* Searches one library; hits are appended to *res. Returns 0, or an exit code. */
+/* A library made by an older folio is brought up to date first: a writer's open migrates it
+ * (unless another process is indexing it right now: then the error says so). */
+static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
+{
+    int rc = idx_open(db, IDX_READ, ix, err, errsz);
+    if (rc != IDX_ESCHEMA || !strstr(err, "needs migrating")) return rc;
+    idx *w;
+    if ((rc = idx_open(db, IDX_WRITE, &w, err, errsz))) return rc;
+    idx_close(w);
+    return idx_open(db, IDX_READ, ix, err, errsz);
+}
+
 static int search_one(sopts *o, const char *db, int absolute, result **res, size_t *n)
 {
     char err[1024];
     idx *ix;
-    if (idx_open(db, IDX_READ, &ix, err, sizeof err)) {
+    if (open_reader(db, &ix, err, sizeof err)) {
         fprintf(stderr, "folio search: %s\n", err);
         return APP_EXIT_FAIL;
     }
@@ -114,10 +126,13 @@ static int search_one(sopts *o, const char *db, int absolute, result **res, size
     return 0;
 }
 
+/* Best first: hits with every word before hits with some, before hits inside words (BM25
+ * scores of different libraries are not comparable enough to mix those), then by score. */
 static int by_score(const void *a, const void *b)
 {
-    double x = ((const result *)a)->hit.score, y = ((const result *)b)->hit.score;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const idx_hit *p = &((const result *)a)->hit, *q = &((const result *)b)->hit;
+    if (p->match != q->match) return p->match < q->match ? 1 : -1;
+    return p->score < q->score ? 1 : p->score > q->score ? -1 : 0;
 }
 
 static void flatten(char *s)
@@ -135,6 +150,8 @@ static void print_json(const result *r)
     json_object_object_add(j, "line_start", json_object_new_int(h->line_start));
     json_object_object_add(j, "line_end", json_object_new_int(h->line_end));
     json_object_object_add(j, "score", json_object_new_double(h->score));
+    static const char *const how[] = {"part", "some", "all"};
+    json_object_object_add(j, "match", json_object_new_string(how[h->match]));
     json_object_object_add(j, "snippet", json_object_new_string(h->snippet ? h->snippet : ""));
     json_object_object_add(j, "kind", json_object_new_string(h->kind));
     json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);
@@ -205,10 +222,16 @@ int app_cmd_search(int argc, char **argv)
     int absolute, rc = pick_libraries(&o, &dbs, &ndb, &absolute);
     result *res = NULL;
     size_t n = 0;
+    /* Over every known library, one that cannot be read (its message says why) leaves the
+     * others to answer. */
+    size_t failed = 0;
     for (size_t i = 0; i < ndb; i++) {
-        if (!rc) rc = search_one(&o, dbs[i], absolute, &res, &n);
+        int r = rc ? 0 : search_one(&o, dbs[i], absolute, &res, &n);
+        if (r && (r == APP_EXIT_USAGE || ndb == 1)) rc = r;
+        failed += r != 0;
         free(dbs[i]);
     }
+    if (!rc && ndb && failed == ndb) rc = APP_EXIT_FAIL;
     free(dbs);
     if (!rc) {
         if (n) qsort(res, n, sizeof *res, by_score);

@@ -148,8 +148,16 @@ typedef struct idx_query {
     int snippet_tokens;    /* 0: 24 */
 } idx_query;
 
+/* How a hit matched, best first: libraries' hits merge by this, then by score. */
+typedef enum idx_match {
+    IDX_MATCH_PART = 0, /* inside longer words (substrings of identifiers, CJK) */
+    IDX_MATCH_SOME = 1, /* some of the words (when all of them together match nothing) */
+    IDX_MATCH_ALL = 2,  /* every word (or the --raw expression) */
+} idx_match;
+
 typedef struct idx_hit {
     int64_t chunk_id, doc_id;
+    idx_match match;
     char *path, *kind, *heading, *symbol, *snippet, *text;
     int page; /* 0 for non-PDF */
     int line_start, line_end;

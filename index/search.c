@@ -46,7 +46,7 @@ static int have(const hits *hs, int64_t chunk)
     return 0;
 }
 
-static int add_row(hits *hs, sqlite3_stmt *st, double weight)
+static int add_row(hits *hs, sqlite3_stmt *st, idx_match how)
 {
     int64_t id = sqlite3_column_int64(st, 0);
     if (have(hs, id)) return 0;
@@ -65,7 +65,8 @@ static int add_row(hits *hs, sqlite3_stmt *st, double weight)
     h->page = sqlite3_column_int(st, 4);
     h->line_start = sqlite3_column_int(st, 5);
     h->line_end = sqlite3_column_int(st, 6);
-    h->score = -sqlite3_column_double(st, 7) * weight;
+    h->match = how;
+    h->score = -sqlite3_column_double(st, 7) * (how == IDX_MATCH_PART ? 0.5 : 1.0);
     h->snippet = dup_col(st, 8);
     h->heading = dup_col(st, 9);
     h->symbol = dup_col(st, 10);
@@ -75,7 +76,7 @@ static int add_row(hits *hs, sqlite3_stmt *st, double weight)
 
 /* Runs one MATCH expression; rows are appended to hs (duplicates skipped). */
 static int run_match(idx *ix, const char *sql, const char *match, const idx_query *q, int limit,
-                     double weight, hits *hs)
+                     idx_match how, hits *hs)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -89,7 +90,7 @@ static int run_match(idx *ix, const char *sql, const char *match, const idx_quer
     sqlite3_bind_int(st, 7, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (add_row(hs, st, weight)) {
+        if (add_row(hs, st, how)) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -119,18 +120,18 @@ static int trigram_word(const char *text)
  * inside the word ("->nex", "ctx.rea") has its last part taken as the start of a word. */
 static int substring(idx *ix, const idx_query *q, const char *quoted, int limit, hits *hs)
 {
-    int rc = run_match(ix, sql_tri, quoted, q, limit - (int)hs->n, 0.5, hs);
+    int rc = run_match(ix, sql_tri, quoted, q, limit - (int)hs->n, IDX_MATCH_PART, hs);
     if (rc || (int)hs->n >= limit) return rc;
     if (!idx_idents_word(q->text) && strpbrk(q->text, "-.:>/\\<!&|=+%^~@$#,;()[]{}")) {
         char prefix[1024];
         if ((size_t)snprintf(prefix, sizeof prefix, "%s*", quoted) >= sizeof prefix) return 0;
-        return run_match(ix, sql_words, prefix, q, limit - (int)hs->n, 0.5, hs);
+        return run_match(ix, sql_words, prefix, q, limit - (int)hs->n, IDX_MATCH_PART, hs);
     }
     if (!idx_idents_word(q->text)) return 0;
     char names[4096];
     int k = idx_idents_expand(ix, q->text, names, sizeof names);
     if (k <= 0) return k;
-    return run_match(ix, sql_words, names, q, limit - (int)hs->n, 0.5, hs);
+    return run_match(ix, sql_words, names, q, limit - (int)hs->n, IDX_MATCH_PART, hs);
 }
 
 int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
@@ -142,11 +143,11 @@ int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
     char *m = malloc(cap);
     if (!m) return idx_fail(ix, IDX_ERR, "out of memory");
     if (q->raw) {
-        rc = run_match(ix, sql_words, q->text, q, limit, 1.0, &hs);
+        rc = run_match(ix, sql_words, q->text, q, limit, IDX_MATCH_ALL, &hs);
     } else if (idx_query_quote_ex(q->text, " ", 0, m, cap) > 0) {
-        rc = run_match(ix, sql_words, m, q, limit, 1.0, &hs);
+        rc = run_match(ix, sql_words, m, q, limit, IDX_MATCH_ALL, &hs);
         if (!rc && hs.n == 0 && idx_query_quote_ex(q->text, " OR ", 1, m, cap) > 1)
-            rc = run_match(ix, sql_words, m, q, limit, 1.0, &hs);
+            rc = run_match(ix, sql_words, m, q, limit, IDX_MATCH_SOME, &hs);
         if (!rc && (int)hs.n < limit && trigram_word(q->text) &&
             idx_query_quote_ex(q->text, " ", 0, m, cap) == 1 && !strchr(m, '*'))
             rc = substring(ix, q, m, limit, &hs);

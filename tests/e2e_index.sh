@@ -186,11 +186,11 @@ check "sample: symbol ledger_balance at lines 25-30" '[ "$sym" = "function|25|30
 # cannot be read is skipped with its reason; an exact match in a one-file library comes before
 # the big library's hits that have only some of the words.
 mkdir -p "$T/tiny" "$T/nowhere"
-echo "zygomorphic quasar lantern" >"$T/tiny/note.txt"
+echo "termination zygomorphic quasar" >"$T/tiny/note.txt"
 "$F" index "$T/tiny" --quiet >/dev/null 2>&1
 echo "not a database at all, just text long enough to fill a header" >"$T/tiny/.folio/bad.db"
 echo "$T/tiny/.folio/bad.db" >>"$XDG_STATE_HOME/folio/libraries"
-(cd "$T/nowhere" && "$F" search "zygomorphic quasar lantern" --json >"$T/all.json" 2>"$T/all.err")
+(cd "$T/nowhere" && "$F" search "termination zygomorphic" --json >"$T/all.json" 2>"$T/all.err")
 check "all libraries: answers despite an unreadable one" '[ $? -eq 0 ] && grep -q "bad.db" "$T/all.err"'
 check "all libraries: exact match first" 'head -1 "$T/all.json" | grep -q "\"path\":\"$T/tiny/note.txt\".*\"match\":\"all\""'
 (cd "$T/nowhere" && "$F" search "termination for convenience" --json --limit 50 >"$T/all.json" 2>/dev/null)

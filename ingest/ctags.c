@@ -113,9 +113,11 @@ static int send_all(int fd, const char *s, size_t n)
  * timeout. */
 static int read_line(ing_ctags *c, size_t *consumed, char **line)
 {
-    c->len -= *consumed;
-    memmove(c->buf, c->buf + *consumed, c->len);
-    *consumed = 0;
+    if (*consumed) {
+        c->len -= *consumed;
+        memmove(c->buf, c->buf + *consumed, c->len);
+        *consumed = 0;
+    }
     for (;;) {
         char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
         if (nl) {
@@ -189,8 +191,8 @@ static int ask(ing_ctags *c, ing_doc *d, const char *path)
         stop(c, SIGKILL);
         return -1;
     }
-    c->len -= consumed;
-    memmove(c->buf, c->buf + consumed, c->len);
+    c->len -= consumed; /* what follows belongs to no question: normally nothing */
+    if (c->len) memmove(c->buf, c->buf + consumed, c->len);
     return 0;
 }
 

@@ -13,7 +13,8 @@
 
 typedef struct sopts {
     const char *db, *in;
-    int json, raw;
+    int json, raw, symbol;
+    int printed; /* --symbol: definitions printed so far */
     idx_query q;
     char text[8192];
 } sopts;
@@ -34,6 +35,8 @@ static void usage(FILE *f)
             "  --db FILE      the library database\n"
             "  --json         one JSON object per hit per line\n"
             "  --raw          the query is FTS5 syntax (AND, OR, NEAR, \"phrases\", prefix*)\n"
+            "  --symbol       the query is a name: where it is defined (file, lines, kind,\n"
+            "                 signature), like a tags lookup; case and punctuation matter\n"
             "  --limit N      at most N hits (default 10)\n"
             "  --path GLOB    only paths matching GLOB ('*' also crosses '/')\n"
             "  --type KIND    only pdf, text, markdown or code\n"
@@ -50,6 +53,7 @@ static int parse(int argc, char **argv, sopts *o)
         else if (!strcmp(a, "--in") && v) o->in = v, i++;
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--raw")) o->q.raw = 1;
+        else if (!strcmp(a, "--symbol")) o->symbol = 1;
         else if (!strcmp(a, "--limit") && v && atoi(v) > 0) o->q.limit = atoi(v), i++;
         else if (!strcmp(a, "--path") && v) o->q.path_glob = v, i++;
         else if (!strcmp(a, "--type") && v && ing_kind_parse(v) != ING_KIND_SKIP)
@@ -75,7 +79,6 @@ static int parse(int argc, char **argv, sopts *o)
     return 0;
 }
 
-/* Searches one library; hits are appended to *res. Returns 0, or an exit code. */
 /* A library made by an older folio is brought up to date first: a writer's open migrates it
  * (unless another process is indexing it right now: then the error says so). */
 static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
@@ -88,6 +91,7 @@ static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
     return idx_open(db, IDX_READ, ix, err, errsz);
 }
 
+/* Searches one library; hits are appended to *res. Returns 0, or an exit code. */
 static int search_one(sopts *o, const char *db, int absolute, result **res, size_t *n)
 {
     char err[1024];
@@ -128,6 +132,52 @@ static int search_one(sopts *o, const char *db, int absolute, result **res, size
 
 /* Best first: hits with every word before hits with some, before hits inside words (BM25
  * scores of different libraries are not comparable enough to mix those), then by score. */
+/* --symbol over one library: its definitions of the name, printed at once (path, line). */
+static int symbols_one(sopts *o, const char *db, int absolute)
+{
+    char err[1024];
+    idx *ix;
+    if (open_reader(db, &ix, err, sizeof err)) {
+        fprintf(stderr, "folio search: %s\n", err);
+        return APP_EXIT_FAIL;
+    }
+    idx_symbol *s;
+    size_t n;
+    if (idx_symbols_find(ix, o->text, o->q.limit - o->printed, &s, &n)) {
+        fprintf(stderr, "folio search: %s\n", idx_errmsg(ix));
+        idx_close(ix);
+        return APP_EXIT_FAIL;
+    }
+    const char *root = idx_root(ix);
+    for (size_t i = 0; i < n; i++, o->printed++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s%s%s", absolute && root && s[i].path[0] != '/' ? root : "",
+                 absolute && root && s[i].path[0] != '/' ? "/" : "", s[i].path);
+        if (!o->json) {
+            printf("%s:%d-%d  %s%s%s  %s\n", path, s[i].line_start, s[i].line_end,
+                   s[i].kind ? s[i].kind : "symbol",
+                   s[i].scope ? " in " : "", s[i].scope ? s[i].scope : "",
+                   s[i].signature ? s[i].signature : s[i].name);
+            continue;
+        }
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "path", json_object_new_string(path));
+        json_object_object_add(j, "line_start", json_object_new_int(s[i].line_start));
+        json_object_object_add(j, "line_end", json_object_new_int(s[i].line_end));
+        json_object_object_add(j, "name", json_object_new_string(s[i].name));
+        json_object_object_add(j, "kind", json_object_new_string(s[i].kind ? s[i].kind : ""));
+        json_object_object_add(j, "scope", s[i].scope ? json_object_new_string(s[i].scope) : NULL);
+        json_object_object_add(j, "signature",
+                               s[i].signature ? json_object_new_string(s[i].signature) : NULL);
+        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(j);
+    }
+    idx_symbols_free(s, n);
+    idx_close(ix);
+    return 0;
+}
+
 static int by_score(const void *a, const void *b)
 {
     const idx_hit *p = &((const result *)a)->hit, *q = &((const result *)b)->hit;
@@ -226,14 +276,19 @@ int app_cmd_search(int argc, char **argv)
      * others to answer. */
     size_t failed = 0;
     for (size_t i = 0; i < ndb; i++) {
-        int r = rc ? 0 : search_one(&o, dbs[i], absolute, &res, &n);
+        int r = rc || (o.symbol && o.printed >= o.q.limit) ? 0
+                : o.symbol ? symbols_one(&o, dbs[i], absolute)
+                           : search_one(&o, dbs[i], absolute, &res, &n);
         if (r && (r == APP_EXIT_USAGE || ndb == 1)) rc = r;
         failed += r != 0;
         free(dbs[i]);
     }
     if (!rc && ndb && failed == ndb) rc = APP_EXIT_FAIL;
     free(dbs);
-    if (!rc) {
+    if (!rc && o.symbol) {
+        if (!o.printed && !o.json) fprintf(stderr, "no definition of: %s\n", o.text);
+        rc = o.printed ? APP_EXIT_OK : APP_EXIT_FAIL;
+    } else if (!rc) {
         if (n) qsort(res, n, sizeof *res, by_score);
         for (size_t i = 0; i < n && i < (size_t)o.q.limit; i++)
             o.json ? print_json(&res[i]) : print_text(&res[i], tty);

@@ -4,7 +4,9 @@
 
 const app_command app_commands[] = {
     {"index", "PATH... [--db FILE] [--watch] [--json]", "index folders of PDFs, text and code", app_cmd_index, 1},
-    {"search", "QUERY [--in FOLDER | --db FILE] [--json] [--raw]", "ranked passages with file, page and lines", app_cmd_search, 1},
+    {"search", "QUERY [--in FOLDER | --db FILE] [--json] [--raw] [--symbol]",
+     "ranked passages with file, page and lines; --symbol: where a name is defined",
+     app_cmd_search, 1},
     {"ask", "QUESTION [--in FOLDER] [--model DIR]", "answer a question about a library", app_cmd_ask, 0},
     {"summarize", "FILE [--model DIR]", "summarize a document", app_cmd_summarize, 0},
     {"extract", "FILE [--format json]", "extract legal clauses with page citations", app_cmd_extract, 0},

@@ -180,6 +180,12 @@ check "sample: CJK query finds the schedule" 'grep -q schedule.txt "$T/s.json"'
 check "sample: code found" 'grep -q "\"path\":\"ledger.c\"" "$T/s.json"'
 sym=$(sqlite3 "$T/sample/.folio/index.db" "SELECT kind, line_start, line_end FROM symbols WHERE name = 'ledger_balance'")
 check "sample: symbol ledger_balance at lines 25-30" '[ "$sym" = "function|25|30" ]'
+"$F" search --symbol ledger_balance --in "$T/sample" >"$T/sym.txt"
+check "sample: search --symbol" '[ $? -eq 0 ] && grep -q "^ledger.c:25-30  function  " "$T/sym.txt"'
+"$F" search --symbol ledger_balance --in "$T/sample" --json >"$T/sym.json"
+check "sample: search --symbol --json" 'grep -q "{\"path\":\"ledger.c\",\"line_start\":25,\"line_end\":30,\"name\":\"ledger_balance\",\"kind\":\"function\"" "$T/sym.json"'
+"$F" search --symbol Ledger_Balance --in "$T/sample" >/dev/null 2>&1
+check "sample: search --symbol is exact (case matters)" '[ $? -eq 1 ]'
 
 # ---- every known library, from a folder that has none ----
 # By now this user knows the fixture library, the sample and the watched one. A library that

@@ -74,15 +74,21 @@ REF=$T/ref.db
 ref_docs=$(sqlite3 "$REF" "SELECT count(*) FROM documents")
 ref_chunks=$(sqlite3 "$REF" "SELECT count(*) FROM chunks")
 ref_pages=$(sqlite3 "$REF" "SELECT count(*) FROM pages")
+ref_syms=$(sqlite3 "$REF" "SELECT coalesce(sum(n), 0) FROM doc_symbols")
 docs=$(sqlite3 "$DB" "SELECT count(*) FROM documents")
 chunks=$(sqlite3 "$DB" "SELECT count(*) FROM chunks")
 pages=$(sqlite3 "$DB" "SELECT count(*) FROM pages")
-[ "$docs/$chunks/$pages" = "$ref_docs/$ref_chunks/$ref_pages" ] &&
-  ok "the next run completes: $docs documents, $chunks chunks, $pages pages" ||
-  bad "after the crashes: $docs/$chunks/$pages, uninterrupted: $ref_docs/$ref_chunks/$ref_pages"
+syms=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM doc_symbols")
+[ "$docs/$chunks/$pages/$syms" = "$ref_docs/$ref_chunks/$ref_pages/$ref_syms" ] &&
+  ok "the next run completes: $docs documents, $chunks chunks, $pages pages, $syms symbols" ||
+  bad "after the crashes: $docs/$chunks/$pages/$syms, uninterrupted: $ref_docs/$ref_chunks/$ref_pages/$ref_syms"
 "$F" index --check --db "$DB" >/dev/null && ok "final integrity" || bad "final integrity"
 "$F" search crashtestword77 --db "$DB" --json | grep -q '"path":".*code/f77.c"' &&
   ok "search after recovery" || bad "search after recovery"
+"$F" search --symbol func_77_3 --db "$DB" | grep -q 'code/f77.c:' &&
+  ok "symbol lookup after recovery" || bad "symbol lookup after recovery"
+"$F" search nc_77_3 --db "$DB" --json | grep -q '"path":".*code/f77.c"' &&
+  ok "substring of a name after recovery" || bad "substring of a name after recovery"
 
 rm -rf "$T"
 echo "$fails failure(s)"

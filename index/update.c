@@ -64,18 +64,38 @@ static char *shown_path(const run *r, const char *key, const char *as_given)
     return strdup(as_given);
 }
 
+/* 1 if key is the library's own database or one of its companion files (a --db inside the
+ * folder being indexed). */
+static int own_file(const run *r, const char *key)
+{
+    const char *db = sqlite3_db_filename(r->ix->db, "main");
+    size_t l = db ? strlen(db) : 0;
+    if (!l || strncmp(key, db, l)) return 0;
+    const char *rest = key + l;
+    return !*rest || !strcmp(rest, "-wal") || !strcmp(rest, "-shm") || !strcmp(rest, "-journal") ||
+           !strcmp(rest, ".lock");
+}
+
 static int collect(void *user, const ing_entry *e)
 {
     run *r = user;
+    char *key = join(r->root_abs, e->relpath);
+    if (key && own_file(r, key)) {
+        free(key);
+        return 0;
+    }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
         fent *f = realloc(r->f, cap * sizeof *f);
-        if (!f) return r->oom = 1;
+        if (!f) {
+            free(key);
+            return r->oom = 1;
+        }
         r->f = f, r->cap = cap;
     }
     fent *f = &r->f[r->n];
     f->path = strdup(e->path);
-    f->key = join(r->root_abs, e->relpath);
+    f->key = key;
     f->shown = f->key ? shown_path(r, f->key, e->path) : NULL;
     if (!f->path || !f->key || !f->shown) {
         free(f->path), free(f->key), free(f->shown);

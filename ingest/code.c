@@ -15,6 +15,9 @@ extern char **environ;
 
 /* A definition with at least this many words gets a chunk of its own. */
 enum { BIG_DEF_WORDS = 40 };
+/* Code with a line longer than MINIFIED_LINE bytes and lines of MINIFIED_AVG bytes on average
+ * is machine-made (a minified bundle): indexed as text, without symbols. */
+enum { MINIFIED_LINE = 4096, MINIFIED_AVG = 300 };
 
 /* ---- Python ----------------------------------------------------------------------------- */
 
@@ -199,6 +202,13 @@ static int cmp_sym(const void *a, const void *b)
  * in line order for the built-in scanners; nested ones (methods) override their class. */
 static void mark_definitions(ing_doc *d, ing_line *l, size_t n)
 {
+    /* Words before each line, so a definition's size costs nothing: a minified file has
+     * thousands of definitions on one long line (counting them one by one took seconds). */
+    int64_t *before = malloc((n + 1) * sizeof *before);
+    if (before) {
+        before[0] = 0;
+        for (size_t i = 0; i < n; i++) before[i + 1] = before[i] + count_words(l[i].s, (size_t)l[i].len);
+    }
     for (size_t k = 0; k < d->nsyms; k++) {
         const ing_symbol *s = &d->syms[k];
         if (!is_definition(s->kind) || s->line_start < 1 || (size_t)s->line_start > n) continue;
@@ -211,13 +221,17 @@ static void mark_definitions(ing_doc *d, ing_line *l, size_t n)
             snprintf(q, sizeof q, "%s.%s", s->scope, s->name);
             name = doc_strdup(d, q);
         }
-        int words = 0;
-        for (size_t i = a; i < b; i++) words += count_words(l[i].s, (size_t)l[i].len);
+        int64_t words = 0;
+        if (before)
+            words = before[b] - before[a];
+        else
+            for (size_t i = a; i < b; i++) words += count_words(l[i].s, (size_t)l[i].len);
         while (a > 0 && comment_like(&l[a - 1]) && !l[a - 1].symbol) a--;
         for (size_t i = a; i < b; i++) l[i].symbol = name;
         l[a].flags |= words >= BIG_DEF_WORDS ? LINE_BREAK : LINE_SOFT_BREAK;
         if (words >= BIG_DEF_WORDS && b < n) l[b].flags |= LINE_BREAK;
     }
+    free(before);
 }
 
 static int lang_is(const char *lang, const char *const *set)
@@ -227,25 +241,39 @@ static int lang_is(const char *lang, const char *const *set)
     return 0;
 }
 
+/* Minified or generated code (bundles, one long line of data): nobody reads its definitions,
+ * and ctags can take seconds on a single such file. */
+static int machine_made(const ing_line *l, size_t n, size_t len)
+{
+    int longest = 0;
+    for (size_t i = 0; i < n; i++)
+        if (l[i].len > longest) longest = l[i].len;
+    return longest > MINIFIED_LINE && len / (n ? n : 1) > MINIFIED_AVG;
+}
+
 int extract_code(ing_doc *d, const char *path, const char *lang, const char *text, size_t len,
                  const ing_opts *o)
 {
     static const char *const c_family[] = {"c", "c++", "cuda", "objc", NULL};
     static const char *const python[] = {"python", NULL};
-    int builtin = lang_is(lang, c_family) || lang_is(lang, python);
-    int ctags_ok = -1;
-    if (o->ctags && o->ctags_mode != ING_CTAGS_NEVER &&
-        (o->ctags_mode == ING_CTAGS_ALWAYS || !builtin))
-        ctags_ok = o->ctags_session ? ctags_session_tags(o->ctags_session, d, path)
-                                    : symbols_ctags(d, o->ctags, path, lang);
-    if (ctags_ok < 0 && builtin) {
-        d->nsyms = 0;
-        int rc = lang_is(lang, python) ? symbols_python(d, text, len) : symbols_c(d, text, len);
-        if (rc) return -1;
-    }
     ing_line *l;
     size_t n;
     if (split_lines(text, len, &l, &n)) return -1;
+    int builtin = lang_is(lang, c_family) || lang_is(lang, python);
+    int symbols = !machine_made(l, n, len);
+    int ctags_ok = -1;
+    if (symbols && o->ctags && o->ctags_mode != ING_CTAGS_NEVER &&
+        (o->ctags_mode == ING_CTAGS_ALWAYS || !builtin))
+        ctags_ok = o->ctags_session ? ctags_session_tags(o->ctags_session, d, path)
+                                    : symbols_ctags(d, o->ctags, path, lang);
+    if (symbols && ctags_ok < 0 && builtin) {
+        d->nsyms = 0;
+        int rc = lang_is(lang, python) ? symbols_python(d, text, len) : symbols_c(d, text, len);
+        if (rc) {
+            free(l);
+            return -1;
+        }
+    }
     if (d->nsyms) qsort(d->syms, d->nsyms, sizeof *d->syms, cmp_sym);
     mark_definitions(d, l, n);
     int rc = chunk_lines(d, l, n, 0);

@@ -187,6 +187,14 @@ check "sample: search --symbol --json" 'grep -q "{\"path\":\"ledger.c\",\"line_s
 "$F" search --symbol Ledger_Balance --in "$T/sample" >/dev/null 2>&1
 check "sample: search --symbol is exact (case matters)" '[ $? -eq 1 ]'
 
+# ---- a --db inside the folder being indexed: the library's own files are not documents ----
+mkdir -p "$T/inner"
+echo "inner text" >"$T/inner/a.txt"
+"$F" index "$T/inner" --db "$T/inner/lib.db" --quiet >/dev/null 2>&1
+"$F" index "$T/inner" --db "$T/inner/lib.db" --quiet >/dev/null 2>&1
+n=$(sqlite3 "$T/inner/lib.db" "SELECT group_concat(path) FROM documents")
+check "own database files are not indexed ($n)" '[ "$n" = "$T/inner/a.txt" ] || [ "$n" = a.txt ]'
+
 # ---- every known library, from a folder that has none ----
 # By now this user knows the fixture library, the sample and the watched one. A library that
 # cannot be read is skipped with its reason; an exact match in a one-file library comes before

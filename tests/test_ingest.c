@@ -396,6 +396,29 @@ static void test_ctags_session(void)
     ing_ctags_destroy(NULL);
 }
 
+/* Minified code (one long line of many definitions) is indexed as text: no symbols, and it
+ * never reaches ctags, which can take seconds on one such file. */
+static void test_minified(void)
+{
+    size_t cap = 200000, o = 0;
+    char *js = malloc(cap);
+    if (!js) return;
+    for (int i = 0; o + 64 < cap; i++) o += (size_t)sprintf(js + o, "function f%d(a){return a+%d}", i, i);
+    char ctags[4096];
+    ing_opts opts = {.ctags = ing_ctags_find(ctags, sizeof ctags) ? ctags : NULL};
+    ing_doc *d = NULL;
+    char err[256];
+    CHECK_EQ_INT(ing_doc_extract("/nonexistent/app.min.js", ING_KIND_CODE, "javascript", js, o,
+                                 &opts, &d, err, sizeof err), 0);
+    CHECK(d && ing_doc_nsymbols(d) == 0 && ing_doc_nchunks(d) > 10);
+    ing_doc_destroy(d);
+    free(js);
+    const char *c = "int small_fn(void) { return 1; }\n"; /* the same path with normal code */
+    CHECK_EQ_INT(ing_doc_extract("x.c", ING_KIND_CODE, "c", c, strlen(c), NULL, &d, err, sizeof err), 0);
+    CHECK(d && ing_doc_nsymbols(d) == 1);
+    ing_doc_destroy(d);
+}
+
 static ing_doc *extract_file(const char *path, char *err, size_t errsz)
 {
     void *data;
@@ -550,6 +573,7 @@ int main(void)
     test_code();
     test_against_ctags();
     test_ctags_session();
+    test_minified();
     test_pdfs();
     return check_finish();
 }

@@ -5,8 +5,9 @@
  * batch commit. The WAL starts over from its beginning only when a write transaction begins
  * after a checkpoint copied all of it, which a busy writer never sees: so once the WAL holds
  * more than WAL_MAX bytes the writer waits, after a commit, for the checkpoint of that commit
- * (the tail of one batch) before it begins the next one. Durability is unchanged: a commit is in the WAL before it is acknowledged,
- * and a run killed at any moment leaves a WAL that the next open replays. */
+ * (the tail of one batch) before it begins the next one. Durability is unchanged: a commit is
+ * in the WAL before it is acknowledged, and a run killed at any moment leaves a WAL that the
+ * next open replays. */
 #include "idx_int.h"
 
 #include <pthread.h>

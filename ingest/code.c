@@ -207,7 +207,8 @@ static void mark_definitions(ing_doc *d, ing_line *l, size_t n)
     int64_t *before = malloc((n + 1) * sizeof *before);
     if (before) {
         before[0] = 0;
-        for (size_t i = 0; i < n; i++) before[i + 1] = before[i] + count_words(l[i].s, (size_t)l[i].len);
+        for (size_t i = 0; i < n; i++)
+            before[i + 1] = before[i] + count_words(l[i].s, (size_t)l[i].len);
     }
     for (size_t k = 0; k < d->nsyms; k++) {
         const ing_symbol *s = &d->syms[k];

@@ -219,10 +219,81 @@ const char *ing_doc_page_text(const ing_doc *d, int page)
     return d->pages[page - 1];
 }
 
+/* ---- text encodings ---------------------------------------------------------------------- */
+
+static size_t put_utf8(unsigned char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | cp >> 6), o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12), o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18), o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F)), o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Text saved as UTF-16 with a byte order mark (as Windows editors write it) as UTF-8, malloc'd;
+ * unpaired surrogates become U+FFFD. NULL when out of memory. */
+static unsigned char *utf16_to_utf8(const unsigned char *p, size_t len, int big, size_t *out_len)
+{
+    unsigned char *o = malloc(len / 2 * 3 + 4), *q = o;
+    if (!o) return NULL;
+    for (size_t i = 2; i + 1 < len; i += 2) {
+        unsigned u = big ? (unsigned)p[i] << 8 | p[i + 1] : (unsigned)p[i + 1] << 8 | p[i];
+        if (u >= 0xD800 && u < 0xDC00 && i + 3 < len) {
+            unsigned v = big ? (unsigned)p[i + 2] << 8 | p[i + 3]
+                             : (unsigned)p[i + 3] << 8 | p[i + 2];
+            if (v >= 0xDC00 && v < 0xE000) {
+                u = 0x10000 + ((u - 0xD800) << 10) + (v - 0xDC00);
+                i += 2;
+            }
+        }
+        if (u >= 0xD800 && u < 0xE000) u = 0xFFFD;
+        q += put_utf8(q, u);
+    }
+    *out_len = (size_t)(q - o);
+    return o;
+}
+
 /* ---- extraction dispatch ---------------------------------------------------------------- */
+
+static int extract_as(const char *path, ing_kind kind, const char *lang, const void *data,
+                      size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz);
 
 int ing_doc_extract(const char *path, ing_kind kind, const char *lang, const void *data,
                     size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz)
+{
+    const unsigned char *u = data;
+    if (kind == ING_KIND_PDF || len < 2)
+        return extract_as(path, kind, lang, data, len, opts, out, err, errsz);
+    if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) /* a UTF-8 byte order mark */
+        return extract_as(path, kind, lang, u + 3, len - 3, opts, out, err, errsz);
+    if ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)) {
+        size_t n;
+        unsigned char *t = utf16_to_utf8(u, len, u[0] == 0xFE, &n);
+        if (!t) {
+            *out = NULL;
+            errf(err, errsz, "%s: out of memory", path);
+            return -1;
+        }
+        int rc = extract_as(path, kind, lang, t, n, opts, out, err, errsz);
+        free(t);
+        return rc;
+    }
+    return extract_as(path, kind, lang, data, len, opts, out, err, errsz);
+}
+
+static int extract_as(const char *path, ing_kind kind, const char *lang, const void *data,
+                      size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz)
 {
     static const ing_opts defaults;
     *out = NULL;

@@ -135,6 +135,8 @@ ing_kind ing_kind_sniff(const unsigned char *head, size_t n, const char **lang)
 {
     if (lang) *lang = 0;
     if (n >= 5 && !memcmp(head, "%PDF-", 5)) return ING_KIND_PDF;
+    if (n >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF)))
+        return ING_KIND_TEXT; /* UTF-16 with its byte order mark: extraction converts it */
     if (memchr(head, 0, n)) return ING_KIND_SKIP;
     if (n >= 4 && (!memcmp(head, "\x7f" "ELF", 4) || !memcmp(head, "\x89PNG", 4))) return ING_KIND_SKIP;
     if (n >= 2 && head[0] == '#' && head[1] == '!') {

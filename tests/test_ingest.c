@@ -396,6 +396,34 @@ static void test_ctags_session(void)
     ing_ctags_destroy(NULL);
 }
 
+/* Text saved as UTF-16 (either byte order, with its mark, a surrogate pair) or with a UTF-8
+ * byte order mark reads as plain UTF-8; the walker takes an extensionless UTF-16 file as text. */
+static void test_encodings(void)
+{
+    static const unsigned char le[] = {0xFF, 0xFE, 'h', 0, 'i', 0, ' ', 0, 0xE9, 0, ' ', 0,
+                                       0x3D, 0xD8, 0x00, 0xDE, '\n', 0};
+    static const unsigned char be[] = {0xFE, 0xFF, 0, 'h', 0, 'i', 0, ' ', 0, 0xE9, 0, ' ',
+                                       0xD8, 0x3D, 0xDE, 0x00, 0, '\n'};
+    static const unsigned char bom8[] = {0xEF, 0xBB, 0xBF, 'h', 'i', ' ', 0xC3, 0xA9, ' ',
+                                         0xF0, 0x9F, 0x98, 0x80, '\n'};
+    const char *want = "hi \xC3\xA9 \xF0\x9F\x98\x80"; /* hi é 😀 */
+    const unsigned char *in[] = {le, be, bom8};
+    size_t len[] = {sizeof le, sizeof be, sizeof bom8};
+    for (int i = 0; i < 3; i++) {
+        ing_doc *d = NULL;
+        char err[256];
+        CHECK_EQ_INT(ing_doc_extract("t.txt", ING_KIND_TEXT, NULL, in[i], len[i], NULL, &d, err,
+                                     sizeof err), 0);
+        CHECK_MSG(d && ing_doc_nchunks(d) == 1 && strstr(ing_doc_chunk(d, 0)->text, want) ==
+                                                         ing_doc_chunk(d, 0)->text,
+                  "encoding %d: '%s'", i, d && ing_doc_nchunks(d) ? ing_doc_chunk(d, 0)->text : "");
+        ing_doc_destroy(d);
+    }
+    const char *lang;
+    CHECK(ing_kind_sniff(le, sizeof le, &lang) == ING_KIND_TEXT);
+    CHECK(ing_kind_sniff((const unsigned char *)"ab\0cd", 5, &lang) == ING_KIND_SKIP);
+}
+
 /* Minified code (one long line of many definitions) is indexed as text: no symbols, and it
  * never reaches ctags, which can take seconds on one such file. */
 static void test_minified(void)
@@ -574,6 +602,7 @@ int main(void)
     test_against_ctags();
     test_ctags_session();
     test_minified();
+    test_encodings();
     test_pdfs();
     return check_finish();
 }

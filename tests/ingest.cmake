@@ -3,3 +3,4 @@ folio_test(test_ingest SOURCES test_ingest.c LIBS folio_ingest LABELS unit TIMEO
 folio_fuzz(fuzz_pdf_text SOURCES fuzz/fuzz_pdf_text.c LIBS folio_ingest
            CORPUS ${FOLIO_SHARED_DIR}/fixtures/docs/broken)
 folio_fuzz(fuzz_ignore SOURCES fuzz/fuzz_ignore.c LIBS folio_ingest)
+folio_fuzz(fuzz_text_extract SOURCES fuzz/fuzz_text_extract.c LIBS folio_ingest)

@@ -74,7 +74,7 @@ int symbols_python(ing_doc *d, const char *text, size_t len)
             continue;
         }
         const char *p = s + (is_def ? 4 : 6);
-        while (*p == ' ') p++;
+        while (p < s + m && *p == ' ') p++; /* lines are not NUL-terminated */
         int k = 0;
         while (p + k < s + m && (isalnum((unsigned char)p[k]) || p[k] == '_')) k++;
         if (!k) continue;

@@ -424,6 +424,29 @@ static void test_encodings(void)
     CHECK(ing_kind_sniff((const unsigned char *)"ab\0cd", 5, &lang) == ING_KIND_SKIP);
 }
 
+/* Extraction reads exactly len bytes: sources that end inside a construct, in buffers without a
+ * terminating NUL (as files are read), found by fuzz_text_extract; ASan checks the reads. */
+static void test_unterminated(void)
+{
+    static const struct {
+        const char *lang, *text;
+    } cases[] = {{"python", "x = 1\ndef   "}, {"python", "class  "}, {"python", "async def"},
+                 {"c", "int f(void"}, {"c", "#define X \\"}, {"c", "/* open comment"},
+                 {"c", "struct s {"}, {"c++", "template <class T"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = strlen(cases[i].text);
+        char *buf = malloc(n);
+        if (!buf) return;
+        memcpy(buf, cases[i].text, n); /* no NUL after it */
+        ing_doc *d = NULL;
+        char err[256];
+        CHECK_EQ_INT(ing_doc_extract("u.src", ING_KIND_CODE, cases[i].lang, buf, n, NULL, &d, err,
+                                     sizeof err), 0);
+        ing_doc_destroy(d);
+        free(buf);
+    }
+}
+
 /* Minified code (one long line of many definitions) is indexed as text: no symbols, and it
  * never reaches ctags, which can take seconds on one such file. */
 static void test_minified(void)
@@ -603,6 +626,7 @@ int main(void)
     test_ctags_session();
     test_minified();
     test_encodings();
+    test_unterminated();
     test_pdfs();
     return check_finish();
 }

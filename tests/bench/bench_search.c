@@ -1,5 +1,6 @@
 /* tests/bench/bench_search.c: search latency: runs every query of a file (one per line) through
- * idx_search (top 10, snippets included) on a library and prints p50 / p99 / mean in ms. */
+ * idx_search (top 10, snippets included) on a library and prints p50 / p99 / mean in ms, and
+ * the slowest query. */
 #include "idx.h"
 
 #include <stdio.h>
@@ -34,7 +35,8 @@ int main(int argc, char **argv)
     }
     FILE *f = fopen(argv[2], "r");
     if (!f) return perror(argv[2]), 1;
-    double *lat = malloc(100000 * sizeof *lat), total = 0;
+    double *lat = malloc(100000 * sizeof *lat), total = 0, worst = 0;
+    char worst_q[1024] = "";
     size_t n = 0, hits = 0;
     while (n < 100000 && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
         double t0 = now_ms();
         if (idx_search(ix, &q, &h, &nh)) return fprintf(stderr, "%s\n", idx_errmsg(ix)), 1;
         lat[n] = now_ms() - t0;
+        if (lat[n] > worst) worst = lat[n], snprintf(worst_q, sizeof worst_q, "%s", line);
         total += lat[n++];
         hits += nh > 0;
         idx_hits_free(h, nh);
@@ -53,6 +56,7 @@ int main(int argc, char **argv)
     printf("folio search (%s): %zu queries, %zu with hits: p50 %.2f ms, p99 %.2f ms, mean %.2f ms\n",
            argc > 3 ? argv[3] : "queries", n, hits, lat[n / 2], lat[n * 99 / 100],
            total / (double)n);
+    printf("  slowest: %.2f ms for \"%s\"\n", worst, worst_q);
     free(lat);
     idx_close(ix);
     return 0;

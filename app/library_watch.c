@@ -31,6 +31,7 @@ typedef struct watch {
     const char *const *roots;
     char *pending[MAX_PENDING]; /* "root-index\trelpath" */
     size_t npending;
+    size_t unwatched, reported; /* folders inotify refused (its watch limit), and told so far */
 } watch;
 
 static const char *const skip_dirs[] = {"node_modules", "vendor", "third_party", "build",
@@ -52,7 +53,10 @@ static void add_tree(watch *w, int root, const char *rel, int depth)
         return;
     int wd = inotify_add_watch(w->fd, path, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
                                                 IN_DELETE | IN_CREATE | IN_ONLYDIR);
-    if (wd < 0) return;
+    if (wd < 0) {
+        if (errno == ENOSPC) w->unwatched++;
+        return;
+    }
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
         watched *p = realloc(w->w, cap * sizeof *p);
@@ -102,6 +106,26 @@ static void read_events(watch *w)
         if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR)) continue; /* wait for the close */
         queue(w, d->root, rel);
     }
+}
+
+/* Folders past inotify's per-user limit are not watched: say so once each time it grows, with
+ * the fix, rather than miss their changes silently. */
+static void report_unwatched(watch *w)
+{
+    if (w->unwatched <= w->reported) return;
+    long limit = -1; /* the limit of this user namespace, else the system's */
+    FILE *f = fopen("/proc/sys/user/max_inotify_watches", "r");
+    if (!f) f = fopen("/proc/sys/fs/inotify/max_user_watches", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &limit) != 1) limit = -1;
+        fclose(f);
+    }
+    fprintf(stderr,
+            "folio: %zu folders are not watched: the inotify limit is reached "
+            "(%ld watches); raise it, e.g. sudo sysctl "
+            "fs.inotify.max_user_watches=524288, and restart folio index --watch\n",
+            w->unwatched, limit);
+    w->reported = w->unwatched;
 }
 
 static void on_change(void *user, const idx_progress *p)
@@ -165,11 +189,12 @@ int app_library_watch(void *ixp, const char *const *roots, size_t nroots, const 
         struct stat st;
         if (stat(roots[i], &st) == 0 && S_ISDIR(st.st_mode)) add_tree(&w, (int)i, "", 0);
     }
+    report_unwatched(&w);
     int rc = 0;
     while (!*stop && !rc) {
         struct pollfd p = {.fd = w.fd, .events = POLLIN};
         int r = poll(&p, 1, w.npending ? QUIET_MS : 1000);
-        if (r > 0) read_events(&w);
+        if (r > 0) read_events(&w), report_unwatched(&w);
         else if (r == 0 && w.npending) rc = flush(&w, ix, opts, json);
         else if (r < 0 && errno != EINTR) rc = -1;
     }

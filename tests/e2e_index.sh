@@ -164,6 +164,17 @@ check "watch: a deleted file leaves the index" '[ $gone = 1 ]'
 kill -TERM $wpid
 wait $wpid
 check "watcher stops on SIGTERM" '[ $? -eq 0 ]'
+# Past inotify's watch limit (lowered in a user namespace of our own, where the system allows
+# one), the watcher says how many folders it cannot watch and how to raise the limit.
+mkdir -p "$T/many"
+for i in $(seq 1 12); do mkdir -p "$T/many/d$i"; echo "file $i" >"$T/many/d$i/f.txt"; done
+if unshare -U -r true 2>/dev/null; then
+  unshare -U -r bash -c "echo 5 >/proc/sys/user/max_inotify_watches &&
+    timeout 3 '$F' index --watch '$T/many' --db '$T/many.db' --quiet" >/dev/null 2>"$T/limit.err"
+  check "watch: the inotify limit is reported" 'grep -q "8 folders are not watched" "$T/limit.err"'
+else
+  echo "skipped: watch limit (no user namespaces here)"
+fi
 
 # ---- the sample library of the README ----
 SRC=${FOLIO_SOURCE:-.}/assets/sample

@@ -32,7 +32,28 @@ typedef struct watch {
     char *pending[MAX_PENDING]; /* "root-index\trelpath" */
     size_t npending;
     size_t unwatched, reported; /* folders inotify refused (its watch limit), and told so far */
+    int unsorted; /* w is in increasing wd order unless the kernel's numbers wrapped around */
 } watch;
+
+/* The folder of watch descriptor wd: a binary search (the kernel hands out increasing numbers),
+ * so that a burst of events in a tree of many folders costs little. */
+static watched *find_watched(watch *w, int wd)
+{
+    if (w->unsorted) {
+        for (size_t i = 0; i < w->n; i++)
+            if (w->w[i].wd == wd) return &w->w[i];
+        return NULL;
+    }
+    size_t a = 0, b = w->n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (w->w[m].wd < wd)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < w->n && w->w[a].wd == wd ? &w->w[a] : NULL;
+}
 
 static const char *const skip_dirs[] = {"node_modules", "vendor", "third_party", "build",
                                         "dist", "target", "__pycache__", "venv", NULL};
@@ -43,6 +64,32 @@ static int skip_dir(const char *name)
     for (int i = 0; skip_dirs[i]; i++)
         if (!strcmp(name, skip_dirs[i])) return 1;
     return 0;
+}
+
+/* Records folder rel under wd; 0 when out of memory. A folder moved inside the tree keeps its
+ * wd (inotify watches the inode): its entry takes the new path. */
+static int remember(watch *w, int wd, int root, const char *rel)
+{
+    char *copy = strdup(rel);
+    if (!copy) return 0;
+    watched *old = find_watched(w, wd);
+    if (old) {
+        free(old->rel);
+        old->root = root, old->rel = copy;
+        return 1;
+    }
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        watched *p = realloc(w->w, cap * sizeof *p);
+        if (!p) {
+            free(copy);
+            return 0;
+        }
+        w->w = p, w->cap = cap;
+    }
+    if (w->n && w->w[w->n - 1].wd > wd) w->unsorted = 1;
+    w->w[w->n++] = (watched){wd, root, copy};
+    return 1;
 }
 
 static void add_tree(watch *w, int root, const char *rel, int depth)
@@ -57,13 +104,7 @@ static void add_tree(watch *w, int root, const char *rel, int depth)
         if (errno == ENOSPC) w->unwatched++;
         return;
     }
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        watched *p = realloc(w->w, cap * sizeof *p);
-        if (!p) return;
-        w->w = p, w->cap = cap;
-    }
-    w->w[w->n++] = (watched){wd, root, strdup(rel)};
+    if (!remember(w, wd, root, rel)) return;
     DIR *d = depth < 64 ? opendir(path) : NULL;
     struct dirent *de;
     while (d && (de = readdir(d))) {
@@ -93,9 +134,7 @@ static void read_events(watch *w)
     for (char *p = buf; n > 0 && p < buf + n;) {
         struct inotify_event *ev = (struct inotify_event *)p;
         p += sizeof *ev + ev->len;
-        watched *d = NULL;
-        for (size_t i = 0; i < w->n && !d; i++)
-            if (w->w[i].wd == ev->wd) d = &w->w[i];
+        watched *d = find_watched(w, ev->wd);
         if (!d || !ev->len || ev->name[0] == '.') continue;
         char rel[PATH_MAX];
         if (snprintf(rel, sizeof rel, "%s%s%s", d->rel, *d->rel ? "/" : "", ev->name) >=

@@ -161,6 +161,18 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 check "watch: a deleted file leaves the index" '[ $gone = 1 ]'
+# A folder renamed inside the tree keeps its inotify watch: later files in it get the new path.
+mkdir -p "$W/sub"
+sleep 0.5 # the watcher adds the new folder
+mv "$W/sub" "$W/renamed"
+sleep 0.5
+printf 'golfword hotel\n' >"$W/renamed/c.txt"
+found=0
+for _ in $(seq 50); do
+  "$F" search golfword --in "$W" --json 2>/dev/null | grep -q '"path":"renamed/c.txt"' && { found=1; break; }
+  sleep 0.1
+done
+check "watch: a file in a renamed folder has the new path" '[ $found = 1 ]'
 kill -TERM $wpid
 wait $wpid
 check "watcher stops on SIGTERM" '[ $? -eq 0 ]'

@@ -88,6 +88,12 @@ static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
                         int (*emit)(void *, int, const char *, int, int, int))
 {
     cjk_tok *ct = (cjk_tok *)t;
+    /* Text without a byte that can start a CJK character (most code and English) goes to the
+     * inner tokenizer's tokens directly, without a look at each of them. */
+    const unsigned char *u = (const unsigned char *)text;
+    int i = 0;
+    while (i < n && u[i] < 0xE3) i++;
+    if (i == n) return ct->inner_api.xTokenize(ct->inner, ctx, flags, text, n, emit);
     split_ctx c = {ctx, emit};
     return ct->inner_api.xTokenize(ct->inner, &c, flags, text, n, split_token);
 }

@@ -1,17 +1,10 @@
 /* ingest/code.c: source code: symbols (built-in scanners for C-family and Python, Universal
- * Ctags JSON output for other languages) and chunks cut at definition boundaries. */
+ * Ctags for other languages: ctags.c) and chunks cut at definition boundaries. */
 #include "ing_int.h"
 
 #include <ctype.h>
-#include <fcntl.h>
-#include <json-c/json.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
 
 /* A definition with at least this many words gets a chunk of its own. */
 enum { BIG_DEF_WORDS = 40 };
@@ -96,76 +89,6 @@ int symbols_python(ing_doc *d, const char *text, size_t len)
         if (is_class && ind == 0) snprintf(cls, sizeof cls, "%s", name), cls_indent = ind;
     }
     free(l);
-    return d->oom ? -1 : 0;
-}
-
-/* ---- Universal Ctags -------------------------------------------------------------------- */
-
-static int run_capture(const char *const argv[], sbuf *out)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC)) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc) {
-        close(fds[0]);
-        return -1;
-    }
-    char buf[65536];
-    ssize_t r;
-    while ((r = read(fds[0], buf, sizeof buf)) > 0) sb_put(out, buf, (size_t)r);
-    close(fds[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-    }
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 && !out->oom ? 0 : -1;
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-static int jint(json_object *o, const char *key)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
-}
-
-int symbols_ctags(ing_doc *d, const char *ctags, const char *path, const char *lang)
-{
-    (void)lang;
-    const char *argv[] = {ctags, "--output-format=json", "--fields=+neKSZ", "--sort=no",
-                          "-o", "-", path, NULL};
-    sbuf out = {0};
-    if (run_capture(argv, &out)) {
-        sb_free(&out);
-        return -1;
-    }
-    for (char *line = out.p, *e; line && *line; line = e ? e + 1 : NULL) {
-        e = strchr(line, '\n');
-        if (e) *e = 0;
-        json_object *o = json_tokener_parse(line);
-        if (!o) continue;
-        const char *type = jstr(o, "_type"), *name = jstr(o, "name");
-        if (type && name && !strcmp(type, "tag")) {
-            int l0 = jint(o, "line"), l1 = jint(o, "end");
-            ing_symbol sy = {.name = name, .kind = jstr(o, "kind"),
-                             .signature = jstr(o, "signature"), .scope = jstr(o, "scope"),
-                             .line_start = l0, .line_end = l1 > l0 ? l1 : l0};
-            doc_add_symbol(d, &sy);
-        }
-        json_object_put(o);
-    }
-    sb_free(&out);
     return d->oom ? -1 : 0;
 }
 

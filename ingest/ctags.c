@@ -6,7 +6,8 @@
  * on stdout, then {"_type": "completed"}) and asks it about one file after another. It talks
  * over a socket pair so that a ctags that died gives an error instead of SIGPIPE, waits at
  * most CTAGS_TIMEOUT_MS for an answer (then kills it: one file must not stall a run), and
- * starts a new ctags on the next file. Without a session, each file runs its own ctags. */
+ * starts a new ctags on the next file. Without a session, each file runs its own ctags
+ * (symbols_ctags). Both read the same JSON lines (take_line). */
 #include "ing_int.h"
 
 #include <errno.h>
@@ -143,6 +144,8 @@ static int read_line(ing_ctags *c, size_t *consumed, char **line)
     }
 }
 
+/* ---- ctags' JSON lines -------------------------------------------------------------------- */
+
 static const char *jstr(json_object *o, const char *key)
 {
     json_object *v;
@@ -164,14 +167,64 @@ static int take_line(ing_doc *d, const char *line)
     int done = type && !strcmp(type, "completed");
     if (type && name && !strcmp(type, "tag")) {
         int l0 = jint(o, "line"), l1 = jint(o, "end");
-        ing_symbol sy = {.name = name, .kind = jstr(o, "kind"), .signature = jstr(o, "signature"),
-                         .scope = jstr(o, "scope"), .line_start = l0,
-                         .line_end = l1 > l0 ? l1 : l0};
+        ing_symbol sy = {.name = name, .kind = jstr(o, "kind"),
+                         .signature = jstr(o, "signature"), .scope = jstr(o, "scope"),
+                         .line_start = l0, .line_end = l1 > l0 ? l1 : l0};
         doc_add_symbol(d, &sy);
     }
     json_object_put(o);
     return done;
 }
+
+/* ---- one ctags per file (without a session) ------------------------------------------------ */
+
+static int run_capture(const char *const argv[], sbuf *out)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC)) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc) {
+        close(fds[0]);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(fds[0], buf, sizeof buf)) > 0) sb_put(out, buf, (size_t)r);
+    close(fds[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 && !out->oom ? 0 : -1;
+}
+
+int symbols_ctags(ing_doc *d, const char *ctags, const char *path, const char *lang)
+{
+    (void)lang;
+    const char *argv[] = {ctags, "--output-format=json", "--fields=+neKSZ", "--sort=no",
+                          "-o", "-", path, NULL};
+    sbuf out = {0};
+    if (run_capture(argv, &out)) {
+        sb_free(&out);
+        return -1;
+    }
+    for (char *line = out.p, *e; line && *line; line = e ? e + 1 : NULL) {
+        e = strchr(line, '\n');
+        if (e) *e = 0;
+        take_line(d, line);
+    }
+    sb_free(&out);
+    return d->oom ? -1 : 0;
+}
+
+/* ---- asking the session ------------------------------------------------------------------ */
 
 /* One question and its answer; -1 (nothing added, ctags stopped) when it failed. */
 static int ask(ing_ctags *c, ing_doc *d, const char *path)

@@ -13,7 +13,7 @@
 
 typedef struct sopts {
     const char *db, *in;
-    int json, raw, symbol;
+    int json, raw, symbol, all;
     int printed; /* --symbol: definitions printed so far */
     idx_query q;
     char text[8192];
@@ -33,6 +33,7 @@ static void usage(FILE *f)
             "folder (or above), else every library indexed by this user.\n"
             "  --in FOLDER    the library of FOLDER (FOLDER/.folio/index.db or above)\n"
             "  --db FILE      the library database\n"
+            "  --all          every library indexed by this user, wherever you are\n"
             "  --json         one JSON object per hit per line\n"
             "  --raw          the query is FTS5 syntax (AND, OR, NEAR, \"phrases\", prefix*)\n"
             "  --symbol       the query is a name: where it is defined (file, lines, kind,\n"
@@ -54,6 +55,7 @@ static int parse(int argc, char **argv, sopts *o)
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--raw")) o->q.raw = 1;
         else if (!strcmp(a, "--symbol")) o->symbol = 1;
+        else if (!strcmp(a, "--all")) o->all = 1;
         else if (!strcmp(a, "--limit") && v && atoi(v) > 0) o->q.limit = atoi(v), i++;
         else if (!strcmp(a, "--path") && v) o->q.path_glob = v, i++;
         else if (!strcmp(a, "--type") && v && ing_kind_parse(v) != ING_KIND_SKIP)
@@ -73,6 +75,10 @@ static int parse(int argc, char **argv, sopts *o)
     if (!tl) {
         fprintf(stderr, "folio search: no QUERY given\n");
         return usage(stderr), -1;
+    }
+    if (o->all && (o->in || o->db)) {
+        fprintf(stderr, "folio search: --all searches every library; it takes no --in or --db\n");
+        return -1;
     }
     o->q.text = o->text;
     if (!o->q.limit) o->q.limit = 10;
@@ -244,7 +250,7 @@ static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
         *n = 1;
         return 0;
     }
-    if (app_library_find(".", db, sizeof db)) {
+    if (!o->all && app_library_find(".", db, sizeof db)) {
         *dbs = malloc(sizeof **dbs);
         (*dbs)[0] = strdup(db);
         *n = 1;

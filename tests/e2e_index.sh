@@ -232,6 +232,11 @@ check "all libraries: answers despite an unreadable one" '[ $? -eq 0 ] && grep -
 check "all libraries: exact match first" 'head -1 "$T/all.json" | grep -q "\"path\":\"$T/tiny/note.txt\".*\"match\":\"all\""'
 (cd "$T/nowhere" && "$F" search "termination for convenience" --json --limit 50 >"$T/all.json" 2>/dev/null)
 check "all libraries: hits from several libraries" '[ $(grep -c "\"path\":\"$T/lib/" "$T/all.json") -ge 1 ] && grep -q "\"path\":\"$T/sample/" "$T/all.json"'
+(cd "$T/tiny" && "$F" search "zygomorphic" --json >"$T/here.json" 2>/dev/null;
+ "$F" search "termination for convenience" --all --json --limit 50 >"$T/all2.json" 2>/dev/null)
+check "search inside a library: that library; --all: every one" 'grep -q "note.txt" "$T/here.json" && grep -q "\"path\":\"$T/lib/" "$T/all2.json"'
+"$F" search --all --in "$T/tiny" x >/dev/null 2>&1
+check "--all with --in is a usage error" '[ $? -eq 2 ]'
 
 rm -rf "$T"
 echo "$fails failure(s)"

@@ -32,6 +32,7 @@ struct idx {
     int batch; /* inside a batch transaction of whole documents */
     int64_t fts_from; /* chunks from this id on are not in the FTS5 indexes yet (0: none) */
     int64_t syms_from; /* the same for doc_symbols rows and symbols_fts (a document id) */
+    int64_t docs_from; /* documents from this id on came after the FTS5 indexes caught up */
     idx_hset seen; /* hashes of the stored identifiers */
     uint64_t *seen_hot; /* [IDX_SEEN_HOT] recently seen hashes, each also in seen */
     int seen_loaded; /* seen holds what the database holds (read on first use) */

@@ -82,14 +82,16 @@ int idx_fts_add_pending(idx *ix)
     if (fts_add(ix, ST_FTS_ADD, ix->fts_from) || fts_add(ix, ST_TRI_ADD, ix->fts_from) ||
         fts_add(ix, ST_SYMS_FTS_ADD, ix->syms_from))
         return IDX_ERR;
-    ix->fts_from = ix->syms_from = 0;
+    ix->fts_from = ix->syms_from = ix->docs_from = 0;
     return idx_idents_flush(ix);
 }
 
 static int delete_doc(idx *ix, int64_t id)
 {
-    /* A delete trigger takes each row out of FTS5 by its text, which must be in there. */
-    if (idx_fts_add_pending(ix)) return IDX_ERR;
+    /* A delete trigger takes each row out of FTS5 by its text, which must be in there: only
+     * a document written since the indexes caught up has rows that are not (ids only grow
+     * within a transaction). Replacing older documents leaves the pending rows to the commit. */
+    if (ix->docs_from && id >= ix->docs_from && idx_fts_add_pending(ix)) return IDX_ERR;
     /* Chunks and symbols first and explicitly: their triggers take the rows out of FTS5. */
     sqlite3_stmt *st = idx_stmt(ix, ST_DEL_CHUNKS);
     if (!st) return IDX_ERR;
@@ -129,6 +131,7 @@ static int insert_doc(idx *ix, const idx_docinput *in, const ing_meta *m, int64_
     sqlite3_bind_int64(st, 15, (int64_t)time(NULL));
     if (step_done(ix, st, "inserting document")) return IDX_ERR;
     *id = sqlite3_last_insert_rowid(ix->db);
+    if (!ix->docs_from) ix->docs_from = *id;
     return 0;
 }
 
@@ -190,7 +193,7 @@ int idx_tx_end(idx *ix, int rc)
              ix->batch ? " (the documents of this batch were not committed)" : "");
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     ix->batch = 0;
-    ix->fts_from = ix->syms_from = 0;
+    ix->fts_from = ix->syms_from = ix->docs_from = 0;
     idx_idents_forget(ix); /* names it added are gone again */
     return idx_fail(ix, rc, "%s", keep);
 }
@@ -212,7 +215,7 @@ int idx_batch_commit(idx *ix)
         return 0;
     }
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-    ix->fts_from = ix->syms_from = 0;
+    ix->fts_from = ix->syms_from = ix->docs_from = 0;
     idx_idents_forget(ix);
     return IDX_ERR;
 }

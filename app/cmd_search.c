@@ -1,9 +1,12 @@
 /* app/cmd_search.c: `folio search QUERY`: ranked passages from a library (--db, --in FOLDER, the
  * library around the current folder, or every library this user indexed), as text with
- * highlighted snippets or as JSON lines (path, page, line_start, line_end, score, snippet). */
+ * highlighted snippets or as JSON lines (path, page, line_start, line_end, score, match, abs_path,
+ * snippet, ...). Hits print in the order they rank; every document-derived byte is sanitized. */
 #include "app.h"
+#include "app_path.h"
 #include "idx.h"
 #include "library.h"
+#include "ui.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -11,65 +14,123 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The longest query accepted, in bytes (the words index has no use for more). */
+enum { QUERY_MAX = 8192 };
+
+/* Snippet highlights as the index inserts them: control characters that the sanitizer would
+ * show visibly if a document held them, so they never collide with text worth keeping. */
+#define MARK_OPEN "\x02"
+#define MARK_CLOSE "\x03"
+
 typedef struct sopts {
     const char *db, *in;
     int json, raw, symbol, all;
     int printed; /* --symbol: definitions printed so far */
     idx_query q;
-    char text[8192];
+    char text[QUERY_MAX];
 } sopts;
 
 typedef struct result {
     idx_hit hit;
-    char path[PATH_MAX]; /* as printed */
+    size_t lib;             /* which library (they merge in rank order) */
+    double rank;            /* the one score printed: see rank_score */
+    char path[PATH_MAX];    /* opens from the current folder */
+    char abs[PATH_MAX];
 } result;
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: folio search QUERY... [--in FOLDER | --db FILE] [--json] [options]\n"
-            "Ranked passages with file, page and line range. Any text is a valid query; CJK\n"
-            "text of any length matches too. Without --in/--db: the library of the current\n"
-            "folder (or above), else every library indexed by this user.\n"
+            "Ranked passages with file, page and line range, best first, each with the kind of\n"
+            "match (all words, some words, inside words) and one score. Any text up to %d bytes\n"
+            "is a valid query; CJK text matches too. Text after -- is query, even if it starts\n"
+            "with '-'. Without --in/--db: the library of the current folder (or above), else\n"
+            "every library indexed by this user. Paths print relative to the current folder\n"
+            "when inside it, else absolute.\n"
             "  --in FOLDER    the library of FOLDER (FOLDER/.folio/index.db or above)\n"
             "  --db FILE      the library database\n"
             "  --all          every library indexed by this user, wherever you are\n"
-            "  --json         one JSON object per hit per line\n"
+            "  --json         one JSON object per hit per line (path, page, line_start,\n"
+            "                 line_end, score, bm25, match, snippet, ..., abs_path)\n"
             "  --raw          the query is FTS5 syntax (AND, OR, NEAR, \"phrases\", prefix*)\n"
             "  --symbol       the query is a name: where it is defined (file, lines, kind,\n"
             "                 signature), like a tags lookup; case and punctuation matter\n"
             "  --limit N      at most N hits (default 10)\n"
             "  --path GLOB    only paths matching GLOB ('*' also crosses '/')\n"
             "  --type KIND    only pdf, text, markdown or code\n"
-            "exit status: 0 hits found, 1 nothing found or error, 2 usage\n");
+            "exit status: 0 hits found, 1 nothing found or error, 2 usage\n",
+            QUERY_MAX - 1);
+}
+
+/* --limit N: a whole number from 1 up; anything else is refused with what was given. */
+static int parse_limit(const char *v, int *out)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    if (!v || !*v || *end || n < 1 || n > 100000) {
+        ui_fprintf(stderr, "folio search: --limit needs a whole number from 1 to 100000%s%s%s\n",
+                   v ? " (got '" : "", v ? v : "", v ? "')" : "");
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_type(const char *v, ing_kind *out)
+{
+    ing_kind k = v ? ing_kind_parse(v) : ING_KIND_SKIP;
+    if (k == ING_KIND_SKIP) {
+        ui_fprintf(stderr, "folio search: --type takes pdf, text, markdown or code%s%s%s\n",
+                   v ? " (got '" : "", v ? v : "", v ? "')" : "");
+        return -1;
+    }
+    *out = k;
+    return 0;
+}
+
+/* Appends one word of query text. */
+static int add_text(sopts *o, size_t *tl, const char *a)
+{
+    int n = snprintf(o->text + *tl, sizeof o->text - *tl, "%s%s", *tl ? " " : "", a);
+    if (n < 0 || (size_t)n >= sizeof o->text - *tl) {
+        fprintf(stderr, "folio search: the query is longer than %d bytes; shorten it\n",
+                QUERY_MAX - 1);
+        return -1;
+    }
+    *tl += (size_t)n;
+    return 0;
 }
 
 static int parse(int argc, char **argv, sopts *o)
 {
     size_t tl = 0;
+    int opts_end = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
+        if (opts_end || a[0] != '-' || !a[1] || a[1] == ' ' || (a[1] & 0x80)) {
+            if (add_text(o, &tl, a)) return -1;
+        } else if (!strcmp(a, "--")) opts_end = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
         else if (!strcmp(a, "--db") && v) o->db = v, i++;
         else if (!strcmp(a, "--in") && v) o->in = v, i++;
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--raw")) o->q.raw = 1;
         else if (!strcmp(a, "--symbol")) o->symbol = 1;
         else if (!strcmp(a, "--all")) o->all = 1;
-        else if (!strcmp(a, "--limit") && v && atoi(v) > 0) o->q.limit = atoi(v), i++;
-        else if (!strcmp(a, "--path") && v) o->q.path_glob = v, i++;
-        else if (!strcmp(a, "--type") && v && ing_kind_parse(v) != ING_KIND_SKIP)
-            o->q.kind = ing_kind_parse(v), i++;
-        else if (a[0] == '-' && a[1] && a[1] != ' ' && !(a[1] & 0x80) && strcmp(a, "--")) {
-            fprintf(stderr, "folio search: unknown or incomplete option '%s'\n", a);
-            return usage(stderr), -1;
+        else if (!strcmp(a, "--limit")) {
+            if (parse_limit(v, &o->q.limit)) return -1;
+            i++;
+        } else if (!strcmp(a, "--path") && v) o->q.path_glob = v, i++;
+        else if (!strcmp(a, "--type")) {
+            if (parse_type(v, &o->q.kind)) return -1;
+            i++;
         } else {
-            int n = snprintf(o->text + tl, sizeof o->text - tl, "%s%s", tl ? " " : "", a);
-            if (n < 0 || (size_t)n >= sizeof o->text - tl) {
-                fprintf(stderr, "folio search: query too long\n");
-                return -1;
-            }
-            tl += (size_t)n;
+            int known = !strcmp(a, "--db") || !strcmp(a, "--in") || !strcmp(a, "--path");
+            ui_fprintf(stderr, known ? "folio search: %s needs a value\n"
+                                     : "folio search: unknown option '%s' (to search for text "
+                                       "that starts with '-', put it after --)\n", a);
+            return usage(stderr), -1;
         }
     }
     if (!tl) {
@@ -97,21 +158,42 @@ static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
     return idx_open(db, IDX_READ, ix, err, errsz);
 }
 
-/* Searches one library; hits are appended to *res. Returns 0, or an exit code. */
-static int search_one(sopts *o, const char *db, int absolute, result **res, size_t *n)
+/* How a hit matched, as --json's "match" and as the text output says it. */
+static void match_names(idx_match m, const char **token, const char **words)
+{
+    switch (m) {
+    case IDX_MATCH_ALL: *token = "all", *words = "all words"; break;
+    case IDX_MATCH_SOME: *token = "some", *words = "some words"; break;
+    case IDX_MATCH_PART: *token = "part", *words = "inside words"; break;
+    default: *token = "other", *words = "match"; break;
+    }
+}
+
+/* The one score printed, in the order hits rank: the kind of match first (each kind outranks
+ * every hit of a weaker kind, whatever its BM25), then BM25 squashed into [0, 1). So the
+ * printed numbers fall down the list, also across libraries. */
+static double rank_score(const idx_hit *h)
+{
+    double s = h->score > 0 ? h->score : 0;
+    return (double)h->match + s / (s + 10.0);
+}
+
+/* Searches one library; hits are appended to *res in the order the index ranked them. Returns
+ * 0, or an exit code. */
+static int search_one(sopts *o, const char *db, size_t lib, result **res, size_t *n)
 {
     char err[1024];
     idx *ix;
     if (open_reader(db, &ix, err, sizeof err)) {
-        fprintf(stderr, "folio search: %s\n", err);
+        ui_fprintf(stderr, "folio search: %s\n", err);
         return APP_EXIT_FAIL;
     }
     idx_hit *h;
     size_t nh;
     int rc = idx_search(ix, &o->q, &h, &nh);
     if (rc) {
-        fprintf(stderr, "folio search: %s%s\n", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
-                idx_errmsg(ix));
+        ui_fprintf(stderr, "folio search: %s%s\n", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
+                   idx_errmsg(ix));
         idx_close(ix);
         return rc == IDX_ESYNTAX ? APP_EXIT_USAGE : APP_EXIT_FAIL;
     }
@@ -126,123 +208,162 @@ static int search_one(sopts *o, const char *db, int absolute, result **res, size
     for (size_t i = 0; i < nh; i++) {
         result *x = &r[(*n)++];
         x->hit = h[i];
-        if (absolute && root && h[i].path[0] != '/')
-            snprintf(x->path, sizeof x->path, "%s/%s", root, h[i].path);
-        else
-            snprintf(x->path, sizeof x->path, "%s", h[i].path);
+        x->lib = lib;
+        x->rank = rank_score(&h[i]);
+        app_path_show(root, h[i].path, x->abs, sizeof x->abs, x->path, sizeof x->path);
     }
     free(h); /* the strings now belong to the results */
     idx_close(ix);
     return 0;
 }
 
-/* Best first: hits with every word before hits with some, before hits inside words (BM25
- * scores of different libraries are not comparable enough to mix those), then by score. */
+static void print_symbol(const sopts *o, const idx_symbol *s, const char *root)
+{
+    char path[PATH_MAX], abs[PATH_MAX];
+    app_path_show(root, s->path, abs, sizeof abs, path, sizeof path);
+    if (!o->json) {
+        ui_style(stdout, UI_STYLE_BOLD);
+        ui_fprintf(stdout, "%s:%d-%d", path, s->line_start, s->line_end);
+        ui_style(stdout, UI_STYLE_RESET);
+        ui_fprintf(stdout, "  %s%s%s  %s\n", s->kind ? s->kind : "symbol",
+                   s->scope ? " in " : "", s->scope ? s->scope : "",
+                   s->signature ? s->signature : s->name);
+        return;
+    }
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "path", json_object_new_string(path));
+    json_object_object_add(j, "line_start", json_object_new_int(s->line_start));
+    json_object_object_add(j, "line_end", json_object_new_int(s->line_end));
+    json_object_object_add(j, "name", json_object_new_string(s->name));
+    json_object_object_add(j, "kind", json_object_new_string(s->kind ? s->kind : ""));
+    json_object_object_add(j, "scope", s->scope ? json_object_new_string(s->scope) : NULL);
+    json_object_object_add(j, "signature",
+                           s->signature ? json_object_new_string(s->signature) : NULL);
+    json_object_object_add(j, "abs_path", json_object_new_string(abs));
+    ui_json_puts(stdout, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(j);
+}
+
 /* --symbol over one library: its definitions of the name, printed at once (path, line). */
-static int symbols_one(sopts *o, const char *db, int absolute)
+static int symbols_one(sopts *o, const char *db)
 {
     char err[1024];
     idx *ix;
     if (open_reader(db, &ix, err, sizeof err)) {
-        fprintf(stderr, "folio search: %s\n", err);
+        ui_fprintf(stderr, "folio search: %s\n", err);
         return APP_EXIT_FAIL;
     }
     idx_symbol *s;
     size_t n;
     if (idx_symbols_find(ix, o->text, o->q.limit - o->printed, &s, &n)) {
-        fprintf(stderr, "folio search: %s\n", idx_errmsg(ix));
+        ui_fprintf(stderr, "folio search: %s\n", idx_errmsg(ix));
         idx_close(ix);
         return APP_EXIT_FAIL;
     }
-    const char *root = idx_root(ix);
-    for (size_t i = 0; i < n; i++, o->printed++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s%s%s", absolute && root && s[i].path[0] != '/' ? root : "",
-                 absolute && root && s[i].path[0] != '/' ? "/" : "", s[i].path);
-        if (!o->json) {
-            printf("%s:%d-%d  %s%s%s  %s\n", path, s[i].line_start, s[i].line_end,
-                   s[i].kind ? s[i].kind : "symbol",
-                   s[i].scope ? " in " : "", s[i].scope ? s[i].scope : "",
-                   s[i].signature ? s[i].signature : s[i].name);
-            continue;
-        }
-        json_object *j = json_object_new_object();
-        json_object_object_add(j, "path", json_object_new_string(path));
-        json_object_object_add(j, "line_start", json_object_new_int(s[i].line_start));
-        json_object_object_add(j, "line_end", json_object_new_int(s[i].line_end));
-        json_object_object_add(j, "name", json_object_new_string(s[i].name));
-        json_object_object_add(j, "kind", json_object_new_string(s[i].kind ? s[i].kind : ""));
-        json_object_object_add(j, "scope", s[i].scope ? json_object_new_string(s[i].scope) : NULL);
-        json_object_object_add(j, "signature",
-                               s[i].signature ? json_object_new_string(s[i].signature) : NULL);
-        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(j);
-    }
+    for (size_t i = 0; i < n; i++, o->printed++) print_symbol(o, &s[i], idx_root(ix));
     idx_symbols_free(s, n);
     idx_close(ix);
     return 0;
 }
 
-static int by_score(const void *a, const void *b)
+/* Which of two hits of different libraries prints first: the higher score, then the library
+ * listed first. */
+static int by_rank(const void *a, const void *b)
 {
-    const idx_hit *p = &((const result *)a)->hit, *q = &((const result *)b)->hit;
-    if (p->match != q->match) return p->match < q->match ? 1 : -1;
-    return p->score < q->score ? 1 : p->score > q->score ? -1 : 0;
+    const result *p = a, *q = b;
+    if (p->rank != q->rank) return p->rank < q->rank ? 1 : -1;
+    return p->lib != q->lib ? (p->lib < q->lib ? -1 : 1) : 0;
 }
 
-static void flatten(char *s)
+/* Merges the per-library lists (each already in rank order) into `order`: at every step the
+ * best head among the libraries, so no library's own order is ever changed. */
+static void merge_ranked(const result *res, size_t n, size_t nlib, size_t *order)
 {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r' || *s == '\t') *s = ' ';
+    size_t *head = calloc(nlib ? nlib : 1, sizeof *head);
+    size_t *end = calloc(nlib ? nlib : 1, sizeof *end);
+    if (!head || !end) {
+        for (size_t i = 0; i < n; i++) order[i] = i;
+        free(head), free(end);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) end[res[i].lib] = i + 1;
+    for (size_t l = 0, at = 0; l < nlib; l++) head[l] = at, at = end[l] > at ? end[l] : at;
+    for (size_t k = 0; k < n; k++) {
+        size_t best = nlib;
+        for (size_t l = 0; l < nlib; l++)
+            if (head[l] < end[l] && (best == nlib || by_rank(&res[head[l]], &res[head[best]]) < 0))
+                best = l;
+        order[k] = head[best]++;
+    }
+    free(head), free(end);
 }
 
 static void print_json(const result *r)
 {
     const idx_hit *h = &r->hit;
+    const char *token, *words;
+    match_names(h->match, &token, &words);
     json_object *j = json_object_new_object();
     json_object_object_add(j, "path", json_object_new_string(r->path));
     json_object_object_add(j, "page", h->page > 0 ? json_object_new_int(h->page) : NULL);
     json_object_object_add(j, "line_start", json_object_new_int(h->line_start));
     json_object_object_add(j, "line_end", json_object_new_int(h->line_end));
-    json_object_object_add(j, "score", json_object_new_double(h->score));
-    static const char *const how[] = {"part", "some", "all"};
-    json_object_object_add(j, "match", json_object_new_string(how[h->match]));
+    json_object_object_add(j, "score", json_object_new_double(r->rank));
+    json_object_object_add(j, "bm25", json_object_new_double(h->score));
+    json_object_object_add(j, "match", json_object_new_string(token));
     json_object_object_add(j, "snippet", json_object_new_string(h->snippet ? h->snippet : ""));
     json_object_object_add(j, "kind", json_object_new_string(h->kind));
     json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);
     json_object_object_add(j, "symbol", h->symbol ? json_object_new_string(h->symbol) : NULL);
-    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_object_add(j, "abs_path", json_object_new_string(r->abs));
+    ui_json_puts(stdout,
+                 json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(j);
 }
 
-static void print_text(const result *r, int tty)
+static void print_text(const result *r)
 {
     const idx_hit *h = &r->hit;
+    const char *token, *words;
+    match_names(h->match, &token, &words);
     char where[64];
     if (h->page > 0) snprintf(where, sizeof where, "p.%d lines %d-%d", h->page, h->line_start, h->line_end);
     else snprintf(where, sizeof where, "lines %d-%d", h->line_start, h->line_end);
-    printf(tty ? "\033[1m%s\033[0m  %s  (%.2f)\n" : "%s  %s  (%.2f)\n", r->path, where, h->score);
-    if (h->symbol || h->heading) printf("  %s %s\n", h->symbol ? "in" : "§", h->symbol ? h->symbol : h->heading);
+    ui_style(stdout, UI_STYLE_BOLD);
+    ui_write_safe(stdout, r->path, strlen(r->path), 0);
+    ui_style(stdout, UI_STYLE_RESET);
+    printf("  %s  ", where);
+    ui_style(stdout, UI_STYLE_DIM);
+    printf("(%s, %.3f)", words, r->rank);
+    ui_style(stdout, UI_STYLE_RESET);
+    putchar('\n');
+    if (h->symbol || h->heading) {
+        fputs(h->symbol ? "  in " : "  \xc2\xa7 ", stdout);
+        const char *t = h->symbol ? h->symbol : h->heading;
+        ui_write_safe(stdout, t, strlen(t), 0);
+        putchar('\n');
+    }
     if (h->snippet) {
-        flatten(h->snippet);
-        printf("  %s\n\n", h->snippet);
+        fputs("  ", stdout);
+        ui_write_marked(stdout, h->snippet, MARK_OPEN, MARK_CLOSE, 0);
+        fputs("\n\n", stdout);
     }
 }
 
-static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
+static int pick_libraries(sopts *o, char ***dbs, size_t *n)
 {
     char db[PATH_MAX + 32];
-    *absolute = 0;
     *dbs = NULL, *n = 0;
     if (o->db || o->in) {
         if (o->in && !app_library_find(o->in, db, sizeof db)) {
-            fprintf(stderr, "folio search: no library in or above %s (run: folio index %s)\n",
-                    o->in, o->in);
+            ui_fprintf(stderr, "folio search: no library in or above %s (run: folio index %s)\n",
+                       o->in, o->in);
             return APP_EXIT_FAIL;
         }
         if (o->db && access(o->db, R_OK)) {
-            fprintf(stderr, "folio search: %s: no such library\n", o->db);
+            ui_fprintf(stderr, "folio search: %s: no such library\n", o->db);
             return APP_EXIT_FAIL;
         }
         *dbs = malloc(sizeof **dbs);
@@ -257,7 +378,6 @@ static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
         return 0;
     }
     *n = app_library_known(dbs);
-    *absolute = 1;
     if (!*n) {
         fprintf(stderr, "folio search: no library here; index a folder first (folio index DIR)\n");
         return APP_EXIT_FAIL;
@@ -265,17 +385,31 @@ static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
     return 0;
 }
 
+/* Prints the merged hits (at most --limit). Returns the exit code. */
+static int print_hits(const sopts *o, result *res, size_t n, size_t nlib)
+{
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) return APP_EXIT_FAIL;
+    merge_ranked(res, n, nlib, order);
+    for (size_t i = 0; i < n && i < (size_t)o->q.limit; i++)
+        o->json ? print_json(&res[order[i]]) : print_text(&res[order[i]]);
+    free(order);
+    if (!n && !o->json) ui_fprintf(stderr, "no results for: %s\n", o->text);
+    return n ? APP_EXIT_OK : APP_EXIT_FAIL;
+}
+
 int app_cmd_search(int argc, char **argv)
 {
     sopts o = {0};
     int p = parse(argc, argv, &o);
     if (p) return p > 0 ? APP_EXIT_OK : APP_EXIT_USAGE;
-    int tty = isatty(1) && !o.json;
-    o.q.mark_open = tty ? "\033[1;31m" : "**";
-    o.q.mark_close = tty ? "\033[0m" : "**";
+    /* JSON keeps the readable "**" marks; text gets private ones that ui_write_marked renders
+     * in color or as "**". */
+    o.q.mark_open = o.json ? "**" : MARK_OPEN;
+    o.q.mark_close = o.json ? "**" : MARK_CLOSE;
     char **dbs;
     size_t ndb;
-    int absolute, rc = pick_libraries(&o, &dbs, &ndb, &absolute);
+    int rc = pick_libraries(&o, &dbs, &ndb);
     result *res = NULL;
     size_t n = 0;
     /* Over every known library, one that cannot be read (its message says why) leaves the
@@ -283,8 +417,8 @@ int app_cmd_search(int argc, char **argv)
     size_t failed = 0;
     for (size_t i = 0; i < ndb; i++) {
         int r = rc || (o.symbol && o.printed >= o.q.limit) ? 0
-                : o.symbol ? symbols_one(&o, dbs[i], absolute)
-                           : search_one(&o, dbs[i], absolute, &res, &n);
+                : o.symbol ? symbols_one(&o, dbs[i])
+                           : search_one(&o, dbs[i], i, &res, &n);
         if (r && (r == APP_EXIT_USAGE || ndb == 1)) rc = r;
         failed += r != 0;
         free(dbs[i]);
@@ -292,14 +426,10 @@ int app_cmd_search(int argc, char **argv)
     if (!rc && ndb && failed == ndb) rc = APP_EXIT_FAIL;
     free(dbs);
     if (!rc && o.symbol) {
-        if (!o.printed && !o.json) fprintf(stderr, "no definition of: %s\n", o.text);
+        if (!o.printed && !o.json) ui_fprintf(stderr, "no definition of: %s\n", o.text);
         rc = o.printed ? APP_EXIT_OK : APP_EXIT_FAIL;
     } else if (!rc) {
-        if (n) qsort(res, n, sizeof *res, by_score);
-        for (size_t i = 0; i < n && i < (size_t)o.q.limit; i++)
-            o.json ? print_json(&res[i]) : print_text(&res[i], tty);
-        if (!n && !o.json) fprintf(stderr, "no results for: %s\n", o.text);
-        rc = n ? APP_EXIT_OK : APP_EXIT_FAIL;
+        rc = print_hits(&o, res, n, ndb);
     }
     for (size_t i = 0; i < n; i++) {
         idx_hit *h = &res[i].hit;

@@ -66,7 +66,7 @@ check "body-bytes-flipped indexed as partial" '[ "$st" = partial ]'
 check "body-bytes-flipped warning reported" 'grep "body-bytes-flipped" "$T/run1.json" | grep -q warning'
 n_empty=$(q "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.doc_id = d.id) AND d.warning IS NULL")
 check "no document empty without a warning" '[ "$n_empty" = 0 ]'
-"$F" search drkoop.com --db "$DB" --json --path 'broken/control*' >"$T/s.json"
+(cd "$L" && "$F" search drkoop.com --db "$DB" --json --path 'broken/control*' >"$T/s.json")
 check "control file searchable" 'grep -q "\"path\":\"broken/control-valid.pdf\"" "$T/s.json"'
 
 # ---- search output: JSON keys, provenance, quoting ----
@@ -169,7 +169,7 @@ sleep 0.5
 printf 'golfword hotel\n' >"$W/renamed/c.txt"
 found=0
 for _ in $(seq 50); do
-  "$F" search golfword --in "$W" --json 2>/dev/null | grep -q '"path":"renamed/c.txt"' && { found=1; break; }
+  (cd "$W" && "$F" search golfword --json 2>/dev/null) | grep -q '"path":"renamed/c.txt"' && { found=1; break; }
   sleep 0.1
 done
 check "watch: a file in a renamed folder has the new path" '[ $found = 1 ]'
@@ -195,17 +195,17 @@ python3 "$SRC/make_pdf.py" "$T/regen.pdf"
 check "sample PDF is what make_pdf.py writes" 'cmp -s "$T/regen.pdf" "$SRC/agreement.pdf"'
 "$F" index "$T/sample" --quiet >/dev/null 2>&1
 check "sample library indexes cleanly" '[ $? -eq 0 ]'
-"$F" search "notice period" --in "$T/sample" --json --limit 1 >"$T/s.json"
+(cd "$T/sample" && "$F" search "notice period" --json --limit 1 >"$T/s.json")
 check "sample: notice period on page 1 of the agreement" 'grep -q "\"path\":\"agreement.pdf\",\"page\":1" "$T/s.json"'
 "$F" search 违约责任 --in "$T/sample" --json >"$T/s.json"
 check "sample: CJK query finds the schedule" 'grep -q schedule.txt "$T/s.json"'
-"$F" search ledger_balance --in "$T/sample" --json >"$T/s.json"
+(cd "$T/sample" && "$F" search ledger_balance --json >"$T/s.json")
 check "sample: code found" 'grep -q "\"path\":\"ledger.c\"" "$T/s.json"'
 sym=$(sqlite3 "$T/sample/.folio/index.db" "SELECT kind, line_start, line_end FROM symbols WHERE name = 'ledger_balance'")
 check "sample: symbol ledger_balance at lines 25-30" '[ "$sym" = "function|25|30" ]'
-"$F" search --symbol ledger_balance --in "$T/sample" >"$T/sym.txt"
+(cd "$T/sample" && "$F" search --symbol ledger_balance >"$T/sym.txt")
 check "sample: search --symbol" '[ $? -eq 0 ] && grep -q "^ledger.c:25-30  function  " "$T/sym.txt"'
-"$F" search --symbol ledger_balance --in "$T/sample" --json >"$T/sym.json"
+(cd "$T/sample" && "$F" search --symbol ledger_balance --json >"$T/sym.json")
 check "sample: search --symbol --json" 'grep -q "{\"path\":\"ledger.c\",\"line_start\":25,\"line_end\":30,\"name\":\"ledger_balance\",\"kind\":\"function\"" "$T/sym.json"'
 "$F" search --symbol Ledger_Balance --in "$T/sample" >/dev/null 2>&1
 check "sample: search --symbol is exact (case matters)" '[ $? -eq 1 ]'

@@ -56,4 +56,29 @@ int ui_color_enabled(FILE *f);
 /* Writes the escape for style to f when f takes colors, else nothing. */
 void ui_style(FILE *f, int style);
 
+/* Writes a JSON text (as json-c made it) and a newline to f, with C1 controls, DEL, bidi
+ * controls and U+2028/2029 as \uXXXX escapes and invalid UTF-8 bytes as \ufffd: the result
+ * is still the same JSON value (but for the invalid bytes) and safe on a terminal. 0 or -1. */
+int ui_json_puts(FILE *f, const char *json);
+
+/* ---- A progress line on f (stderr): on a terminal one line redrawn in place ("\r", text,
+ * clear to end), fitted to the terminal's current width so it never wraps; elsewhere (a pipe,
+ * a log) a plain line every 5 seconds. */
+typedef struct ui_progress ui_progress;
+
+/* The terminal's width in columns (TIOCGWINSZ on f, else $COLUMNS, else 80). */
+int ui_term_columns(FILE *f);
+ui_progress *ui_progress_create(FILE *f);
+/* Erases a shown terminal line; NULL is a no-op. */
+void ui_progress_destroy(ui_progress *p);
+int ui_progress_is_tty(const ui_progress *p);
+/* Shows frac (0..1) as a bar (terminal only, when it fits), then `info` (folio's own text),
+ * then `item` (untrusted, e.g. a path: sanitized, its start cut first when too long).
+ * Rate-limited (10/s on a terminal, every 5 s elsewhere) unless force is set. */
+void ui_progress_update(ui_progress *p, double frac, const char *info, const char *item,
+                        int force);
+/* Erases the line on a terminal so that other output can follow (it comes back at the next
+ * update). */
+void ui_progress_clear(ui_progress *p);
+
 #endif

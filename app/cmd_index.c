@@ -1,9 +1,13 @@
 /* app/cmd_index.c: `folio index PATH...`: incremental indexing into each folder's library (or
- * one --db), a progress bar on a terminal, a summary (text or JSON lines), and --watch. */
+ * one --db), a progress line fitted to the terminal, a summary (text or JSON lines, marked
+ * interrupted after Ctrl-C or SIGTERM), and --watch. Printed paths and reasons are sanitized. */
 #include "app.h"
+#include "app_path.h"
 #include "idx.h"
 #include "library.h"
+#include "ui.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,12 +20,27 @@
 
 enum { EXIT_PARTIAL = 3 };
 
+/* Set by the first SIGINT/SIGTERM: the run finishes the document in hand and stops. */
 static volatile int stop_flag;
+static volatile sig_atomic_t stop_signal;
+static int stderr_tty;
 
+/* Says at once that the run is stopping (only async-signal-safe calls here); a second signal
+ * ends the process now: every committed document is whole (one transaction each), so the
+ * library stays consistent either way. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    static const char first[] = "stopping\xe2\x80\xa6 (finishing the file in hand; press Ctrl-C "
+                                "again to quit at once)\n";
+    static const char again[] = "stopped\n";
+    if (stop_flag) {
+        if (write(2, again, sizeof again - 1) < 0) { /* nothing more to do */ }
+        _exit(128 + sig);
+    }
     stop_flag = 1;
+    stop_signal = sig;
+    if (stderr_tty && write(2, "\r\033[K", 4) < 0) return;
+    if (write(2, first, sizeof first - 1) < 0) return;
 }
 
 typedef struct opts {
@@ -33,8 +52,9 @@ typedef struct opts {
 
 typedef struct ui {
     const opts *o;
-    int tty, bar_shown;
-    double start, last_draw;
+    const char *root;  /* the library root: stored paths are relative to it */
+    ui_progress *bar;  /* NULL with --quiet or --json */
+    double start;
 } ui;
 
 static double now(void)
@@ -52,42 +72,73 @@ static void usage(FILE *f)
             "library in FOLDER/.folio/index.db unless --db names one for all PATHs. Re-running\n"
             "reads only new and changed files; deleted files leave the index.\n"
             "  --db FILE        the library database to use\n"
-            "  --watch          keep indexing changes (inotify) until interrupted\n"
+            "  --watch          keep indexing changes (inotify) until Ctrl-C or SIGTERM\n"
             "  --json           one JSON object per file event and a final summary line\n"
             "  --max-size MB    skip larger files (default 64)\n"
             "  --no-ignore      do not read .gitignore / .folioignore\n"
             "  --all            also walk hidden, build and vendored folders\n"
             "  --password PW    password for encrypted PDFs\n"
             "  --ctags MODE     auto (built-in for C-family/Python), always, never\n"
-            "  --quiet, -q      no progress bar; --verbose, -v: list skipped files too\n"
+            "  --quiet, -q      no progress line (on a terminal it is redrawn in place;\n"
+            "                   elsewhere one line every 5 s)\n"
+            "  --verbose, -v    list every file indexed, moved, removed or skipped\n"
             "  --check          only verify the library (SQLite and FTS5 integrity checks)\n"
-            "exit status: 0 all indexed, 1 error, 2 usage, 3 some files failed (others indexed)\n");
+            "Ctrl-C or SIGTERM stops after the file in hand (a second one at once); the library\n"
+            "stays consistent and the next run completes it.\n"
+            "exit status: 0 all indexed, 1 error, 2 usage, 3 some files failed (others indexed),\n"
+            "130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM\n");
 }
 
 static const char *const ev_names[] = {"indexed", "unchanged", "moved", "removed", "failed",
                                        "skipped"};
 
-static void clear_bar(ui *u)
-{
-    if (u->bar_shown) fputs("\r\033[K", stderr), u->bar_shown = 0;
-}
-
 static void draw_bar(ui *u, const idx_progress *p)
 {
-    double t = now(), el = t - u->start;
-    if (t - u->last_draw < 0.1 && p->files_done < p->files_total) return;
-    u->last_draw = t;
+    double el = now() - u->start;
     double frac = p->bytes_total ? (double)p->bytes_done / (double)p->bytes_total : 1.0;
     double mbs = el > 0 ? (double)p->bytes_done / 1e6 / el : 0;
     double eta = frac > 0.001 ? el / frac - el : 0;
-    char bar[31];
-    int fill = (int)(frac * 30);
-    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[30] = 0;
-    fprintf(stderr, "\r\033[K[%s] %zu/%zu files  %.1f MB/s  ETA %d:%02d  %.40s", bar,
-            p->files_done, p->files_total, mbs, (int)eta / 60, (int)eta % 60,
-            p->path ? p->path : "");
-    u->bar_shown = 1;
+    char info[160], shown[PATH_MAX];
+    snprintf(info, sizeof info, "%zu/%zu files  %.1f MB/s  ETA %d:%02d", p->files_done,
+             p->files_total, mbs, (int)eta / 60, (int)eta % 60);
+    if (p->path) app_path_show(u->root, p->path, NULL, 0, shown, sizeof shown);
+    ui_progress_update(u->bar, frac, info, p->path ? shown : "",
+                       p->files_done == p->files_total);
+}
+
+static void print_event_json(const ui *u, const idx_progress *p)
+{
+    char abs[PATH_MAX];
+    app_path_show(u->root, p->path, abs, sizeof abs, NULL, 0);
+    json_object *j = json_object_new_object();
+    json_object_object_add(j, "event", json_object_new_string(ev_names[p->ev]));
+    json_object_object_add(j, "path", json_object_new_string(p->path));
+    if (p->reason)
+        json_object_object_add(j, p->ev == IDX_EV_MOVED ? "from" : p->ev == IDX_EV_INDEXED
+                                                                      ? "warning" : "reason",
+                               json_object_new_string(p->reason));
+    json_object_object_add(j, "abs_path", json_object_new_string(abs));
+    ui_json_puts(stdout, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(j);
+    fflush(stdout);
+}
+
+/* One line on stderr: "failed: PATH: reason", "warning: PATH: reason" (indexed, with a
+ * warning), and with -v "indexed: PATH", "skipped: PATH: reason", "moved: PATH (from OLD)". */
+static void print_event_text(const ui *u, const idx_progress *p)
+{
+    char shown[PATH_MAX];
+    app_path_show(u->root, p->path, NULL, 0, shown, sizeof shown);
+    int warn = p->ev == IDX_EV_INDEXED && p->reason;
+    const char *label = warn ? "warning" : ev_names[p->ev];
+    ui_style(stderr, p->ev == IDX_EV_FAILED ? UI_STYLE_ERROR : warn ? UI_STYLE_WARN
+                                                                    : UI_STYLE_DIM);
+    fputs(label, stderr);
+    ui_style(stderr, UI_STYLE_RESET);
+    if (p->ev == IDX_EV_MOVED && p->reason) ui_fprintf(stderr, ": %s (from %s)\n", shown, p->reason);
+    else if (p->reason) ui_fprintf(stderr, ": %s: %s\n", shown, p->reason);
+    else ui_fprintf(stderr, ": %s\n", shown);
 }
 
 static void on_progress(void *user, const idx_progress *p)
@@ -95,31 +146,20 @@ static void on_progress(void *user, const idx_progress *p)
     ui *u = user;
     if (u->o->json) {
         if (p->ev == IDX_EV_UNCHANGED || (p->ev == IDX_EV_SKIPPED && !u->o->verbose)) return;
-        json_object *j = json_object_new_object();
-        json_object_object_add(j, "event", json_object_new_string(ev_names[p->ev]));
-        json_object_object_add(j, "path", json_object_new_string(p->path));
-        if (p->reason)
-            json_object_object_add(j, p->ev == IDX_EV_MOVED ? "from" : p->ev == IDX_EV_INDEXED
-                                                                          ? "warning" : "reason",
-                                   json_object_new_string(p->reason));
-        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(j);
-        fflush(stdout);
+        print_event_json(u, p);
         return;
     }
     int show = p->ev == IDX_EV_FAILED || (p->ev == IDX_EV_INDEXED && p->reason) ||
                (u->o->verbose && p->ev != IDX_EV_UNCHANGED);
     if (show) {
-        clear_bar(u);
-        if (p->ev == IDX_EV_FAILED) fprintf(stderr, "failed: %s: %s\n", p->path, p->reason);
-        else if (p->ev == IDX_EV_INDEXED) fprintf(stderr, "warning: %s: %s\n", p->path, p->reason);
-        else fprintf(stderr, "%s: %s%s%s\n", ev_names[p->ev], p->path, p->reason ? ": " : "",
-                     p->reason ? p->reason : "");
+        ui_progress_clear(u->bar);
+        print_event_text(u, p);
     }
-    if (u->tty && !u->o->quiet && p->files_total) draw_bar(u, p);
+    if (u->bar && p->files_total) draw_bar(u, p);
 }
 
-static void print_summary(const opts *o, const char *db, const idx_summary *s, double secs)
+static void print_summary(const opts *o, const char *db, const idx_summary *s, double secs,
+                          int interrupted)
 {
     if (o->json) {
         json_object *j = json_object_new_object(), *m = json_object_new_object();
@@ -133,24 +173,30 @@ static void print_summary(const opts *o, const char *db, const idx_summary *s, d
         json_object_object_add(m, "warnings", json_object_new_int64((int64_t)s->warned));
         json_object_object_add(m, "bytes", json_object_new_int64(s->bytes));
         json_object_object_add(m, "seconds", json_object_new_double(secs));
+        json_object_object_add(m, "interrupted", json_object_new_boolean(interrupted));
         json_object_object_add(j, "summary", m);
-        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        ui_json_puts(stdout, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(j);
         return;
     }
-    fprintf(stderr,
-            "%s: indexed %zu, unchanged %zu, moved %zu, removed %zu, failed %zu, skipped %zu"
-            " (%.1f MB in %.2f s)\n",
-            db, s->indexed, s->unchanged, s->moved, s->removed, s->failed, s->skipped,
-            (double)s->bytes / 1e6, secs);
+    ui_fprintf(stderr,
+               "%s: %sindexed %zu, unchanged %zu, moved %zu, removed %zu, failed %zu, skipped %zu"
+               " (%.1f MB in %.2f s)\n",
+               db, interrupted ? "interrupted: " : "", s->indexed, s->unchanged, s->moved,
+               s->removed, s->failed, s->skipped, (double)s->bytes / 1e6, secs);
+    if (interrupted)
+        fprintf(stderr, "the library is consistent; run the same folio index again to finish\n");
 }
 
-static int check_library(const char *db)
+static int check_library(const char *db, const char *folder)
 {
     char err[1024];
     idx *ix;
     if (access(db, R_OK)) {
-        fprintf(stderr, "folio: %s: no such library\n", db);
+        if (folder) ui_fprintf(stderr, "folio: %s has no library yet (run: folio index %s)\n",
+                               folder, folder);
+        else ui_fprintf(stderr, "folio: %s: no such library\n", db);
         return APP_EXIT_FAIL;
     }
     int rc = idx_open(db, IDX_WRITE, &ix, err, sizeof err);
@@ -159,47 +205,55 @@ static int check_library(const char *db)
     if (!rc) idx_get_stats(ix, &st);
     idx_close(ix);
     if (rc) {
-        fprintf(stderr, "folio: check failed: %s\n", err);
+        ui_fprintf(stderr, "folio: check failed: %s\n", err);
         return APP_EXIT_FAIL;
     }
-    printf("%s: ok (%lld documents, %lld pages, %lld chunks, %lld symbols)\n", db,
-           (long long)st.documents, (long long)st.pages, (long long)st.chunks,
-           (long long)st.symbols);
+    ui_fprintf(stdout, "%s: ok (%lld documents, %lld pages, %lld chunks, %lld symbols)\n", db,
+               (long long)st.documents, (long long)st.pages, (long long)st.chunks,
+               (long long)st.symbols);
     return APP_EXIT_OK;
 }
+
+/* The exit code of an interrupted run: 128 + the signal, as a shell reports it. */
+static int interrupted_code(void) { return 128 + (stop_signal ? (int)stop_signal : SIGINT); }
 
 /* Indexes `roots` into the library `db`. Returns an exit code. */
 static int index_library(opts *o, const char *db, const char *const *roots, size_t n)
 {
     char err[1024], root[PATH_MAX];
     idx *ix;
-    if (o->check) return check_library(db);
+    if (o->check) return check_library(db, NULL);
     int rc = idx_open(db, IDX_WRITE, &ix, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "folio: %s\n", rc == IDX_ELOCKED && strstr(err, ": library") ?
-                                            strstr(err, ": library") + 2 : err);
+        ui_fprintf(stderr, "folio: %s\n", rc == IDX_ELOCKED && strstr(err, ": library") ?
+                                               strstr(err, ": library") + 2 : err);
         return APP_EXIT_FAIL;
     }
     app_library_root_of(db, root, sizeof root);
     if (*root && !idx_root(ix)) idx_set_root(ix, root);
     o->up.rel_root = *root ? root : NULL;
-    ui u = {.o = o, .tty = isatty(2), .start = now()};
+    ui u = {.o = o, .root = o->up.rel_root, .start = now()};
+    if (!o->quiet && !o->json) u.bar = ui_progress_create(stderr);
     idx_summary sum;
     rc = idx_update(ix, roots, n, &o->up, on_progress, &u, &sum);
-    clear_bar(&u);
+    ui_progress_destroy(u.bar);
+    int interrupted = stop_flag != 0;
     if (rc) {
-        fprintf(stderr, "folio: %s: %s\n", db, idx_errmsg(ix));
+        ui_fprintf(stderr, "folio: %s: %s\n", db, idx_errmsg(ix));
         idx_close(ix);
         return APP_EXIT_FAIL;
     }
-    print_summary(o, db, &sum, now() - u.start);
+    print_summary(o, db, &sum, now() - u.start, interrupted);
     app_library_remember(db);
     if (o->watch && !stop_flag) {
         if (!o->json) fprintf(stderr, "watching for changes (Ctrl-C to stop)\n");
         rc = app_library_watch(ix, roots, n, &o->up, o->json, &stop_flag) ? APP_EXIT_FAIL : 0;
+        idx_close(ix);
+        return rc; /* a signal is how watching ends: not an interruption */
     }
     idx_close(ix);
-    return rc ? rc : sum.failed ? EXIT_PARTIAL : APP_EXIT_OK;
+    if (interrupted) return interrupted_code();
+    return sum.failed ? EXIT_PARTIAL : APP_EXIT_OK;
 }
 
 static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
@@ -227,8 +281,14 @@ static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
                                                              : ING_CTAGS_NEVER;
             i++;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "folio index: unknown or incomplete option '%s'\n", a);
-            return usage(stderr), -1;
+            int known = !strcmp(a, "--db") || !strcmp(a, "--password") ||
+                        !strcmp(a, "--max-size") || !strcmp(a, "--ctags");
+            ui_fprintf(stderr, known ? "folio index: %s needs a valid value%s\n"
+                                     : "folio index: unknown option '%s'%s\n",
+                       a, !strcmp(a, "--max-size") ? " (a size in MB above 0)"
+                          : !strcmp(a, "--ctags")  ? " (auto, always or never)" : "");
+            fprintf(stderr, "see: folio index --help\n");
+            return -1;
         } else {
             paths[(*np)++] = a;
         }
@@ -238,6 +298,49 @@ static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
         return usage(stderr), -1;
     }
     return 0;
+}
+
+/* Why a folder's library cannot be made, and what to do instead. */
+static void explain_create_failure(const char *path, const char *folder, int err)
+{
+    if (err == ENOENT || err == ENOTDIR) {
+        ui_fprintf(stderr, "folio: %s: no such file or folder\n", path);
+        return;
+    }
+    const char *why = err == EACCES || err == EPERM ? "you may not write in that folder"
+                      : err == EROFS                ? "it is on a read-only file system"
+                                                    : strerror(err ? err : EIO);
+    ui_fprintf(stderr,
+               "folio: cannot create the library folder %s/.folio: %s; keep the library "
+               "elsewhere with --db FILE (e.g. folio index %s --db ~/library.db)\n",
+               folder, why, path);
+}
+
+/* Indexes one PATH into its folder's library. Returns an exit code. */
+static int index_path(opts *o, const char *path)
+{
+    struct stat st;
+    char folder[PATH_MAX], db[PATH_MAX + 32];
+    snprintf(folder, sizeof folder, "%s", path);
+    if (stat(path, &st)) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR) ui_fprintf(stderr, "folio: %s: no such file or folder\n", path);
+        else ui_fprintf(stderr, "folio: %s: %s\n", path, strerror(e));
+        return APP_EXIT_FAIL;
+    }
+    if (!S_ISDIR(st.st_mode)) { /* a file: its folder's */
+        char *slash = strrchr(folder, '/');
+        if (slash) *slash = 0;
+        else snprintf(folder, sizeof folder, ".");
+    }
+    /* --check reads a library; it never makes one. */
+    errno = 0;
+    if (app_library_db_for(folder, !o->check, db, sizeof db)) {
+        explain_create_failure(path, folder, errno);
+        return APP_EXIT_FAIL;
+    }
+    if (o->check) return check_library(db, folder);
+    return index_library(o, db, &path, 1);
 }
 
 int app_cmd_index(int argc, char **argv)
@@ -254,6 +357,7 @@ int app_cmd_index(int argc, char **argv)
     if (o.up.ing.ctags_mode != ING_CTAGS_NEVER && ing_ctags_find(o.ctags, sizeof o.ctags))
         o.up.ing.ctags = o.ctags;
     o.up.stop = &stop_flag;
+    stderr_tty = isatty(2);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -262,22 +366,12 @@ int app_cmd_index(int argc, char **argv)
         rc = index_library(&o, o.db, paths, np);
     } else {
         for (size_t i = 0; i < np && !stop_flag; i++) {
-            struct stat st;
-            char folder[PATH_MAX], db[PATH_MAX + 32];
-            snprintf(folder, sizeof folder, "%s", paths[i]);
-            if (stat(paths[i], &st) == 0 && !S_ISDIR(st.st_mode)) { /* a file: its folder's */
-                char *slash = strrchr(folder, '/');
-                if (slash) *slash = 0;
-                else snprintf(folder, sizeof folder, ".");
-            }
-            if (app_library_db_for(folder, 1, db, sizeof db)) {
-                fprintf(stderr, "folio: %s: cannot create the library folder .folio\n", folder);
-                rc = APP_EXIT_FAIL;
-                continue;
-            }
-            int r = index_library(&o, db, &paths[i], 1);
-            if (r == APP_EXIT_FAIL || (r == EXIT_PARTIAL && rc == APP_EXIT_OK)) rc = r;
+            int r = index_path(&o, paths[i]);
+            if (r > EXIT_PARTIAL) rc = r;
+            else if (r == APP_EXIT_FAIL && rc <= EXIT_PARTIAL) rc = r;
+            else if (r == EXIT_PARTIAL && rc == APP_EXIT_OK) rc = r;
         }
+        if (stop_flag && !o.watch && rc <= EXIT_PARTIAL) rc = interrupted_code();
     }
     free(paths);
     return rc;

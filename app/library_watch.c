@@ -2,7 +2,9 @@
  * watched; a file closed after writing, moved or deleted is re-indexed (or removed) alone after
  * a short quiet period, and new folders are indexed and watched. */
 #include "idx.h"
+#include "app_path.h"
 #include "library.h"
+#include "ui.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -167,22 +169,31 @@ static void report_unwatched(watch *w)
     w->reported = w->unwatched;
 }
 
+typedef struct reporter {
+    int json;
+    const char *root; /* the library's root: stored paths are relative to it */
+} reporter;
+
 static void on_change(void *user, const idx_progress *p)
 {
-    int json = *(int *)user;
+    const reporter *rp = user;
     if (p->ev == IDX_EV_UNCHANGED || p->ev == IDX_EV_SKIPPED) return;
     static const char *const names[] = {"indexed", "unchanged", "moved", "removed", "failed",
                                         "skipped"};
-    if (json) {
+    char shown[PATH_MAX], abs[PATH_MAX];
+    app_path_show(rp->root, p->path, abs, sizeof abs, shown, sizeof shown);
+    if (rp->json) {
         json_object *j = json_object_new_object();
         json_object_object_add(j, "event", json_object_new_string(names[p->ev]));
         json_object_object_add(j, "path", json_object_new_string(p->path));
         if (p->reason) json_object_object_add(j, "reason", json_object_new_string(p->reason));
-        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_object_add(j, "abs_path", json_object_new_string(abs));
+        ui_json_puts(stdout, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(j);
     } else {
-        fprintf(stderr, "%s: %s%s%s\n", names[p->ev], p->path, p->reason ? ": " : "",
-                p->reason ? p->reason : "");
+        ui_fprintf(stderr, "%s: %s%s%s\n", names[p->ev], shown, p->reason ? ": " : "",
+                   p->reason ? p->reason : "");
     }
     fflush(stdout);
 }
@@ -191,6 +202,7 @@ static void on_change(void *user, const idx_progress *p)
 static int flush(watch *w, idx *ix, const idx_update_opts *o, int json)
 {
     int rc = 0;
+    reporter rp = {.json = json, .root = o->rel_root};
     for (size_t i = 0; i < w->npending; i++) {
         int root = atoi(w->pending[i]);
         const char *rel = strchr(w->pending[i], '\t') + 1;
@@ -203,11 +215,11 @@ static int flush(watch *w, idx *ix, const idx_update_opts *o, int json)
         idx_summary sum;
         if (!rc && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             const char *one[] = {path};
-            rc = idx_update(ix, one, 1, o, on_change, &json, &sum);
+            rc = idx_update(ix, one, 1, o, on_change, &rp, &sum);
         } else if (!rc) {
-            rc = idx_update_path(ix, w->roots[root], rel, o, on_change, &json, &sum);
+            rc = idx_update_path(ix, w->roots[root], rel, o, on_change, &rp, &sum);
         }
-        if (rc) fprintf(stderr, "folio: %s: %s\n", path, idx_errmsg(ix));
+        if (rc) ui_fprintf(stderr, "folio: %s: %s\n", path, idx_errmsg(ix));
         free(w->pending[i]);
     }
     w->npending = 0;

@@ -158,6 +158,12 @@ static int extract_and_put(run *r, const fent *f, idx_prep *p, const idx_docinfo
         idx_job j = job_of(f);
         idx_prep_extract(r->pf, &j, &r->ing, p);
     }
+    if (!p->doc && r->o->stop && *r->o->stop) {
+        /* Abandoned because the run is stopping: what the library holds stays, for the next
+         * run to update. */
+        if (found) see(r, old->id);
+        return 0;
+    }
     if (!p->doc) {
         if (found && idx_doc_remove(r->ix, old->id)) return IDX_ERR;
         report(r, IDX_EV_FAILED, f->shown, without_path(p->err, f->path));
@@ -295,6 +301,7 @@ static void free_run(run *r)
 static void ctags_session(run *r)
 {
     r->ing = r->o->ing;
+    if (!r->ing.cancel) r->ing.cancel = r->o->stop; /* a long PDF stops with the run */
     if (r->ing.ctags && !r->ing.ctags_session && r->ing.ctags_mode != ING_CTAGS_NEVER &&
         !ing_ctags_create(r->ing.ctags, &r->ctags))
         r->ing.ctags_session = r->ctags;

@@ -140,6 +140,8 @@ typedef struct ing_opts {
                               * glib log handler, installed only while one document is read)
                               * into the document's warning; only for callers that extract
                               * one document at a time */
+    const volatile int *cancel; /* when it points to non-zero (set by a signal handler), a long
+                                 * extraction gives up between pages: "interrupted" */
 } ing_opts;
 
 typedef struct ing_doc ing_doc;

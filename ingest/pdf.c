@@ -322,13 +322,14 @@ static const char *gstr(ing_doc *d, char *s)
     return r;
 }
 
-static int read_pages(ing_doc *d, PopplerDocument *doc, outline *ol)
+static int read_pages(ing_doc *d, PopplerDocument *doc, outline *ol, const ing_opts *o)
 {
     int np = d->meta.pages, empty = 0;
     d->pages = calloc((size_t)np + 1, sizeof *d->pages);
     if (!d->pages) return -1;
     sbuf b = {0};
     for (int i = 0; i < np; i++) {
+        if (o->cancel && *o->cancel) return sb_free(&b), -2; /* the run is stopping */
         PopplerPage *pg = poppler_document_get_page(doc, i);
         char *t = pg ? poppler_page_get_text(pg) : NULL;
         b.n = 0;
@@ -387,13 +388,14 @@ int extract_pdf(ing_doc *d, const char *path, const void *data, size_t len, cons
         walk_outline(d, doc, it, 0, ol);
         poppler_index_iter_free(it);
     }
-    int rc = ol ? read_pages(d, doc, ol) : -1;
+    int rc = ol ? read_pages(d, doc, ol, o) : -1;
     if (handler) g_log_remove_handler("Poppler", handler);
     judge_diagnostics(d, msgs.p, sound);
     free(ol);
     sb_free(&msgs);
     g_object_unref(doc);
     g_bytes_unref(bytes);
-    if (rc) errf(err, errsz, "%s: out of memory while extracting", path);
-    return rc;
+    if (rc) errf(err, errsz, rc == -2 ? "%s: interrupted" : "%s: out of memory while extracting",
+                 path);
+    return rc ? -1 : 0;
 }

@@ -6,9 +6,12 @@
 #include "app_pack.h"
 #include "eng.h"
 #include "eng_chat.h"
+#include "ui.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +57,8 @@ static void usage(FILE *out)
             "  --greedy N          print the next N greedy token ids as a JSON array on stdout\n"
             "  -n, --max-tokens N  tokens to generate (default 256; 0: until EOS or context end)\n"
             "  --temperature T     0 is greedy (default 0.6)\n"
-            "  --top-k K --top-p P --min-p P --seed S   sampling (defaults 0, 0.95, 0, time)\n"
+            "  --top-k K --top-p P --min-p P --seed S   sampling (defaults 0, 0.95, 0, time;\n"
+            "                      top-p in (0, 1], min-p in [0, 1))\n"
             "  --stop STRING       stop when STRING appears (repeatable, up to 16)\n"
             "  --ctx N             largest context in tokens (default and most: the model's);\n"
             "                      a longer prompt is refused, never cut\n"
@@ -79,7 +83,9 @@ static void usage(FILE *out)
             "  --kv-disk SIZE      disk budget of the model's subfolder, least recently used\n"
             "                      blocks removed first (default: a quarter of the free space,\n"
             "                      at most 32G)\n"
-            "  --no-kv-cache       neither read nor write the cache\n");
+            "  --no-kv-cache       neither read nor write the cache\n"
+            "Generated text passes folio's sanitizer: control characters (ESC among them) are\n"
+            "shown as visible symbols, never sent to the terminal as they are.\n");
 }
 
 static int parse_int(const char *s, int *out)
@@ -112,7 +118,14 @@ static int parse_option(gen_opts *o, const char *a, const char *v)
                : !strcmp(a, "--min-p")     ? &o->sampling.min_p
                                            : NULL;
     char *end;
-    if (f) return *f = strtof(v, &end), *end || *f < 0 ? -1 : 0;
+    if (f) {
+        *f = strtof(v, &end);
+        if (!*v || *end || !isfinite(*f) || *f < 0) return -1;
+        /* top-p is a share of probability mass and min-p a share of the top probability. */
+        if (f == &o->sampling.top_p && (*f <= 0 || *f > 1)) return -1;
+        if (f == &o->sampling.min_p && *f >= 1) return -1;
+        return 0;
+    }
     if (!strcmp(a, "--seed")) return o->sampling.seed = strtoull(v, &end, 10), *end ? -1 : 0;
     if (!strcmp(a, "--stop")) return o->n_stop < 16 ? (o->stop[o->n_stop++] = v, 0) : -1;
     if (!strcmp(a, "--doc")) return o->n_docs < MAX_DOCS ? (o->docs[o->n_docs++] = v, 0) : -1;
@@ -133,8 +146,36 @@ static int check_args(const gen_opts *o)
                       : o->speculative && o->greedy < 0 && o->sampling.temperature > 0
                           ? "--speculative needs --temperature 0"
                           : NULL;
-    if (why) fprintf(stderr, "folio generate: %s\n", why);
+    if (why) ui_fprintf(stderr, "folio generate: %s\n", why);
     return why ? -1 : 0;
+}
+
+/* The options that take a value, so that a misspelt one is "unknown", not "needs a value". */
+static int takes_value(const char *a)
+{
+    static const char *const names[] = {
+        "--model", "--input-ids", "--logits-out", "--system", "--kv-dir", "--greedy",
+        "--max-tokens", "-n", "--top-k", "--threads", "--ctx", "--temperature", "--top-p",
+        "--min-p", "--seed", "--stop", "--doc", "--kv-mem", "--kv-disk"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(a, names[i])) return 1;
+    return 0;
+}
+
+/* What a refused value should have been. */
+static const char *value_hint(const char *a)
+{
+    return !strcmp(a, "--top-p")         ? " (a number above 0, at most 1)"
+           : !strcmp(a, "--min-p")       ? " (a number from 0, below 1)"
+           : !strcmp(a, "--temperature") ? " (a number from 0)"
+           : !strcmp(a, "--stop")        ? " (at most 16 of them)"
+           : !strcmp(a, "--doc")         ? " (at most 64 of them)"
+           : !strcmp(a, "--kv-mem") || !strcmp(a, "--kv-disk") ? " (a size such as 512M or 4G)"
+           : !strcmp(a, "--seed") || !strcmp(a, "--greedy") || !strcmp(a, "--max-tokens") ||
+                   !strcmp(a, "-n") || !strcmp(a, "--top-k") || !strcmp(a, "--threads") ||
+                   !strcmp(a, "--ctx")
+               ? " (a whole number from 0)"
+               : "";
 }
 
 static int parse_args(int argc, char **argv, gen_opts *o)
@@ -159,10 +200,17 @@ static int parse_args(int argc, char **argv, gen_opts *o)
             o->speculative = 1;
         else if (!strcmp(a, "--no-kv-cache"))
             o->no_kv = 1;
-        else if (a[0] == '-' && a[1]) {
-            int rc = i + 1 < argc ? parse_option(o, a, argv[i + 1]) : -3;
-            if (rc == -2) return fprintf(stderr, "folio generate: unknown option '%s'\n", a), -1;
-            if (rc) return fprintf(stderr, "folio generate: %s needs a valid value\n", a), -1;
+        else if (a[0] == '-' && a[1] && !takes_value(a)) {
+            ui_fprintf(stderr, "folio generate: unknown option '%s' (see folio generate --help)\n",
+                       a);
+            return -1;
+        } else if (a[0] == '-' && a[1]) {
+            if (i + 1 >= argc)
+                return ui_fprintf(stderr, "folio generate: %s needs a value%s\n", a,
+                                  value_hint(a)), -1;
+            if (parse_option(o, a, argv[i + 1]))
+                return ui_fprintf(stderr, "folio generate: %s: '%s' is not valid%s\n", a,
+                                  argv[i + 1], value_hint(a)), -1;
             i++;
         } else if (!o->prompt)
             o->prompt = a;
@@ -176,23 +224,30 @@ static int parse_args(int argc, char **argv, gen_opts *o)
 
 static int read_ids(const char *path, int vocab, eng_tok_ids *ids)
 {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        ui_fprintf(stderr, "folio generate: cannot read --input-ids %s: %s\n", path,
+                   strerror(errno));
+        return -1;
+    }
+    fclose(probe);
     json_object *js = json_object_from_file(path);
     if (!js || !json_object_is_type(js, json_type_array)) {
-        fprintf(stderr, "folio generate: %s: not a JSON array of token ids\n", path);
+        ui_fprintf(stderr, "folio generate: %s: not a JSON array of token ids\n", path);
         if (js) json_object_put(js);
         return -1;
     }
     size_t n = json_object_array_length(js);
     int rc = n ? 0 : -1;
-    if (!n) fprintf(stderr, "folio generate: %s: the array is empty\n", path);
+    if (!n) ui_fprintf(stderr, "folio generate: %s: the array is empty\n", path);
     ids->ids = malloc((n ? n : 1) * sizeof *ids->ids);
     if (!ids->ids) rc = -1;
     for (size_t i = 0; i < n && !rc; i++) {
         json_object *v = json_object_array_get_idx(js, i);
         int64_t id = json_object_get_int64(v);
         if (!json_object_is_type(v, json_type_int) || id < 0 || id >= vocab) {
-            fprintf(stderr, "folio generate: %s: element %zu is not a token id in [0, %d)\n", path,
-                    i, vocab);
+            ui_fprintf(stderr, "folio generate: %s: element %zu is not a token id in [0, %d)\n",
+                       path, i, vocab);
             rc = -1;
         }
         ids->ids[i] = (int32_t)id;
@@ -214,7 +269,7 @@ static int encode_prompt(const gen_opts *o, const eng_tokenizer *tok, eng_tok_id
         rc = eng_tok_encode(tok, o->prompt, strlen(o->prompt), eng_tok_default_flags(tok), ids, err,
                             sizeof err);
     }
-    if (rc) fprintf(stderr, "folio generate: %s\n", err);
+    if (rc) ui_fprintf(stderr, "folio generate: %s\n", err);
     return rc;
 }
 
@@ -234,23 +289,41 @@ static int pack_docs(const gen_opts *o, const eng_tokenizer *tok, app_pack_promp
     /* No limit here: the caller checks the length against the session with the numbers. */
     if (!rc)
         rc = app_pack_build(tok, &chat, docs, (size_t)o->n_docs, o->prompt, 0, p, err, sizeof err);
-    if (rc) fprintf(stderr, "folio generate: %s\n", err);
+    if (rc) ui_fprintf(stderr, "folio generate: %s\n", err);
     for (int i = 0; i < o->n_docs; i++) app_pack_doc_free(&docs[i]);
     free(buf);
     return rc;
+}
+
+/* Ids the tokenizer made that the model has no embedding for: the two do not belong together
+ * (a tokenizer may be smaller than the model's vocabulary, never larger in use). */
+static int check_vocab(const gen_opts *o, const eng_tokenizer *tok, int vocab,
+                       const app_pack_prompt *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->ids[i] >= 0 && p->ids[i] < vocab) continue;
+        ui_fprintf(stderr,
+                   "folio generate: the tokenizer does not match the model: it made token id %d "
+                   "(prompt position %zu), outside the vocabulary of the model (%d ids, "
+                   "config.json vocab_size); the tokenizer knows %d ids; is tokenizer.json in "
+                   "%s from another model?\n",
+                   (int)p->ids[i], i, vocab, eng_tok_vocab_size(tok), o->model);
+        return -1;
+    }
+    return 0;
 }
 
 /* The prompt's ids from --input-ids, --doc, or the text prompt (plain or chat). */
 static int make_prompt(const gen_opts *o, const eng_tokenizer *tok, int vocab, app_pack_prompt *p)
 {
     memset(p, 0, sizeof *p);
-    if (o->n_docs) return pack_docs(o, tok, p);
+    if (o->n_docs) return pack_docs(o, tok, p) || check_vocab(o, tok, vocab, p) ? -1 : 0;
     eng_tok_ids ids = {0};
     int rc = o->input_ids ? read_ids(o->input_ids, vocab, &ids) : encode_prompt(o, tok, &ids);
     if (rc) return eng_tok_ids_free(&ids), rc;
     p->ids = ids.ids; /* the packer's prompt takes the array over */
     p->n = ids.n;
-    return 0;
+    return o->input_ids ? 0 : check_vocab(o, tok, vocab, p);
 }
 
 /* The prompt must fit the session with room for one generated token: refused, never cut. */
@@ -298,10 +371,10 @@ static eng_kvcache *open_cache(const gen_opts *o, const eng_model *m, const eng_
     eng_kvcache *kc = NULL;
     if (!err[0] && app_pack_cache_open(e, fp, &ko, &kc, err, sizeof err) == 0) return kc;
     if (o->kv_dir || o->kv_mem || o->kv_disk) {
-        fprintf(stderr, "folio generate: prefix cache: %s\n", err);
+        ui_fprintf(stderr, "folio generate: prefix cache: %s\n", err);
         *rc = -1;
     } else {
-        fprintf(stderr, "folio generate: warning: prefix cache off: %s\n", err);
+        ui_fprintf(stderr, "folio generate: warning: prefix cache off: %s\n", err);
     }
     dir[0] = '\0';
     return NULL;
@@ -344,7 +417,7 @@ static int write_logits(eng_session *s, const app_pack_prompt *p, int vocab, con
         rc = eng_session_forward(s, (const int *)p->ids + off, m, (int)off, ENG_LOGITS_ALL, lg,
                                  &interrupted);
         if (rc)
-            fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
+            ui_fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
         else if (fwrite(lg, sizeof *lg, (size_t)m * vocab, f) != (size_t)m * vocab)
             rc = -1, perror(path);
     }
@@ -372,7 +445,7 @@ static int token_text(void *ud, int token, char *buf, size_t cap)
 static int print_text(void *ud, const char *text, size_t len)
 {
     (void)ud;
-    fwrite(text, 1, len, stdout);
+    ui_write_safe(stdout, text, len, UI_SAN_MULTILINE);
     fflush(stdout);
     return 0;
 }
@@ -414,7 +487,7 @@ static int print_greedy(const gen_opts *o, eng_session *s, const app_pack_prompt
              : o->greedy
                  ? eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, out, o->greedy, &n, st)
                  : 0;
-    if (rc) fprintf(stderr, "folio generate: %s\n", out ? eng_session_error(s) : "out of memory");
+    if (rc) ui_fprintf(stderr, "folio generate: %s\n", out ? eng_session_error(s) : "out of memory");
     for (int i = 0; i < n && !rc; i++) printf("%s%d", i ? ", " : "[", out[i]);
     if (!rc) printf(n ? "]\n" : "[]\n");
     free(out);
@@ -441,11 +514,11 @@ static int stream(const gen_opts *o, eng_session *s, const eng_tokenizer *tok,
                         .cancel = &interrupted,
                         .speculative = o->speculative};
     int rc = eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, NULL, 0, NULL, st);
-    if (rc) fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
+    if (rc) ui_fprintf(stderr, "folio generate: %s\n", eng_session_error(s));
     const char *t;
     size_t n;
     if (ctx.ts && st->stop != ENG_STOP_STRING && !eng_tok_stream_finish(ctx.ts, &t, &n))
-        fwrite(t, 1, n, stdout);
+        ui_write_safe(stdout, t, n, UI_SAN_MULTILINE);
     printf("\n");
     fflush(stdout); /* the text ends before the stats line on stderr */
     eng_tok_stream_destroy(ctx.ts);
@@ -458,14 +531,14 @@ static int open_all(const gen_opts *o, eng_model **m, eng_tokenizer **tok, eng_e
     char err[1024];
     eng_model_options mo = {.quantize_to_fp8 = o->fp8};
     if (eng_model_open(o->model, &mo, m, err, sizeof err))
-        return fprintf(stderr, "folio generate: %s\n", err), -1;
+        return ui_fprintf(stderr, "folio generate: %s\n", err), -1;
     if (eng_tok_open(o->model, tok, err, sizeof err)) {
         *tok = NULL;
-        if (o->prompt) return fprintf(stderr, "folio generate: %s\n", err), -1;
+        if (o->prompt) return ui_fprintf(stderr, "folio generate: %s\n", err), -1;
     }
     eng_engine_options eo = {.nthreads = o->threads};
     if (eng_engine_create(*m, &eo, e, err, sizeof err))
-        return fprintf(stderr, "folio generate: %s\n", err), -1;
+        return ui_fprintf(stderr, "folio generate: %s\n", err), -1;
     if (o->bf16) eng_pool_set_precision(eng_engine_pool(*e), ENG_PREC_BF16);
     return 0;
 }
@@ -498,7 +571,7 @@ static int run(gen_run *r)
         rc = write_logits(r->s, &r->p, c->vocab_size, r->o.logits_out);
     else if (r->kc && !r->o.speculative &&
              (rc = app_pack_attach(r->s, r->kc, r->p.ids, r->p.n, &cached, err, sizeof err)))
-        fprintf(stderr, "folio generate: %s\n", err);
+        ui_fprintf(stderr, "folio generate: %s\n", err);
     double before = now_ms() - t0;
     if (!rc && r->o.greedy >= 0)
         rc = print_greedy(&r->o, r->s, &r->p, &r->st);
@@ -513,7 +586,7 @@ static int run(gen_run *r)
     /* After Ctrl-C the user wants out, not gigabytes of block files written. */
     if (!rc && r->kc && !atomic_load(&interrupted) &&
         app_pack_store(r->s, r->kc, r->p.ids, r->p.n, 0, &r->stored, err, sizeof err) < 0)
-        fprintf(stderr, "folio generate: warning: prefix cache not written: %s\n", err);
+        ui_fprintf(stderr, "folio generate: warning: prefix cache not written: %s\n", err);
     return rc;
 }
 
@@ -530,7 +603,7 @@ int app_cmd_generate(int argc, char **argv)
     rc = open_all(&r->o, &r->m, &r->tok, &r->e);
     if (!rc) rc = make_prompt(&r->o, r->tok, eng_engine_config(r->e)->vocab_size, &r->p);
     if (!rc && (rc = eng_session_create(r->e, r->o.ctx, &r->s, err, sizeof err)))
-        fprintf(stderr, "folio generate: %s\n", err);
+        ui_fprintf(stderr, "folio generate: %s\n", err);
     if (!rc && r->o.speculative && (rc = eng_session_enable_mtp(r->s)))
         fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(r->s));
     if (!rc) rc = check_context(&r->o, r->e, r->s, &r->p);

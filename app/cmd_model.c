@@ -3,10 +3,12 @@
  */
 #include "app.h"
 #include "eng_model.h"
+#include "ui.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,7 +77,7 @@ static void print_text(const char *dir, const info *in)
 {
     const eng_config *c = in->c;
     char a[32], b[32], s[32];
-    printf("%s\n", dir);
+    ui_fprintf(stdout, "%s\n", dir);
     printf("  architecture     %s (%s)\n", c->architecture, c->model_type);
     printf("  layers           %d: %d dense, %d MoE", c->num_hidden_layers, in->st.n_dense_layers,
            in->st.n_moe_layers);
@@ -166,10 +168,20 @@ static void print_json(const info *in)
     json_object_put(o);
 }
 
-static int usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr, "usage: folio model info DIR [--json]\n"
-                    "  describes a DeepSeek-V3/V2 checkpoint folder after validating it\n");
+    fprintf(f, "usage: folio model info [DIR] [--json]\n"
+               "  describes a DeepSeek-V3/V2 checkpoint folder after validating it: parameters,\n"
+               "  weight bytes, KV-cache bytes per token, context, memory needed and this\n"
+               "  machine's RAM. DIR defaults to $FOLIO_MODEL.\n");
+}
+
+/* A usage error: what was wrong, then the usage, on stderr. */
+static int usage_error(const char *what, const char *arg)
+{
+    if (what) ui_fprintf(stderr, "folio model: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "",
+                         arg ? "'" : "");
+    usage(stderr);
     return APP_EXIT_USAGE;
 }
 
@@ -177,20 +189,27 @@ int app_cmd_model(int argc, char **argv)
 {
     const char *dir = NULL;
     int json = 0;
-    if (argc < 2 || strcmp(argv[1], "info") != 0) return usage();
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout), APP_EXIT_OK;
+    if (argc < 2) return usage_error("say what to do: info", NULL);
+    if (strcmp(argv[1], "info") != 0) return usage_error("unknown subcommand", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (strcmp(argv[i], "--help") == 0 || argv[i][0] == '-' || dir)
-            return usage();
+        else if (argv[i][0] == '-')
+            return usage_error("unknown option", argv[i]);
+        else if (dir)
+            return usage_error("more than one DIR given:", argv[i]);
         else
             dir = argv[i];
     }
-    if (!dir) return usage();
+    const char *env = getenv("FOLIO_MODEL");
+    if (!dir && env && *env) dir = env;
+    if (!dir) return usage_error("give DIR (or set FOLIO_MODEL)", NULL);
     char err[1024];
     eng_model *m;
     if (eng_model_open(dir, NULL, &m, err, sizeof err) < 0) {
-        fprintf(stderr, "folio: %s\n", err);
+        ui_fprintf(stderr, "folio: %s\n", err);
         return APP_EXIT_FAIL;
     }
     info in = {.c = eng_model_config(m)};

@@ -2,10 +2,13 @@
  * conversation (JSON list of {role, content}) -> rendered text and ids, and JSONL in bulk. */
 #include "app.h"
 #include "eng.h"
+#include "ui.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct tok_opts {
     const char *tokenizer, *model, *file, *chat;
@@ -16,7 +19,8 @@ static void usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: folio tokenize (--tokenizer FILE | --model DIR) [options]\n"
+        "usage: folio tokenize [--tokenizer FILE | --model DIR] [options]\n"
+        "  --model DIR defaults to $FOLIO_MODEL\n"
         "  reads text from stdin (or --file) and prints its token ids as a JSON array\n"
         "  --special         added-token text such as <\xef\xbd\x9cUser\xef\xbd\x9c> becomes that "
         "token\n"
@@ -33,7 +37,9 @@ static void usage(FILE *out)
         "                    with \"messages\" and \"add_generation_prompt\") with the model's "
         "chat\n"
         "                    format; prints {\"text\": ..., \"ids\": [...]}\n"
-        "  --generation-prompt  with --chat: end with the opening of the assistant's turn\n");
+        "  --generation-prompt  with --chat: end with the opening of the assistant's turn\n"
+        "--decode refuses ids the tokenizer does not know (and names them). Decoded text is\n"
+        "exact in a pipe or file; on a terminal control characters are shown as symbols.\n");
 }
 
 static int parse_args(int argc, char **argv, tok_opts *o)
@@ -64,10 +70,13 @@ static int parse_args(int argc, char **argv, tok_opts *o)
         else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return usage(stdout), 1;
         else
-            return fprintf(stderr, "folio tokenize: unknown option '%s'\n", a), -1;
+            return ui_fprintf(stderr, "folio tokenize: unknown option '%s'\n", a), -1;
     }
+    const char *env = getenv("FOLIO_MODEL");
+    if (!o->tokenizer && !o->model && env && *env) o->model = env;
     if (!o->tokenizer == !o->model) {
-        fprintf(stderr, "folio tokenize: give exactly one of --tokenizer FILE and --model DIR\n");
+        fprintf(stderr, "folio tokenize: give exactly one of --tokenizer FILE and --model DIR "
+                        "(or set FOLIO_MODEL)\n");
         return -1;
     }
     return 0;
@@ -95,7 +104,7 @@ static char *read_input(const char *file, size_t *len)
 {
     FILE *f = file ? fopen(file, "rb") : stdin;
     if (!f) {
-        fprintf(stderr, "folio tokenize: cannot open %s\n", file);
+        ui_fprintf(stderr, "folio tokenize: cannot open %s: %s\n", file, strerror(errno));
         return NULL;
     }
     char *s = read_stream(f, len);
@@ -112,13 +121,34 @@ static void print_ids(const eng_tok_ids *ids, const char *end)
     fputs(end, stdout);
 }
 
-static void print_json_string(const char *s, size_t len)
+/* A JSON string, then `end`; C1 and bidi controls are escaped too (ui_json_write), so that the
+ * line is harmless on a terminal and still the same string. */
+static void print_json_string(const char *s, size_t len, const char *end)
 {
     json_object *j = json_object_new_string_len(s, (int)len);
-    fputs(
-        json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-        stdout);
+    ui_json_write(stdout, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(j);
+    fputs(end, stdout);
+}
+
+/* Ids the tokenizer does not know are refused (decode would skip them silently), named, at
+ * most the first eight. */
+static int check_known(const eng_tokenizer *t, const eng_tok_ids *ids, const char *where)
+{
+    size_t bad = 0;
+    char list[160] = "";
+    for (size_t i = 0; i < ids->n; i++) {
+        if (eng_tok_id_to_str(t, ids->ids[i], NULL)) continue;
+        size_t l = strlen(list);
+        if (bad < 8) snprintf(list + l, sizeof list - l, "%s%d", bad ? ", " : "", ids->ids[i]);
+        bad++;
+    }
+    if (!bad) return 0;
+    ui_fprintf(stderr, "folio tokenize: %s: %zu id%s not in the tokenizer's vocabulary "
+                       "(0..%d): %s%s\n", where, bad, bad > 1 ? "s are" : " is",
+               eng_tok_vocab_size(t) - 1, list, bad > 8 ? ", ..." : "");
+    return -1;
 }
 
 /* ---- modes ---- */
@@ -128,7 +158,7 @@ static int encode_one(const eng_tokenizer *t, unsigned flags, const char *s, siz
     eng_tok_ids ids = {0};
     char err[512];
     if (eng_tok_encode(t, s, len, flags, &ids, err, sizeof err) < 0) {
-        fprintf(stderr, "folio tokenize: %s\n", err);
+        ui_fprintf(stderr, "folio tokenize: %s\n", err);
         return APP_EXIT_FAIL;
     }
     print_ids(&ids, "\n");
@@ -166,15 +196,17 @@ static int decode_one(const eng_tokenizer *t, unsigned flags, const char *json, 
     size_t len;
     int rc = ids_from_json(a, &ids, where);
     json_object_put(a);
+    if (rc == 0) rc = check_known(t, &ids, where);
     if (rc == 0 && eng_tok_decode(t, ids.ids, ids.n, flags, &text, &len, err, sizeof err) < 0) {
-        fprintf(stderr, "folio tokenize: %s\n", err);
+        ui_fprintf(stderr, "folio tokenize: %s\n", err);
         rc = -1;
     } else if (rc == 0) {
         if (as_json)
-            print_json_string(text, len);
+            print_json_string(text, len, "\n");
+        else if (isatty(1))
+            ui_write_safe(stdout, text, len, UI_SAN_MULTILINE);
         else
             fwrite(text, 1, len, stdout);
-        if (as_json) putchar('\n');
         free(text);
     }
     eng_tok_ids_free(&ids);
@@ -234,12 +266,13 @@ static int run_chat(const eng_tokenizer *t, const tok_opts *o)
     eng_tok_ids ids = {0};
     char *text = NULL, err[512];
     if (!json_object_is_type(msgs, json_type_array))
-        fprintf(stderr, "folio tokenize: %s: expected a JSON list of {role, content}\n", o->chat);
+        ui_fprintf(stderr, "folio tokenize: %s: expected a JSON list of {role, content}\n",
+                   o->chat);
     else if (!m || eng_chat_encode(t, m, n, gen, &ids, &text, err, sizeof err) < 0)
-        fprintf(stderr, "folio tokenize: %s: %s\n", o->chat, m ? err : "out of memory");
+        ui_fprintf(stderr, "folio tokenize: %s: %s\n", o->chat, m ? err : "out of memory");
     else {
         fputs("{\"text\":", stdout);
-        print_json_string(text, strlen(text));
+        print_json_string(text, strlen(text), "");
         fputs(",\"ids\":", stdout);
         print_ids(&ids, "}\n");
         rc = APP_EXIT_OK;
@@ -259,7 +292,7 @@ int app_cmd_tokenize(int argc, char **argv)
     eng_tokenizer *t;
     char err[512];
     if (eng_tok_open(o.model ? o.model : o.tokenizer, &t, err, sizeof err) < 0) {
-        fprintf(stderr, "folio tokenize: %s\n", err);
+        ui_fprintf(stderr, "folio tokenize: %s\n", err);
         return APP_EXIT_FAIL;
     }
     int rc;

@@ -2,6 +2,8 @@
  * A command marked unavailable is still listed, honestly, so --help never promises more. */
 #include "app.h"
 
+#include <string.h>
+
 const app_command app_commands[] = {
     {"index", "PATH... [--db FILE] [--watch] [--json]", "index folders of PDFs, text and code", app_cmd_index, 1},
     {"search", "QUERY [--in FOLDER | --db FILE] [--json] [--raw] [--symbol]",
@@ -20,6 +22,10 @@ const app_command app_commands[] = {
 
 int app_not_available(const char *name)
 {
-    fprintf(stderr, "folio: '%s' is not available yet in this version of folio\n", name);
+    if (!strcmp(name, "tui")) /* the interface has no command name a user would know */
+        fprintf(stderr, "folio: the interactive interface is not available yet in this version "
+                        "of folio; see 'folio --help' for the commands that are\n");
+    else
+        fprintf(stderr, "folio: '%s' is not available yet in this version of folio\n", name);
     return APP_EXIT_USAGE;
 }

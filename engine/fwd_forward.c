@@ -2,6 +2,7 @@
  * layer h += MLA(RMSNorm(h)); h += FFN(RMSNorm(h)), then logits = lm_head RMSNorm(h). */
 #include "fwd_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* out[i] = RMSNorm(x[i]) * w for each of n rows of width d (x / sqrt(mean(x^2) + eps) * w). */
@@ -17,6 +18,24 @@ void fwd_rmsnorm_rows(const eng_engine *e, const float *x, const eng_tensor *w, 
 static void residual_add(float *h, const float *out, size_t count)
 {
     for (size_t i = 0; i < count; i++) h[i] += out[i];
+}
+
+/* Whether n floats are all finite, by their exponent bits (so no compiler flag can fold the
+ * test away): damaged weights would otherwise turn into NaN logits silently, whose argmax is
+ * token 0. */
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, &x[i], sizeof b);
+        if ((b & 0x7f800000u) == 0x7f800000u) return 0;
+    }
+    return 1;
+}
+
+static void note_nonfinite(eng_session *s, const float *x, size_t n, int where)
+{
+    if (s->nonfinite == FWD_FINITE && !all_finite(x, n)) s->nonfinite = where;
 }
 
 static void record_hidden(eng_session *s, int layer, int n, int pos)
@@ -57,16 +76,20 @@ void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int lo
         eng_embed(e->embed, tokens[i], st->h + i * d);
         fwd_rope_table(e, pos + i, st->cos + i * half, st->sin + i * half);
     }
+    note_nonfinite(s, st->h, (size_t)n * d, -1);
     for (int l = 0; l < c->num_hidden_layers; l++) {
         fwd_decoder_layer(s, l, n, pos);
+        note_nonfinite(s, st->h, (size_t)n * d, l);
         if (s->trace && s->trace->hidden) record_hidden(s, l, n, pos);
     }
     /* logits = lm_head(RMSNorm(h)), for every position or the last only. */
     if (logits_mode == ENG_LOGITS_ALL) {
         fwd_rmsnorm_rows(e, st->h, e->final_norm, n, st->x);
         eng_linear(e->pool, e->lm_head, 0, c->vocab_size, st->x, n, logits);
+        note_nonfinite(s, logits, (size_t)n * c->vocab_size, c->num_hidden_layers);
     } else if (logits_mode == ENG_LOGITS_LAST) {
         fwd_rmsnorm_rows(e, st->h + (n - 1) * d, e->final_norm, 1, st->x);
         eng_linear(e->pool, e->lm_head, 0, c->vocab_size, st->x, 1, logits);
+        note_nonfinite(s, logits, (size_t)c->vocab_size, c->num_hidden_layers);
     }
 }

@@ -132,8 +132,12 @@ struct eng_session {
     int *tokens;                  /* [cap] token at each position, -1 unknown */
     fwd_state st;
     eng_trace *trace;
+    /* Where the last forward first held a NaN or infinity: FWD_FINITE (nowhere), -1 (the
+     * embedding), a layer, or num_hidden_layers (the logits). */
+    int nonfinite;
     char err[256];
 };
+#define FWD_FINITE (-2)
 
 int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -90,6 +90,7 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
     if (!s) return snprintf(err, errsz, "out of memory for a session"), -1;
     s->e = e;
     s->max_ctx = max_context;
+    s->nonfinite = FWD_FINITE;
     s->kv = calloc((size_t)e->n_layers, sizeof *s->kv);
     if (!s->kv || alloc_state(s)) {
         eng_session_destroy(s);
@@ -234,6 +235,25 @@ int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float
 
 void eng_session_set_trace(eng_session *s, eng_trace *t) { s->trace = t; }
 
+/* A NaN or infinity in the forward pass: the weights where it first appeared are damaged (or
+ * not in the format config.json describes). Named, rather than generating token 0 forever. */
+static int nonfinite_error(eng_session *s, int pos, int n)
+{
+    int L = s->e->cfg.num_hidden_layers, at = s->nonfinite;
+    if (at < 0)
+        return fwd_session_set_error(s, -1, "NaN or infinity in the token embeddings of "
+                                     "positions %d-%d: model.embed_tokens.weight is damaged",
+                                     pos, pos + n - 1);
+    if (at >= L)
+        return fwd_session_set_error(s, -1, "NaN or infinity in the logits (final norm and "
+                                     "lm_head) at positions %d-%d: lm_head.weight is damaged",
+                                     pos, pos + n - 1);
+    return fwd_session_set_error(s, -1, "NaN or infinity in the output of layer %d of %d "
+                                 "(model.layers.%d) at positions %d-%d: its weights are damaged "
+                                 "or not in the format config.json describes", at, L, at, pos,
+                                 pos + n - 1);
+}
+
 int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int logits_mode,
                         float *logits, const atomic_int *cancel)
 {
@@ -260,7 +280,9 @@ int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int
         if (logits_mode == ENG_LOGITS_ALL) lg = logits + (size_t)off * c->vocab_size;
         else if (logits_mode == ENG_LOGITS_LAST && off + m == n) lg = logits;
         else mode = ENG_LOGITS_NONE;
+        s->nonfinite = FWD_FINITE;
         fwd_forward_chunk(s, tokens + off, m, start + off, mode, lg);
+        if (s->nonfinite != FWD_FINITE) return nonfinite_error(s, start + off, m);
         memcpy(s->tokens + start + off, tokens + off, (size_t)m * sizeof(int));
         s->len = start + off + m;
         if (s->mtp_on) fwd_mtp_after_chunk(s, start + off, m);

@@ -34,7 +34,7 @@ static int needs_escape(uint32_t cp)
            (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
 }
 
-int ui_json_puts(FILE *f, const char *json)
+int ui_json_write(FILE *f, const char *json)
 {
     const unsigned char *s = (const unsigned char *)(json ? json : "null");
     size_t n = strlen((const char *)s), i = 0, run = 0;
@@ -53,6 +53,11 @@ int ui_json_puts(FILE *f, const char *json)
         i += len ? len : 1;
     }
     if (run && fwrite(s + n - run, 1, run, f) != run) rc = -1;
-    if (fputc('\n', f) == EOF) rc = -1;
     return rc;
+}
+
+int ui_json_puts(FILE *f, const char *json)
+{
+    int rc = ui_json_write(f, json);
+    return fputc('\n', f) == EOF ? -1 : rc;
 }

@@ -60,6 +60,8 @@ void ui_style(FILE *f, int style);
  * controls and U+2028/2029 as \uXXXX escapes and invalid UTF-8 bytes as \ufffd: the result
  * is still the same JSON value (but for the invalid bytes) and safe on a terminal. 0 or -1. */
 int ui_json_puts(FILE *f, const char *json);
+/* The same without the newline. */
+int ui_json_write(FILE *f, const char *json);
 
 /* ---- A progress line on f (stderr): on a terminal one line redrawn in place ("\r", text,
  * clear to end), fitted to the terminal's current width so it never wraps; elsewhere (a pipe,

@@ -17,6 +17,7 @@ enum { MAX_STEMS = 6, MAX_VARIANTS = 40, MAX_CONCEPTS = 32, MAX_BIGRAMS = 32 };
 /* One way of saying a concept: a run of content-word stems. */
 typedef struct variant {
     uint64_t h[MAX_STEMS];
+    uint64_t x[MAX_STEMS]; /* the words themselves, lower-cased (for "lead:" groups) */
     int n;
     double w; /* 1: the user's own words; less: a synonym */
     char fts[160]; /* the FTS5 expression that finds it */
@@ -61,6 +62,11 @@ static int variant_make(const char *s, size_t len, double w, variant *v)
     char stems[MAX_STEMS][APP_STEM_MAX];
     while (app_word_next(s, len, &pos, &ws, &wn) && v->n < MAX_STEMS) {
         if (app_word_is_stop(s + ws, wn) || (wn == 1 && !isdigit((unsigned char)s[ws]))) continue;
+        char lower[APP_STEM_MAX];
+        size_t m = wn < APP_STEM_MAX - 1 ? wn : APP_STEM_MAX - 1;
+        for (size_t i = 0; i < m; i++) lower[i] = (char)tolower((unsigned char)s[ws + i]);
+        lower[m] = 0;
+        v->x[v->n] = app_word_hash(lower);
         app_word_stem(s + ws, wn, stems[v->n]);
         v->h[v->n] = app_word_hash(stems[v->n]);
         v->n++;
@@ -117,10 +123,12 @@ static void syn_load(void)
 
 /* ---- questions ----------------------------------------------------------------------------- */
 
-static int seq_find(const uint64_t *h, size_t n, const variant *v)
+/* Where v's stems (exact: its words) stand in the question's h[0..n), or -1. */
+static int seq_find(const uint64_t *h, size_t n, const variant *v, int exact)
 {
+    const uint64_t *w = exact ? v->x : v->h;
     for (size_t i = 0; i + (size_t)v->n <= n; i++)
-        if (!memcmp(h + i, v->h, (size_t)v->n * sizeof *h)) return (int)i;
+        if (!memcmp(h + i, w, (size_t)v->n * sizeof *h)) return (int)i;
     return -1;
 }
 
@@ -147,12 +155,16 @@ int app_question_parse(const char *text, app_question **out)
     app_question *q = calloc(1, sizeof *q);
     if (!q) return -1;
     size_t len = strlen(text), pos = 0, ws, wn, nw = 0;
-    uint64_t h[64];
+    uint64_t h[64], x[64];
     char words[64][APP_STEM_MAX];
     size_t wstart[64], wlen[64];
     while (app_word_next(text, len, &pos, &ws, &wn) && nw < 64) {
         if (app_word_is_stop(text + ws, wn) || (wn == 1 && !isdigit((unsigned char)text[ws])))
             continue;
+        size_t m = wn < APP_STEM_MAX - 1 ? wn : APP_STEM_MAX - 1;
+        for (size_t i = 0; i < m; i++) words[nw][i] = (char)tolower((unsigned char)text[ws + i]);
+        words[nw][m] = 0;
+        x[nw] = app_word_hash(words[nw]);
         app_word_stem(text + ws, wn, words[nw]);
         h[nw] = app_word_hash(words[nw]);
         wstart[nw] = ws, wlen[nw++] = wn;
@@ -164,7 +176,10 @@ int app_question_parse(const char *text, app_question **out)
     unsigned char covered[64] = {0};
     int *used = calloc((size_t)syn.ngroups + 1, sizeof *used);
     for (size_t i = 0; i < syn.n && q->nc < MAX_CONCEPTS; i++) {
-        int at = seq_find(h, nw, &syn.e[i].v);
+        /* Ideas of the opening passage match the question's words exactly: "parties" asks
+         * who they are, "a party" does not. */
+        int lead = syn.lead[syn.e[i].group];
+        int at = seq_find(lead ? x : h, nw, &syn.e[i].v, lead);
         if (at < 0 || (used && used[syn.e[i].group])) continue;
         if (used) used[syn.e[i].group] = 1;
         concept_from_group(q, syn.e[i].group, &syn.e[i]);
@@ -338,7 +353,7 @@ double app_retrieve_score(const app_question *q, const char *text, const char *h
                     }
         app_terms_free(&ht);
     }
-    if (first && q->lead) score += 0.8 * total;
+    if (first && q->lead) score += 1.5 * total;
     double bp = app_boilerplate(text);
     score *= 1.0 - 0.6 * bp;
     if (p) {

@@ -132,9 +132,45 @@ typedef struct acc {
     int oom;
 } acc;
 
+/* 1 if t[s..e) is a rule of 3 or more of '-', '=', '_', '~', '*' (heading underlines). */
+static int rule_at(const char *t, size_t s, size_t e)
+{
+    size_t n = 0;
+    for (; s < e && (strchr("-=_~*", t[s]) || t[s] == ' '); s++) n += t[s] != ' ';
+    return n >= 3 && (s >= e || t[s] == '\n' || t[s] == '\r');
+}
+
+/* 1 if the line t[s..e) is in capitals: letters, none lower case, at most `max` bytes. */
+static int caps_line(const char *t, size_t s, size_t e, size_t max)
+{
+    if (e - s > max) return 0;
+    int upper = 0;
+    for (size_t i = s; i < e; i++) {
+        if (islower((unsigned char)t[i])) return 0;
+        upper += isupper((unsigned char)t[i]) != 0;
+    }
+    return upper >= 3;
+}
+
+/* A short line in capitals ending at t[e] = '\n' and followed by a line that is not: a heading
+ * (a paragraph in capitals, as disclaimers are written, is not cut at each line). */
+static int caps_heading(const char *t, size_t s, size_t e, size_t len)
+{
+    if (!caps_line(t, s, e, 60)) return 0;
+    size_t ne = e + 1;
+    while (ne < len && t[ne] != '\n') ne++;
+    return !caps_line(t, e + 1, ne, 200);
+}
+
 static void push(acc *a, const char *t, size_t s, size_t e)
 {
-    while (s < e && is_ws((unsigned char)t[s])) s++;
+    for (;;) { /* leading white space and rules */
+        while (s < e && is_ws((unsigned char)t[s])) s++;
+        size_t r = s;
+        while (r < e && strchr("-=_~*", t[r])) r++;
+        if (r - s < 3) break;
+        s = r;
+    }
     while (e > s && is_ws((unsigned char)t[e - 1])) e--;
     if (s >= e || a->oom) return;
     if (a->n == a->cap) {
@@ -172,10 +208,13 @@ int app_sentences_split(const char *t, size_t len, app_sentence **out, size_t *n
                 continue;
             }
         } else if (c == '\n') {
-            size_t j = i + 1;
+            size_t j = i + 1, ls = i;
+            while (ls > from && t[ls - 1] != '\n') ls--;
             while (j < len && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) j++;
-            /* A blank line, or a clause label opening the next line, is a break. */
-            if ((j < len && t[j] == '\n') || label_at(t, i + 1, len)) {
+            /* A blank line, a rule, a clause label opening the next line, or a line in
+             * capitals (a heading) is a break. */
+            if ((j < len && t[j] == '\n') || label_at(t, i + 1, len) || rule_at(t, i + 1, len) ||
+                caps_heading(t, ls, i, len) || rule_at(t, ls, i)) {
                 push(&a, t, from, i);
                 from = i + 1;
             }

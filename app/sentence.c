@@ -152,14 +152,14 @@ static int caps_line(const char *t, size_t s, size_t e, size_t max)
     return upper >= 3;
 }
 
-/* A short line in capitals ending at t[e] = '\n' and followed by a line that is not: a heading
- * (a paragraph in capitals, as disclaimers are written, is not cut at each line). */
+/* A short line in capitals ending at t[e] = '\n', not followed by a long line in capitals: a
+ * heading (a paragraph in capitals, as disclaimers are written, is not cut at each line). */
 static int caps_heading(const char *t, size_t s, size_t e, size_t len)
 {
     if (!caps_line(t, s, e, 60)) return 0;
     size_t ne = e + 1;
     while (ne < len && t[ne] != '\n') ne++;
-    return !caps_line(t, e + 1, ne, 200);
+    return !caps_line(t, e + 1, ne, 200) || ne - (e + 1) <= 60;
 }
 
 static void push(acc *a, const char *t, size_t s, size_t e)

@@ -9,14 +9,15 @@ const app_command app_commands[] = {
     {"search", "QUERY [--in FOLDER | --db FILE] [--json] [--raw] [--symbol]",
      "ranked passages with file, page and lines; --symbol: where a name is defined",
      app_cmd_search, 1},
-    {"ask", "QUESTION [--in FOLDER] [--model DIR]", "answer a question about a library", app_cmd_ask, 0},
-    {"summarize", "FILE [--model DIR]", "summarize a document", app_cmd_summarize, 0},
+    {"ask", "QUESTION [--in PATH]... [--model DIR] [--json] [-k N]", "answer a question about a library, citing file, page and lines", app_cmd_ask, 1},
+    {"summarize", "FILE [--model DIR] [--json] [--length short|medium|long]", "an extractive summary per section, each sentence with its page", app_cmd_summarize, 1},
     {"extract", "FILE [--format json]", "extract legal clauses with page citations", app_cmd_extract, 0},
     {"code", "FOLDER QUESTION", "questions about a code repository", app_cmd_code, 0},
     {"convert", "--model DIR --out DIR [--shard-mb N]", "quantize a BF16 checkpoint to FP8 blocks once", app_cmd_convert, 1},
     {"tokenize", "--tokenizer FILE | --model DIR [--special] [--file F] [--jsonl] [--decode] [--chat FILE]", "encode or decode text with a model's tokenizer", app_cmd_tokenize, 1},
     {"generate", "--model DIR [--chat] [--doc FILE] PROMPT | --input-ids FILE.json", "run the engine directly on a prompt", app_cmd_generate, 1},
     {"model", "info DIR [--json]", "describe a checkpoint: parameters, memory, context", app_cmd_model, 1},
+    {"config", "", "the settings in effect and where each comes from", app_cmd_config, 1},
     {0, 0, 0, 0, 0},
 };
 

@@ -176,4 +176,17 @@ void idx_hits_free(idx_hit *hits, size_t n);
  * of words, or -1 when out is too small. */
 int idx_query_quote(const char *text, const char *op, char *out, size_t outsz);
 
+/* ---- retrieval helpers (retrieve.c) --------------------------------------------------------- */
+
+/* The number of chunks the FTS5 expression `fts` matches in the words index, only in documents
+ * whose shown path matches path_glob when that is not NULL (for the weight of a question word).
+ * fts NULL: all the chunks of the documents path_glob matches. */
+int idx_match_count(idx *ix, const char *fts, const char *path_glob, int64_t *n);
+/* The document whose shown path or key is `path`: 1 and *doc_id, *pages (0 for non-PDF) filled,
+ * or 0 when there is none, <0 on error. */
+int idx_doc_by_path(idx *ix, const char *path, int64_t *doc_id, int *pages);
+/* The first `limit` chunks (0: all) of document doc_id in reading order, as hits (match
+ * IDX_MATCH_ALL, score 0, snippet NULL). *out is malloc'd: idx_hits_free. */
+int idx_doc_chunks(idx *ix, int64_t doc_id, int limit, idx_hit **out, size_t *n);
+
 #endif

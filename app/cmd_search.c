@@ -4,6 +4,7 @@
 #include "app.h"
 #include "idx.h"
 #include "library.h"
+#include "ui.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -22,6 +23,11 @@ typedef struct sopts {
 typedef struct result {
     idx_hit hit;
     char path[PATH_MAX]; /* as printed */
+    char abs[PATH_MAX];  /* absolute where the library's root is known: identity across libraries */
+    char hash[33];       /* the document's content hash ("" if unknown) */
+    const char *db;      /* the library it came from (owned by the list of libraries) */
+    char **also;         /* paths of identical documents collapsed into this hit (malloc'd) */
+    size_t nalso;
 } result;
 
 static void usage(FILE *f)
@@ -97,12 +103,40 @@ static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
     return idx_open(db, IDX_READ, ix, err, errsz);
 }
 
+/* The folder the library's relative paths start from: where its .folio is (a library that was
+ * moved or copied and not indexed since still names its old root), else its recorded root. */
+static void root_for(idx *ix, const char *db, char *out, size_t outsz)
+{
+    app_library_root_of(db, out, outsz);
+    if (!*out && idx_root(ix)) snprintf(out, outsz, "%s", idx_root(ix));
+}
+
+/* root/rel into out, or rel alone when there is no root or rel is absolute (cut to fit). */
+static void under_root(char *out, size_t outsz, const char *root, const char *rel)
+{
+    int n = *root && rel[0] != '/' ? snprintf(out, outsz, "%s/%s", root, rel)
+                                   : snprintf(out, outsz, "%s", rel);
+    if (n < 0) out[0] = 0;
+}
+
+static void fill_result(result *x, idx *ix, const char *db, const char *root, int absolute)
+{
+    const idx_hit *h = &x->hit;
+    under_root(x->path, sizeof x->path, absolute ? root : "", h->path);
+    under_root(x->abs, sizeof x->abs, root, h->path);
+    if (idx_doc_hash(ix, h->doc_id, x->hash) != 1) x->hash[0] = 0;
+    x->db = db;
+    x->also = NULL, x->nalso = 0;
+}
+
 /* Searches one library; hits are appended to *res. Returns 0, or an exit code. */
 static int search_one(sopts *o, const char *db, int absolute, result **res, size_t *n)
 {
     char err[1024];
     idx *ix;
-    if (open_reader(db, &ix, err, sizeof err)) {
+    int orc = open_reader(db, &ix, err, sizeof err);
+    if (orc == IDX_EDAMAGED) return app_library_say_damaged(db, err), APP_EXIT_FAIL;
+    if (orc) {
         fprintf(stderr, "folio search: %s\n", err);
         return APP_EXIT_FAIL;
     }
@@ -110,8 +144,10 @@ static int search_one(sopts *o, const char *db, int absolute, result **res, size
     size_t nh;
     int rc = idx_search(ix, &o->q, &h, &nh);
     if (rc) {
-        fprintf(stderr, "folio search: %s%s\n", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
-                idx_errmsg(ix));
+        snprintf(err, sizeof err, "%s%s", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
+                 idx_errmsg(ix));
+        if (idx_damaged(ix)) app_library_say_damaged(db, err);
+        else fprintf(stderr, "folio search: %s\n", err);
         idx_close(ix);
         return rc == IDX_ESYNTAX ? APP_EXIT_USAGE : APP_EXIT_FAIL;
     }
@@ -122,14 +158,12 @@ static int search_one(sopts *o, const char *db, int absolute, result **res, size
         return APP_EXIT_FAIL;
     }
     *res = r;
-    const char *root = idx_root(ix);
+    char root[PATH_MAX];
+    root_for(ix, db, root, sizeof root);
     for (size_t i = 0; i < nh; i++) {
         result *x = &r[(*n)++];
         x->hit = h[i];
-        if (absolute && root && h[i].path[0] != '/')
-            snprintf(x->path, sizeof x->path, "%s/%s", root, h[i].path);
-        else
-            snprintf(x->path, sizeof x->path, "%s", h[i].path);
+        fill_result(x, ix, db, root, absolute);
     }
     free(h); /* the strings now belong to the results */
     idx_close(ix);
@@ -191,6 +225,55 @@ static int by_score(const void *a, const void *b)
     return p->score < q->score ? 1 : p->score > q->score ? -1 : 0;
 }
 
+static void result_free(result *x)
+{
+    idx_hit *h = &x->hit;
+    free(h->path), free(h->kind), free(h->heading), free(h->symbol), free(h->snippet);
+    free(h->text);
+    for (size_t i = 0; i < x->nalso; i++) free(x->also[i]);
+    free(x->also);
+}
+
+/* The same passage: the same place of one file (nested libraries both hold it), or the same
+ * place of identical files (same content hash: copies). */
+static int same_passage(const result *a, const result *b)
+{
+    if (a->hit.page != b->hit.page || a->hit.line_start != b->hit.line_start ||
+        a->hit.line_end != b->hit.line_end)
+        return 0;
+    return !strcmp(a->abs, b->abs) || (a->hash[0] && !strcmp(a->hash, b->hash));
+}
+
+static void add_also(result *keep, const result *dup)
+{
+    if (!strcmp(keep->abs, dup->abs)) return;
+    for (size_t i = 0; i < keep->nalso; i++)
+        if (!strcmp(keep->also[i], dup->path)) return;
+    char **a = realloc(keep->also, (keep->nalso + 1) * sizeof *a);
+    if (!a) return;
+    keep->also = a;
+    if ((a[keep->nalso] = strdup(dup->path))) keep->nalso++;
+}
+
+/* Sorted results, best first: each passage that several libraries or identical files hold
+ * stays once (its best hit), listing the other paths. Returns the new count. */
+static size_t collapse(result *r, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < k && !same_passage(&r[j], &r[i])) j++;
+        if (j < k) {
+            add_also(&r[j], &r[i]);
+            result_free(&r[i]);
+        } else {
+            if (k != i) r[k] = r[i];
+            k++;
+        }
+    }
+    return k;
+}
+
 static void flatten(char *s)
 {
     for (; *s; s++)
@@ -212,6 +295,11 @@ static void print_json(const result *r)
     json_object_object_add(j, "kind", json_object_new_string(h->kind));
     json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);
     json_object_object_add(j, "symbol", h->symbol ? json_object_new_string(h->symbol) : NULL);
+    json_object *paths = json_object_new_array();
+    json_object_array_add(paths, json_object_new_string(r->path));
+    for (size_t i = 0; i < r->nalso; i++) json_object_array_add(paths, json_object_new_string(r->also[i]));
+    json_object_object_add(j, "paths", paths);
+    json_object_object_add(j, "library", json_object_new_string(r->db));
     puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(j);
 }
@@ -224,10 +312,32 @@ static void print_text(const result *r, int tty)
     else snprintf(where, sizeof where, "lines %d-%d", h->line_start, h->line_end);
     printf(tty ? "\033[1m%s\033[0m  %s  (%.2f)\n" : "%s  %s  (%.2f)\n", r->path, where, h->score);
     if (h->symbol || h->heading) printf("  %s %s\n", h->symbol ? "in" : "§", h->symbol ? h->symbol : h->heading);
+    for (size_t i = 0; i < r->nalso; i++) /* identical copies of this document */
+        ui_fprintf(stdout, "  also %s\n", r->also[i]);
     if (h->snippet) {
         flatten(h->snippet);
         printf("  %s\n\n", h->snippet);
     }
+}
+
+/* One line on stderr naming the libraries a search without --in/--db chose (JSON hits carry
+ * theirs as "library"). */
+static void say_searched(const sopts *o, char *const *dbs, size_t n)
+{
+    if (o->json) return;
+    char root[PATH_MAX];
+    app_library_root_of(dbs[0], root, sizeof root);
+    if (n == 1) {
+        ui_fprintf(stderr, "searching the library of %s\n", *root ? root : dbs[0]);
+        return;
+    }
+    ui_fprintf(stderr, "searching the %zu libraries that cover this folder: %s", n,
+               *root ? root : dbs[0]);
+    for (size_t i = 1; i < n; i++) {
+        app_library_root_of(dbs[i], root, sizeof root);
+        ui_fprintf(stderr, ", %s", *root ? root : dbs[i]);
+    }
+    fputc('\n', stderr);
 }
 
 static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
@@ -250,10 +360,11 @@ static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
         *n = 1;
         return 0;
     }
-    if (!o->all && app_library_find(".", db, sizeof db)) {
-        *dbs = malloc(sizeof **dbs);
-        (*dbs)[0] = strdup(db);
-        *n = 1;
+    /* Every library that covers this folder, outermost first: a library nested in another
+     * (or one made for a single file by an older folio) does not hide the outer one. */
+    if (!o->all && (*n = app_library_find_all(".", dbs))) {
+        *absolute = *n > 1;
+        say_searched(o, *dbs, *n);
         return 0;
     }
     *n = app_library_known(dbs);
@@ -287,25 +398,22 @@ int app_cmd_search(int argc, char **argv)
                            : search_one(&o, dbs[i], absolute, &res, &n);
         if (r && (r == APP_EXIT_USAGE || ndb == 1)) rc = r;
         failed += r != 0;
-        free(dbs[i]);
     }
     if (!rc && ndb && failed == ndb) rc = APP_EXIT_FAIL;
-    free(dbs);
     if (!rc && o.symbol) {
         if (!o.printed && !o.json) fprintf(stderr, "no definition of: %s\n", o.text);
         rc = o.printed ? APP_EXIT_OK : APP_EXIT_FAIL;
     } else if (!rc) {
         if (n) qsort(res, n, sizeof *res, by_score);
+        n = collapse(res, n);
         for (size_t i = 0; i < n && i < (size_t)o.q.limit; i++)
             o.json ? print_json(&res[i]) : print_text(&res[i], tty);
         if (!n && !o.json) fprintf(stderr, "no results for: %s\n", o.text);
         rc = n ? APP_EXIT_OK : APP_EXIT_FAIL;
     }
-    for (size_t i = 0; i < n; i++) {
-        idx_hit *h = &res[i].hit;
-        free(h->path), free(h->kind), free(h->heading), free(h->symbol), free(h->snippet);
-        free(h->text);
-    }
+    for (size_t i = 0; i < n; i++) result_free(&res[i]);
     free(res);
+    for (size_t i = 0; i < ndb; i++) free(dbs[i]);
+    free(dbs);
     return rc;
 }

@@ -322,7 +322,7 @@ static void print_text(const result *r, int tty)
 
 /* One line on stderr naming the libraries a search without --in/--db chose (JSON hits carry
  * theirs as "library"). */
-static void say_searched(const sopts *o, char *const *dbs, size_t n)
+static void say_searched(const sopts *o, char *const *dbs, size_t n, const char *where)
 {
     if (o->json) return;
     char root[PATH_MAX];
@@ -331,7 +331,7 @@ static void say_searched(const sopts *o, char *const *dbs, size_t n)
         ui_fprintf(stderr, "searching the library of %s\n", *root ? root : dbs[0]);
         return;
     }
-    ui_fprintf(stderr, "searching the %zu libraries that cover this folder: %s", n,
+    ui_fprintf(stderr, "searching the %zu libraries that cover %s: %s", n, where,
                *root ? root : dbs[0]);
     for (size_t i = 1; i < n; i++) {
         app_library_root_of(dbs[i], root, sizeof root);
@@ -342,21 +342,25 @@ static void say_searched(const sopts *o, char *const *dbs, size_t n)
 
 static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
 {
-    char db[PATH_MAX + 32];
     *absolute = 0;
     *dbs = NULL, *n = 0;
-    if (o->db || o->in) {
-        if (o->in && !app_library_find(o->in, db, sizeof db)) {
-            fprintf(stderr, "folio search: no library in or above %s (run: folio index %s)\n",
-                    o->in, o->in);
+    if (o->in && !o->db) {
+        if (!(*n = app_library_find_all(o->in, dbs))) {
+            ui_fprintf(stderr, "folio search: no library in or above %s (run: folio index %s)\n",
+                       o->in, o->in);
             return APP_EXIT_FAIL;
         }
-        if (o->db && access(o->db, R_OK)) {
+        *absolute = *n > 1;
+        say_searched(o, *dbs, *n, o->in);
+        return 0;
+    }
+    if (o->db) {
+        if (access(o->db, R_OK)) {
             fprintf(stderr, "folio search: %s: no such library\n", o->db);
             return APP_EXIT_FAIL;
         }
         *dbs = malloc(sizeof **dbs);
-        (*dbs)[0] = strdup(o->db ? o->db : db);
+        (*dbs)[0] = strdup(o->db);
         *n = 1;
         return 0;
     }
@@ -364,7 +368,7 @@ static int pick_libraries(sopts *o, char ***dbs, size_t *n, int *absolute)
      * (or one made for a single file by an older folio) does not hide the outer one. */
     if (!o->all && (*n = app_library_find_all(".", dbs))) {
         *absolute = *n > 1;
-        say_searched(o, *dbs, *n);
+        say_searched(o, *dbs, *n, "this folder");
         return 0;
     }
     *n = app_library_known(dbs);

@@ -119,11 +119,13 @@ static int run(int json, int clear)
     if (json) {
         json_object *j = json_object_new_object();
         json_object_object_add(j, "dir", json_object_new_string(root));
-        json_object_object_add(j, clear ? "freed_bytes" : "size_bytes", json_object_new_int64(all.bytes));
+        json_object_object_add(j, clear ? "freed_bytes" : "size_bytes",
+                               json_object_new_int64(all.bytes));
         json_object_object_add(j, clear ? "cleared_blocks" : "blocks",
                                json_object_new_int64((int64_t)all.blocks));
         json_object_object_add(j, "models", models);
-        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(j);
     } else {
         json_object_put(models);

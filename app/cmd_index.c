@@ -362,7 +362,8 @@ int app_cmd_index(int argc, char **argv)
                 r = o.rebuild ? rebuild_library(&o, db, &paths[i], 1)
                               : index_library(&o, db, &paths[i], 1);
             }
-            if (r == APP_EXIT_FAIL || r == APP_EXIT_USAGE || (r == EXIT_PARTIAL && rc == APP_EXIT_OK))
+            if (r == APP_EXIT_FAIL || r == APP_EXIT_USAGE ||
+                (r == EXIT_PARTIAL && rc == APP_EXIT_OK))
                 rc = r;
         }
     }

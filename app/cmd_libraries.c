@@ -1,6 +1,7 @@
 /* app/cmd_libraries.c: `folio libraries`: the libraries this user indexed (the list in
  * $XDG_STATE_HOME/folio/libraries) with folder, documents, size and last run, as a table or JSON
- * lines ({path, db, size_bytes, last_indexed, documents, status}); --forget takes one off the list. */
+ * lines ({path, db, size_bytes, last_indexed, documents, status}); --forget takes one off the
+ * list. */
 #include "app.h"
 #include "idx.h"
 #include "library.h"
@@ -48,7 +49,8 @@ static void last_indexed(idx *ix, const char *db, char *out, size_t outsz)
     struct stat st;
     struct tm tm;
     out[0] = 0;
-    if (!stat(db, &st) && gmtime_r(&st.st_mtime, &tm)) strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!stat(db, &st) && gmtime_r(&st.st_mtime, &tm))
+        strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void describe(const char *db, libinfo *li)
@@ -99,7 +101,8 @@ static void print_json(const char *db, const libinfo *li)
                            li->documents >= 0 ? json_object_new_int64(li->documents) : NULL);
     json_object_object_add(j, "status", json_object_new_string(li->status));
     if (*li->detail) json_object_object_add(j, "error", json_object_new_string(li->detail));
-    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(j);
 }
 
@@ -163,8 +166,8 @@ static int forget(const char *dir)
                    dir);
         return APP_EXIT_FAIL;
     }
-    ui_fprintf(stdout, "forgot %s%s\n", which,
-               access(which, F_OK) ? "" : " (the database stays; delete its .folio folder to remove it)");
+    const char *stays = " (the database stays; delete its .folio folder to remove it)";
+    ui_fprintf(stdout, "forgot %s%s\n", which, access(which, F_OK) ? "" : stays);
     return APP_EXIT_OK;
 }
 

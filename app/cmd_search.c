@@ -297,7 +297,8 @@ static void print_json(const result *r)
     json_object_object_add(j, "symbol", h->symbol ? json_object_new_string(h->symbol) : NULL);
     json_object *paths = json_object_new_array();
     json_object_array_add(paths, json_object_new_string(r->path));
-    for (size_t i = 0; i < r->nalso; i++) json_object_array_add(paths, json_object_new_string(r->also[i]));
+    for (size_t i = 0; i < r->nalso; i++)
+        json_object_array_add(paths, json_object_new_string(r->also[i]));
     json_object_object_add(j, "paths", paths);
     json_object_object_add(j, "library", json_object_new_string(r->db));
     puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -108,7 +108,12 @@ int app_library_check_root(idx *ix, const char *name, const char *root)
     } else if (!old && idx_set_root(ix, root)) {
         return -1;
     }
+    char sdev[32] = "", sino[32] = "";
     if (root_identity(root, dev, ino, sizeof dev)) return 0;
+    if (idx_meta_get(ix, "root_dev", sdev, sizeof sdev) == 1 &&
+        idx_meta_get(ix, "root_ino", sino, sizeof sino) == 1 && !strcmp(dev, sdev) &&
+        !strcmp(ino, sino))
+        return 0; /* nothing to write */
     return idx_meta_set(ix, "root_dev", dev) || idx_meta_set(ix, "root_ino", ino) ? -1 : 0;
 }
 

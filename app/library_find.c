@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A new .folio folder gets a .gitignore of "*", so that it never shows in `git status` (git
- * reads .gitignore files inside ignored-looking folders too, and this one ignores itself). */
+/* A .folio folder gets a .gitignore of "*" (when it has none: one made by an older folio too),
+ * so that it never shows in `git status`: the file ignores the folder's contents and itself. */
 static void write_gitignore(const char *dir)
 {
     char p[PATH_MAX + 32];
@@ -29,11 +29,8 @@ int app_library_db_for(const char *folder, int create, char *out, size_t outsz)
     size_t l = strlen(folder);
     while (l > 1 && folder[l - 1] == '/') l--;
     snprintf(dir, sizeof dir, "%.*s/.folio", (int)l, folder);
-    if (create && mkdir(dir, 0755)) {
-        if (errno != EEXIST) return -1;
-    } else if (create) {
-        write_gitignore(dir);
-    }
+    if (create && mkdir(dir, 0755) && errno != EEXIST) return -1;
+    if (create) write_gitignore(dir);
     return snprintf(out, outsz, "%s/index.db", dir) < (int)outsz ? 0 : -1;
 }
 

@@ -28,6 +28,9 @@ if command -v git >/dev/null; then
   check "git status does not show .folio" '! git -C "$G" status --porcelain | grep -q folio'
 fi
 check "the .gitignore is not indexed" '[ "$(docs "$G")" = 1 ]'
+rm "$G/.folio/.gitignore"
+"$F" index "$G" -q 2>/dev/null
+check "a .folio without one (older folio) gets it at the next run" '[ -f "$G/.folio/.gitignore" ]'
 
 # ---- options a library was built with are reused ----
 O=$T/opts

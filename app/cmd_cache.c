@@ -67,7 +67,7 @@ static int walk_model(const char *dir, int clear, tally *t)
         if (!is_cache_file(e->d_name)) continue;
         char p[PATH_MAX + 300];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p) continue;
         if (lstat(p, &st) || !S_ISREG(st.st_mode)) continue;
         if (clear && unlink(p)) {
             rc = -1;
@@ -103,7 +103,7 @@ static int run(int json, int clear)
         if (!is_fingerprint(e->d_name)) continue;
         char dir[PATH_MAX + 32];
         tally t = {0};
-        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+        if (snprintf(dir, sizeof dir, "%s/%s", root, e->d_name) >= (int)sizeof dir) continue;
         if (walk_model(dir, clear, &t)) failed = 1;
         all.bytes += t.bytes, all.blocks += t.blocks;
         json_object *m = json_object_new_object();

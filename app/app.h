@@ -31,6 +31,8 @@ int app_cmd_generate(int argc, char **argv);
 int app_cmd_model(int argc, char **argv);
 int app_cmd_tui(int argc, char **argv);
 int app_cmd_config(int argc, char **argv);
+int app_cmd_libraries(int argc, char **argv);
+int app_cmd_cache(int argc, char **argv);
 
 /* For subcommands that this build does not have yet: says so on stderr, returns APP_EXIT_USAGE. */
 int app_not_available(const char *name);

@@ -46,6 +46,8 @@ static void on_signal(int sig)
 typedef struct opts {
     const char *db;
     int watch, json, quiet, verbose, check;
+    int walk_given, rebuild, single; /* options given; --rebuild; a file added to a library */
+    const char *final_db;            /* --rebuild: the library being replaced (db is aside) */
     idx_update_opts up;
     char ctags[PATH_MAX];
 } opts;
@@ -83,6 +85,10 @@ static void usage(FILE *f)
             "                   elsewhere one line every 5 s)\n"
             "  --verbose, -v    list every file indexed, moved, removed or skipped\n"
             "  --check          only verify the library (SQLite and FTS5 integrity checks)\n"
+            "  --rebuild        build the library again from scratch, aside, then replace it\n"
+            "  --default-options  forget the options the library was built with\n"
+            "A library remembers --all, --no-ignore, --max-size and --ctags: a run without\n"
+            "them uses the remembered ones. A FILE is added to the library of its folder.\n"
             "Ctrl-C or SIGTERM stops after the file in hand (a second one at once); the library\n"
             "stays consistent and the next run completes it.\n"
             "exit status: 0 all indexed, 1 error, 2 usage, 3 some files failed (others indexed),\n"
@@ -205,8 +211,9 @@ static int check_library(const char *db, const char *folder)
     if (!rc) idx_get_stats(ix, &st);
     idx_close(ix);
     if (rc) {
-        ui_fprintf(stderr, "folio: check failed: %s\n", err);
-        return APP_EXIT_FAIL;
+        char what[1100];
+        snprintf(what, sizeof what, "check failed: %s", err);
+        return app_library_say_damaged(db, what);
     }
     ui_fprintf(stdout, "%s: ok (%lld documents, %lld pages, %lld chunks, %lld symbols)\n", db,
                (long long)st.documents, (long long)st.pages, (long long)st.chunks,
@@ -222,15 +229,24 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
 {
     char err[1024], root[PATH_MAX];
     idx *ix;
+    const char *name = o->final_db ? o->final_db : db; /* --rebuild: db is the one aside */
     if (o->check) return check_library(db, NULL);
     int rc = idx_open(db, IDX_WRITE, &ix, err, sizeof err);
+    if (rc == IDX_EDAMAGED) return app_library_say_damaged(name, err);
     if (rc) {
         ui_fprintf(stderr, "folio: %s\n", rc == IDX_ELOCKED && strstr(err, ": library") ?
                                                strstr(err, ": library") + 2 : err);
         return APP_EXIT_FAIL;
     }
     app_library_root_of(db, root, sizeof root);
-    if (*root && !idx_root(ix)) idx_set_root(ix, root);
+    if (app_library_check_root(ix, name, root) ||
+        app_library_use_options(ix, name, &o->up, o->walk_given, !o->single)) {
+        snprintf(err, sizeof err, "%s: %s", name, idx_errmsg(ix));
+        if (idx_damaged(ix)) app_library_say_damaged(name, err);
+        else ui_fprintf(stderr, "folio: %s\n", err);
+        idx_close(ix);
+        return APP_EXIT_FAIL;
+    }
     o->up.rel_root = *root ? root : NULL;
     ui u = {.o = o, .root = o->up.rel_root, .start = now()};
     if (!o->quiet && !o->json) u.bar = ui_progress_create(stderr);
@@ -239,12 +255,15 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
     ui_progress_destroy(u.bar);
     int interrupted = stop_flag != 0;
     if (rc) {
-        ui_fprintf(stderr, "folio: %s: %s\n", db, idx_errmsg(ix));
+        snprintf(err, sizeof err, "%s: %s", name, idx_errmsg(ix));
+        if (idx_damaged(ix)) app_library_say_damaged(name, err);
+        else ui_fprintf(stderr, "folio: %s\n", err);
         idx_close(ix);
         return APP_EXIT_FAIL;
     }
-    print_summary(o, db, &sum, now() - u.start, interrupted);
-    app_library_remember(db);
+    if (!stop_flag) app_library_mark_indexed(ix);
+    print_summary(o, name, &sum, now() - u.start, interrupted);
+    app_library_remember(name);
     if (o->watch && !stop_flag) {
         if (!o->json) fprintf(stderr, "watching for changes (Ctrl-C to stop)\n");
         rc = app_library_watch(ix, roots, n, &o->up, o->json, &stop_flag) ? APP_EXIT_FAIL : 0;
@@ -254,6 +273,61 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
     idx_close(ix);
     if (interrupted) return interrupted_code();
     return sum.failed ? EXIT_PARTIAL : APP_EXIT_OK;
+}
+
+/* --rebuild: a new library is built aside with the old one's options (unless others are given)
+ * and replaces it only when complete; the old one stays on any failure or interruption. */
+static int rebuild_library(opts *o, const char *db, const char *const *roots, size_t n)
+{
+    char tmp[PATH_MAX + 64], err[PATH_MAX + 256];
+    int fd;
+    if (!o->walk_given && app_library_read_options(db, &o->up)) {
+        char t[512];
+        app_library_options_format(&o->up, t, sizeof t);
+        if (*t) ui_fprintf(stderr, "folio: %s: rebuilding with the options it was built with: %s\n",
+                           db, t);
+    }
+    o->walk_given = 1; /* the new library keeps them */
+    if (app_library_rebuild_begin(db, tmp, sizeof tmp, &fd, err, sizeof err)) {
+        ui_fprintf(stderr, "folio: %s\n", err);
+        return APP_EXIT_FAIL;
+    }
+    o->final_db = db;
+    int rc = index_library(o, tmp, roots, n);
+    o->final_db = NULL;
+    int ok = (rc == APP_EXIT_OK || rc == EXIT_PARTIAL) && !stop_flag;
+    if (app_library_rebuild_finish(db, tmp, ok, fd, err, sizeof err)) {
+        ui_fprintf(stderr, "folio: %s\n", err);
+        return APP_EXIT_FAIL;
+    }
+    if (!ok) {
+        ui_fprintf(stderr, "folio: %s: not rebuilt%s; the library is as it was\n", db,
+                   stop_flag ? " (interrupted)" : "");
+        return rc == APP_EXIT_OK ? APP_EXIT_FAIL : rc;
+    }
+    app_library_remember(db);
+    ui_fprintf(stderr, "folio: %s: rebuilt from scratch\n", db);
+    return rc;
+}
+
+/* A FILE goes into the library that covers its folder (never a library of its own, which would
+ * put a .folio into any folder a single file lives in). */
+static int index_file(opts *o, const char *folder, const char *path)
+{
+    char db[PATH_MAX + 32];
+    if (!app_library_find(folder, db, sizeof db)) {
+        ui_fprintf(stderr, "folio index: no library covers the folder of %s; index the folder "
+                           "(folio index %s) or name a library (--db FILE)\n", path, folder);
+        return APP_EXIT_USAGE;
+    }
+    if (o->rebuild) {
+        ui_fprintf(stderr, "folio index: --rebuild takes folders; %s is a file\n", path);
+        return APP_EXIT_USAGE;
+    }
+    o->single = 1;
+    int rc = index_library(o, db, &path, 1);
+    o->single = 0;
+    return rc;
 }
 
 static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
@@ -269,17 +343,19 @@ static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) o->quiet = 1;
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o->verbose = 1;
-        else if (!strcmp(a, "--no-ignore")) o->up.walk.no_ignore_files = 1;
-        else if (!strcmp(a, "--all")) o->up.walk.no_default_skips = 1;
+        else if (!strcmp(a, "--no-ignore")) o->up.walk.no_ignore_files = 1, o->walk_given = 1;
+        else if (!strcmp(a, "--all")) o->up.walk.no_default_skips = 1, o->walk_given = 1;
+        else if (!strcmp(a, "--default-options")) o->walk_given = 1;
+        else if (!strcmp(a, "--rebuild")) o->rebuild = 1;
         else if (!strcmp(a, "--password") && v) o->up.ing.password = v, i++;
         else if (!strcmp(a, "--max-size") && v && atof(v) > 0)
-            o->up.walk.max_size = (int64_t)(atof(v) * 1048576.0), i++;
+            o->up.walk.max_size = (int64_t)(atof(v) * 1048576.0), o->walk_given = 1, i++;
         else if (!strcmp(a, "--ctags") && v && (!strcmp(v, "auto") || !strcmp(v, "always") ||
                                                !strcmp(v, "never"))) {
             o->up.ing.ctags_mode = v[0] == 'a' && v[1] == 'u' ? ING_CTAGS_AUTO
                                    : v[0] == 'a'             ? ING_CTAGS_ALWAYS
                                                              : ING_CTAGS_NEVER;
-            i++;
+            o->walk_given = 1, i++;
         } else if (a[0] == '-' && a[1]) {
             int known = !strcmp(a, "--db") || !strcmp(a, "--password") ||
                         !strcmp(a, "--max-size") || !strcmp(a, "--ctags");
@@ -292,6 +368,11 @@ static int parse(int argc, char **argv, opts *o, const char **paths, size_t *np)
         } else {
             paths[(*np)++] = a;
         }
+    }
+    if (o->rebuild && (o->watch || o->check)) {
+        fprintf(stderr, "folio index: --rebuild goes alone (not with --%s)\n",
+                o->watch ? "watch" : "check");
+        return usage(stderr), -1;
     }
     if (!*np && !(o->check && o->db)) {
         fprintf(stderr, "folio index: no PATH given\n");
@@ -328,10 +409,12 @@ static int index_path(opts *o, const char *path)
         else ui_fprintf(stderr, "folio: %s: %s\n", path, strerror(e));
         return APP_EXIT_FAIL;
     }
-    if (!S_ISDIR(st.st_mode)) { /* a file: its folder's */
+    if (!S_ISDIR(st.st_mode)) { /* a file: its folder's library */
         char *slash = strrchr(folder, '/');
         if (slash) *slash = 0;
         else snprintf(folder, sizeof folder, ".");
+        if (!*folder) snprintf(folder, sizeof folder, "/");
+        if (!o->check) return index_file(o, folder, path);
     }
     /* --check reads a library; it never makes one. */
     errno = 0;
@@ -340,7 +423,7 @@ static int index_path(opts *o, const char *path)
         return APP_EXIT_FAIL;
     }
     if (o->check) return check_library(db, folder);
-    return index_library(o, db, &path, 1);
+    return o->rebuild ? rebuild_library(o, db, &path, 1) : index_library(o, db, &path, 1);
 }
 
 int app_cmd_index(int argc, char **argv)
@@ -363,12 +446,13 @@ int app_cmd_index(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     int rc = APP_EXIT_OK;
     if (o.db) {
-        rc = index_library(&o, o.db, paths, np);
+        rc = o.rebuild ? rebuild_library(&o, o.db, paths, np) : index_library(&o, o.db, paths, np);
     } else {
         for (size_t i = 0; i < np && !stop_flag; i++) {
             int r = index_path(&o, paths[i]);
             if (r > EXIT_PARTIAL) rc = r;
             else if (r == APP_EXIT_FAIL && rc <= EXIT_PARTIAL) rc = r;
+            else if (r == APP_EXIT_USAGE && rc <= EXIT_PARTIAL && rc != APP_EXIT_FAIL) rc = r;
             else if (r == EXIT_PARTIAL && rc == APP_EXIT_OK) rc = r;
         }
         if (stop_flag && !o.watch && rc <= EXIT_PARTIAL) rc = interrupted_code();

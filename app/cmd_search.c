@@ -32,10 +32,14 @@ typedef struct sopts {
 
 typedef struct result {
     idx_hit hit;
-    size_t lib;             /* which library (they merge in rank order) */
-    double rank;            /* the one score printed: see rank_score */
-    char path[PATH_MAX];    /* opens from the current folder */
-    char abs[PATH_MAX];
+    size_t lib;          /* which library (they merge in rank order) */
+    double rank;         /* the one score printed: see rank_score */
+    char path[PATH_MAX]; /* opens from the current folder */
+    char abs[PATH_MAX];  /* absolute where the library's root is known: identity across libraries */
+    char hash[33];       /* the document's content hash ("" if unknown) */
+    const char *db;      /* the library it came from (owned by the list of libraries) */
+    char **also;         /* paths of identical documents collapsed into this hit (malloc'd) */
+    size_t nalso;
 } result;
 
 static void usage(FILE *f)
@@ -178,13 +182,34 @@ static double rank_score(const idx_hit *h)
     return (double)h->match + s / (s + 10.0);
 }
 
+/* The folder the library's relative paths start from: where its .folio is (a library that was
+ * moved or copied and not indexed since still names its old root), else its recorded root. */
+static void root_for(idx *ix, const char *db, char *out, size_t outsz)
+{
+    app_library_root_of(db, out, outsz);
+    if (!*out && idx_root(ix)) snprintf(out, outsz, "%s", idx_root(ix));
+}
+
+static void fill_result(result *x, idx *ix, const char *db, const char *root, size_t lib)
+{
+    const idx_hit *h = &x->hit;
+    x->lib = lib;
+    x->rank = rank_score(h);
+    app_path_show(*root ? root : NULL, h->path, x->abs, sizeof x->abs, x->path, sizeof x->path);
+    if (idx_doc_hash(ix, h->doc_id, x->hash) != 1) x->hash[0] = 0;
+    x->db = db;
+    x->also = NULL, x->nalso = 0;
+}
+
 /* Searches one library; hits are appended to *res in the order the index ranked them. Returns
  * 0, or an exit code. */
 static int search_one(sopts *o, const char *db, size_t lib, result **res, size_t *n)
 {
     char err[1024];
     idx *ix;
-    if (open_reader(db, &ix, err, sizeof err)) {
+    int orc = open_reader(db, &ix, err, sizeof err);
+    if (orc == IDX_EDAMAGED) return app_library_say_damaged(db, err), APP_EXIT_FAIL;
+    if (orc) {
         ui_fprintf(stderr, "folio search: %s\n", err);
         return APP_EXIT_FAIL;
     }
@@ -192,8 +217,10 @@ static int search_one(sopts *o, const char *db, size_t lib, result **res, size_t
     size_t nh;
     int rc = idx_search(ix, &o->q, &h, &nh);
     if (rc) {
-        ui_fprintf(stderr, "folio search: %s%s\n", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
-                   idx_errmsg(ix));
+        snprintf(err, sizeof err, "%s%s", rc == IDX_ESYNTAX ? "FTS5 syntax error: " : "",
+                 idx_errmsg(ix));
+        if (idx_damaged(ix)) app_library_say_damaged(db, err);
+        else ui_fprintf(stderr, "folio search: %s\n", err);
         idx_close(ix);
         return rc == IDX_ESYNTAX ? APP_EXIT_USAGE : APP_EXIT_FAIL;
     }
@@ -204,13 +231,12 @@ static int search_one(sopts *o, const char *db, size_t lib, result **res, size_t
         return APP_EXIT_FAIL;
     }
     *res = r;
-    const char *root = idx_root(ix);
+    char root[PATH_MAX];
+    root_for(ix, db, root, sizeof root);
     for (size_t i = 0; i < nh; i++) {
         result *x = &r[(*n)++];
         x->hit = h[i];
-        x->lib = lib;
-        x->rank = rank_score(&h[i]);
-        app_path_show(root, h[i].path, x->abs, sizeof x->abs, x->path, sizeof x->path);
+        fill_result(x, ix, db, root, lib);
     }
     free(h); /* the strings now belong to the results */
     idx_close(ix);
@@ -276,6 +302,56 @@ static int by_rank(const void *a, const void *b)
     return p->lib != q->lib ? (p->lib < q->lib ? -1 : 1) : 0;
 }
 
+static void result_free(result *x)
+{
+    idx_hit *h = &x->hit;
+    free(h->path), free(h->kind), free(h->heading), free(h->symbol), free(h->snippet);
+    free(h->text);
+    for (size_t i = 0; i < x->nalso; i++) free(x->also[i]);
+    free(x->also);
+}
+
+/* The same passage: the same place of one file (nested libraries both hold it), or the same
+ * place of identical files (same content hash: copies). */
+static int same_passage(const result *a, const result *b)
+{
+    if (a->hit.page != b->hit.page || a->hit.line_start != b->hit.line_start ||
+        a->hit.line_end != b->hit.line_end)
+        return 0;
+    return !strcmp(a->abs, b->abs) || (a->hash[0] && !strcmp(a->hash, b->hash));
+}
+
+static void add_also(result *keep, const result *dup)
+{
+    if (!strcmp(keep->abs, dup->abs)) return;
+    for (size_t i = 0; i < keep->nalso; i++)
+        if (!strcmp(keep->also[i], dup->path)) return;
+    char **a = realloc(keep->also, (keep->nalso + 1) * sizeof *a);
+    if (!a) return;
+    keep->also = a;
+    if ((a[keep->nalso] = strdup(dup->path))) keep->nalso++;
+}
+
+/* Sorted results, best first: each passage that several libraries or identical files hold
+ * stays once (its best hit), listing the other paths. Returns the new count. */
+static size_t collapse(result *r, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < k && !same_passage(&r[j], &r[i])) j++;
+        if (j < k) {
+            add_also(&r[j], &r[i]);
+            result_free(&r[i]);
+        } else {
+            if (k != i) r[k] = r[i];
+            k++;
+        }
+    }
+    return k;
+}
+
+
 /* Merges the per-library lists (each already in rank order) into `order`: at every step the
  * best head among the libraries, so no library's own order is ever changed. */
 static void merge_ranked(const result *res, size_t n, size_t nlib, size_t *order)
@@ -317,6 +393,12 @@ static void print_json(const result *r)
     json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);
     json_object_object_add(j, "symbol", h->symbol ? json_object_new_string(h->symbol) : NULL);
     json_object_object_add(j, "abs_path", json_object_new_string(r->abs));
+    json_object *paths = json_object_new_array();
+    json_object_array_add(paths, json_object_new_string(r->path));
+    for (size_t i = 0; i < r->nalso; i++)
+        json_object_array_add(paths, json_object_new_string(r->also[i]));
+    json_object_object_add(j, "paths", paths);
+    json_object_object_add(j, "library", json_object_new_string(r->db));
     ui_json_puts(stdout,
                  json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -345,6 +427,8 @@ static void print_text(const result *r)
         ui_write_safe(stdout, t, strlen(t), 0);
         putchar('\n');
     }
+    for (size_t i = 0; i < r->nalso; i++) /* identical copies of this document */
+        ui_fprintf(stdout, "  also %s\n", r->also[i]);
     if (h->snippet) {
         fputs("  ", stdout);
         ui_write_marked(stdout, h->snippet, MARK_OPEN, MARK_CLOSE, 0);
@@ -352,29 +436,52 @@ static void print_text(const result *r)
     }
 }
 
+/* One line on stderr naming the libraries a search without --in/--db chose (JSON hits carry
+ * theirs as "library"). */
+static void say_searched(const sopts *o, char *const *dbs, size_t n, const char *where)
+{
+    if (o->json) return;
+    char root[PATH_MAX];
+    app_library_root_of(dbs[0], root, sizeof root);
+    if (n == 1) {
+        ui_fprintf(stderr, "searching the library of %s\n", *root ? root : dbs[0]);
+        return;
+    }
+    ui_fprintf(stderr, "searching the %zu libraries that cover %s: %s", n, where,
+               *root ? root : dbs[0]);
+    for (size_t i = 1; i < n; i++) {
+        app_library_root_of(dbs[i], root, sizeof root);
+        ui_fprintf(stderr, ", %s", *root ? root : dbs[i]);
+    }
+    fputc('\n', stderr);
+}
+
 static int pick_libraries(sopts *o, char ***dbs, size_t *n)
 {
-    char db[PATH_MAX + 32];
     *dbs = NULL, *n = 0;
-    if (o->db || o->in) {
-        if (o->in && !app_library_find(o->in, db, sizeof db)) {
+    if (o->in && !o->db) {
+        if (!(*n = app_library_find_all(o->in, dbs))) {
             ui_fprintf(stderr, "folio search: no library in or above %s (run: folio index %s)\n",
                        o->in, o->in);
             return APP_EXIT_FAIL;
         }
-        if (o->db && access(o->db, R_OK)) {
+        say_searched(o, *dbs, *n, o->in);
+        return 0;
+    }
+    if (o->db) {
+        if (access(o->db, R_OK)) {
             ui_fprintf(stderr, "folio search: %s: no such library\n", o->db);
             return APP_EXIT_FAIL;
         }
         *dbs = malloc(sizeof **dbs);
-        (*dbs)[0] = strdup(o->db ? o->db : db);
+        (*dbs)[0] = strdup(o->db);
         *n = 1;
         return 0;
     }
-    if (!o->all && app_library_find(".", db, sizeof db)) {
-        *dbs = malloc(sizeof **dbs);
-        (*dbs)[0] = strdup(db);
-        *n = 1;
+    /* Every library that covers this folder, outermost first: a library nested in another
+     * (or one made for a single file by an older folio) does not hide the outer one. */
+    if (!o->all && (*n = app_library_find_all(".", dbs))) {
+        say_searched(o, *dbs, *n, "this folder");
         return 0;
     }
     *n = app_library_known(dbs);
@@ -386,14 +493,19 @@ static int pick_libraries(sopts *o, char ***dbs, size_t *n)
 }
 
 /* Prints the merged hits (at most --limit). Returns the exit code. */
-static int print_hits(const sopts *o, result *res, size_t n, size_t nlib)
+static int print_hits(const sopts *o, result *res, size_t *np, size_t nlib)
 {
+    size_t n = *np;
     size_t *order = malloc((n ? n : 1) * sizeof *order);
-    if (!order) return APP_EXIT_FAIL;
+    result *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!order || !sorted) return free(order), free(sorted), APP_EXIT_FAIL;
     merge_ranked(res, n, nlib, order);
+    for (size_t i = 0; i < n; i++) sorted[i] = res[order[i]];
+    memcpy(res, sorted, n * sizeof *res);
+    free(order), free(sorted);
+    *np = n = collapse(res, n);
     for (size_t i = 0; i < n && i < (size_t)o->q.limit; i++)
-        o->json ? print_json(&res[order[i]]) : print_text(&res[order[i]]);
-    free(order);
+        o->json ? print_json(&res[i]) : print_text(&res[i]);
     if (!n && !o->json) ui_fprintf(stderr, "no results for: %s\n", o->text);
     return n ? APP_EXIT_OK : APP_EXIT_FAIL;
 }
@@ -421,21 +533,17 @@ int app_cmd_search(int argc, char **argv)
                            : search_one(&o, dbs[i], i, &res, &n);
         if (r && (r == APP_EXIT_USAGE || ndb == 1)) rc = r;
         failed += r != 0;
-        free(dbs[i]);
     }
     if (!rc && ndb && failed == ndb) rc = APP_EXIT_FAIL;
-    free(dbs);
     if (!rc && o.symbol) {
         if (!o.printed && !o.json) ui_fprintf(stderr, "no definition of: %s\n", o.text);
         rc = o.printed ? APP_EXIT_OK : APP_EXIT_FAIL;
     } else if (!rc) {
-        rc = print_hits(&o, res, n, ndb);
+        rc = print_hits(&o, res, &n, ndb);
     }
-    for (size_t i = 0; i < n; i++) {
-        idx_hit *h = &res[i].hit;
-        free(h->path), free(h->kind), free(h->heading), free(h->symbol), free(h->snippet);
-        free(h->text);
-    }
+    for (size_t i = 0; i < n; i++) result_free(&res[i]);
     free(res);
+    for (size_t i = 0; i < ndb; i++) free(dbs[i]);
+    free(dbs);
     return rc;
 }

@@ -18,6 +18,8 @@ const app_command app_commands[] = {
     {"generate", "--model DIR [--chat] [--doc FILE] PROMPT | --input-ids FILE.json", "run the engine directly on a prompt", app_cmd_generate, 1},
     {"model", "info DIR [--json]", "describe a checkpoint: parameters, memory, context", app_cmd_model, 1},
     {"config", "", "the settings in effect and where each comes from", app_cmd_config, 1},
+    {"libraries", "[--json] [--forget DIR]", "the libraries you indexed: size, last indexed", app_cmd_libraries, 1},
+    {"cache", "[--json] [--clear]", "the engine's prefix (KV) cache on disk: size, --clear", app_cmd_cache, 1},
     {0, 0, 0, 0, 0},
 };
 

@@ -41,11 +41,9 @@ void app_path_show(const char *root, const char *path, char *abs, size_t abssz, 
     }
     if (abs) snprintf(abs, abssz, "%s", full);
     if (!shown) return;
-    size_t l = strlen(here);
+    size_t l = strlen(here); /* from "/" a path reads better absolute */
     if (l > 1 && !strncmp(full, here, l) && full[l] == '/' && full[l + 1])
         snprintf(shown, shownsz, "%s", full + l + 1);
-    else if (l == 1 && full[0] == '/' && full[1])
-        snprintf(shown, shownsz, "%s", full + 1);
     else
         snprintf(shown, shownsz, "%s", full);
 }

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const migrations[] = {
@@ -137,6 +138,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                    " SELECT id, text, heading FROM chunks WHERE id >= ?1",
     [ST_TRI_ADD] = "INSERT INTO chunks_tri(rowid, text) SELECT id, text FROM chunks"
                    " WHERE id >= ?1 AND tri",
+    [ST_HASH_OF] = "SELECT hash FROM documents WHERE id = ?1",
 };
 
 int idx_bulk_begin(idx *ix) { return idx_ckpt_start(ix); }
@@ -149,6 +151,11 @@ int idx_bulk_end(idx *ix)
 
 int idx_fail(idx *ix, int rc, const char *fmt, ...)
 {
+    /* Called right after the failing SQLite call, whose code still stands on the handle. */
+    if (ix->db) {
+        int e = sqlite3_errcode(ix->db);
+        if (e == SQLITE_CORRUPT || e == SQLITE_NOTADB) ix->damaged = 1;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ix->err, sizeof ix->err, fmt, ap);
@@ -181,6 +188,32 @@ int idx_exec(idx *ix, const char *sql)
     return IDX_ERR;
 }
 
+/* A clean close: the last writer's idx_close leaves "clean SIZE MTIME_NS" (of the database
+ * file, after SQLite's final checkpoint) in the lock file, where a running writer keeps its pid.
+ * Anything else there (a pid left by a writer that died, a database changed since) means the
+ * next writer checks the database before trusting it. */
+static int closed_cleanly(int lock_fd, const char *db_path)
+{
+    char buf[96] = "";
+    ssize_t r = pread(lock_fd, buf, sizeof buf - 1, 0);
+    buf[r > 0 ? r : 0] = 0;
+    long long size, mtime;
+    struct stat st;
+    if (sscanf(buf, "clean %lld %lld", &size, &mtime) != 2 || stat(db_path, &st)) return 0;
+    return size == (long long)st.st_size &&
+           mtime == (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+static void record_clean_close(int lock_fd, const char *db_path)
+{
+    struct stat st;
+    if (stat(db_path, &st)) return;
+    char buf[96];
+    int n = snprintf(buf, sizeof buf, "clean %lld %lld\n", (long long)st.st_size,
+                     (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    if (ftruncate(lock_fd, 0) == 0 && pwrite(lock_fd, buf, (size_t)n, 0) != n) return;
+}
+
 /* The writer lock: flock on `<db>.lock`, released by the kernel when the process dies, so a
  * killed indexer never leaves a stale lock. The file holds the pid for the message. */
 static int take_lock(idx *ix, const char *db_path)
@@ -198,6 +231,8 @@ static int take_lock(idx *ix, const char *db_path)
         if (pid > 0) return idx_fail(ix, IDX_ELOCKED, "library is being indexed by pid %ld", pid);
         return idx_fail(ix, IDX_ELOCKED, "library is being indexed by another process");
     }
+    struct stat dbst;
+    ix->unclean = stat(db_path, &dbst) == 0 && dbst.st_size > 0 && !closed_cleanly(fd, db_path);
     char buf[32];
     int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
@@ -235,6 +270,48 @@ static int schema(idx *ix)
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", IDX_SCHEMA_VERSION);
     if (idx_exec(ix, sql) || idx_exec(ix, "COMMIT")) return IDX_ERR;
     return 0;
+}
+
+/* After a writer died: SQLite's quick_check (every page and B-tree, not index contents), cheap
+ * next to re-indexing and run only then. */
+static int quick_check(idx *ix)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA quick_check(1)", -1, &st, NULL))
+        return idx_fail(ix, IDX_EDAMAGED, "damaged: %s", sqlite3_errmsg(ix->db));
+    int s = sqlite3_step(st), rc = 0;
+    const unsigned char *v = s == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (s != SQLITE_ROW)
+        rc = idx_fail(ix, IDX_EDAMAGED, "damaged: %s", sqlite3_errmsg(ix->db));
+    else if (!v || strcmp((const char *)v, "ok")) {
+        rc = idx_fail(ix, IDX_EDAMAGED, "damaged: integrity check: %.200s",
+                      v ? (const char *)v : "no answer");
+        for (char *c = ix->err; *c; c++)
+            if (*c == '\n') *c = ' ';
+    }
+    sqlite3_finalize(st);
+    if (rc) ix->damaged = 1;
+    return rc;
+}
+
+/* An open that failed on a damaged file says so plainly (not "file is not a database (in:
+ * PRAGMA ...)"), naming the file. */
+static int open_failed(idx *ix, const char *db_path, int rc, char *err, size_t errsz)
+{
+    if (ix->damaged && ix->db && sqlite3_errcode(ix->db) == SQLITE_NOTADB)
+        snprintf(err, errsz, "%s: damaged: not an SQLite database (or encrypted, or overwritten)",
+                 db_path);
+    else if (ix->damaged && strncmp(ix->err, "damaged: ", 9)) {
+        const char *in = strstr(ix->err, " (in: "); /* the SQL is of no use to the user */
+        snprintf(err, errsz, "%s: damaged: %.*s", db_path,
+                 (int)(in ? (size_t)(in - ix->err) : strlen(ix->err)), ix->err);
+    }
+    else
+        snprintf(err, errsz, "%s: %s", db_path, ix->err);
+    if (ix->damaged) rc = IDX_EDAMAGED;
+    ix->damaged = 1; /* so that idx_close does not record a clean close */
+    idx_close(ix);
+    return rc;
 }
 
 static void load_root(idx *ix)
@@ -276,12 +353,9 @@ int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz)
                                        : "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
                                          "PRAGMA temp_store = MEMORY;"))
         rc = IDX_ERR;
+    if (!rc && ix->unclean) rc = quick_check(ix);
     if (!rc) rc = schema(ix);
-    if (rc) {
-        snprintf(err, errsz, "%s: %s", db_path, ix->err);
-        idx_close(ix);
-        return rc;
-    }
+    if (rc) return open_failed(ix, db_path, rc, err, errsz);
     load_root(ix);
     *out = ix;
     return 0;
@@ -292,7 +366,12 @@ void idx_close(idx *ix)
     if (!ix) return;
     idx_ckpt_stop(ix);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(ix->st[i]);
+    char *path = ix->lock_fd >= 0 && ix->db && !ix->damaged && sqlite3_db_filename(ix->db, "main")
+                     ? strdup(sqlite3_db_filename(ix->db, "main"))
+                     : NULL;
     if (ix->db) sqlite3_close(ix->db);
+    if (path) record_clean_close(ix->lock_fd, path);
+    free(path);
     if (ix->lock_fd >= 0) close(ix->lock_fd); /* releases the flock */
     free(ix->seen.t);
     free(ix->seen_hot);

@@ -19,6 +19,7 @@ enum {
     IDX_ELOCKED = -2,    /* another process is writing this library */
     IDX_ESCHEMA = -3,    /* made by a newer folio, or not a folio database */
     IDX_ESYNTAX = -4,    /* a --raw query FTS5 rejected */
+    IDX_EDAMAGED = -5,   /* not an SQLite database, or its integrity check failed */
 };
 
 typedef struct idx idx;
@@ -35,6 +36,25 @@ const char *idx_errmsg(const idx *ix);
 /* The library's root folder recorded at creation (absolute), or NULL. Owned by the handle. */
 const char *idx_root(const idx *ix);
 int idx_set_root(idx *ix, const char *abs_root);
+
+/* ---- library metadata (meta.c): the meta table's key/value pairs --------------------------- */
+
+/* The value of `key` into buf: 1 found, 0 absent, < 0 error. */
+int idx_meta_get(idx *ix, const char *key, char *buf, size_t bufsz);
+/* Sets `key` (value NULL: deletes it). */
+int idx_meta_set(idx *ix, const char *key, const char *value);
+/* A library whose folder moved or was copied: the documents stored under old_root (absolute
+ * keys) are re-pointed to the same place under new_root, one transaction; a document already
+ * stored under new_root at that place wins and the old one leaves. Sets the root. *n (may be
+ * NULL) receives the number of documents re-pointed. */
+int idx_reroot(idx *ix, const char *old_root, const char *new_root, int64_t *n);
+/* 1 when SQLite said, on this handle, that the database is damaged (corrupt, not a database). */
+int idx_damaged(const idx *ix);
+/* Whether idx_open of this writer found that the last writer did not close cleanly (and so ran
+ * the quick integrity check, which passed). */
+int idx_was_unclean(const idx *ix);
+/* The content hash (32 hex digits) of document `id` into out: 1 found, 0 absent, < 0 error. */
+int idx_doc_hash(idx *ix, int64_t id, char out[33]);
 
 /* ---- documents ---------------------------------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_TOUCH,
     ST_MOVE, ST_BY_HASH, ST_IDENT_LAST, ST_IDENT_NEW, ST_IDENT_GROW, ST_FTS_ADD, ST_TRI_ADD,
-    ST_INS_SYMS, ST_DEL_SYMS, ST_SYMS_FTS_ADD, ST_COUNT
+    ST_INS_SYMS, ST_DEL_SYMS, ST_SYMS_FTS_ADD, ST_HASH_OF, ST_COUNT
 };
 
 enum { IDX_SEEN_HOT = 1 << 16 };
@@ -39,6 +39,8 @@ struct idx {
     char *names;     /* identifiers new in the document being written, '\n'-separated */
     size_t names_n, names_cap;
     char *root;
+    int damaged; /* an SQLite error said SQLITE_CORRUPT or SQLITE_NOTADB */
+    int unclean; /* the last writer did not record a clean close (see db.c) */
     char err[1024];
 };
 

@@ -65,11 +65,15 @@ static char *shown_path(const run *r, const char *key, const char *as_given)
 }
 
 /* 1 if key is the library's own database or one of its companion files (a --db inside the
- * folder being indexed). */
+ * folder being indexed), or anything in the library's .folio folder (walked with --all). */
 static int own_file(const run *r, const char *key)
 {
     const char *db = sqlite3_db_filename(r->ix->db, "main");
     size_t l = db ? strlen(db) : 0;
+    const char *slash = l ? strrchr(db, '/') : NULL;
+    if (slash && slash - db >= 7 && !strncmp(slash - 7, "/.folio", 7) &&
+        !strncmp(key, db, (size_t)(slash - db + 1)))
+        return 1;
     if (!l || strncmp(key, db, l)) return 0;
     const char *rest = key + l;
     return !*rest || !strcmp(rest, "-wal") || !strcmp(rest, "-shm") || !strcmp(rest, "-journal") ||

@@ -254,6 +254,7 @@ int app_cmd_index(int argc, char **argv)
     if (o.up.ing.ctags_mode != ING_CTAGS_NEVER && ing_ctags_find(o.ctags, sizeof o.ctags))
         o.up.ing.ctags = o.ctags;
     o.up.stop = &stop_flag;
+    o.up.ing.cancel = &stop_flag; /* a PDF being read in its child process is given up */
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -140,13 +140,19 @@ typedef struct ing_opts {
                               * glib log handler, installed only while one document is read)
                               * into the document's warning; only for callers that extract
                               * one document at a time */
+    int in_process;          /* 1: parse PDFs in this process (fuzzers, debugging); 0: in a
+                              * child process, so that a crash or hang costs that file only */
+    int timeout_s;           /* a PDF still unread after this is given up (0: 60 s + 2 s per
+                              * MB; the environment's FOLIO_PARSER_TIMEOUT wins) */
+    const volatile int *cancel; /* non-zero (a signal): the PDF being read is given up */
 } ing_opts;
 
 typedef struct ing_doc ing_doc;
 
 /* Extracts a document from `data` (the whole file, `len` bytes). `path` names it in messages
  * and lets ctags read it. On error returns <0, *out = NULL and a one-line reason in `err`
- * ("password-protected PDF", "not a PDF (starts like plain text)", "empty file", ...). */
+ * ("password-protected PDF", "not a PDF (starts like plain text)", "empty file", "extraction
+ * crashed (signal 11, SIGSEGV)", ...). PDFs are read in a child process (see in_process). */
 int ing_doc_extract(const char *path, ing_kind kind, const char *lang, const void *data,
                     size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz);
 void ing_doc_destroy(ing_doc *doc);

@@ -361,7 +361,7 @@ static PopplerDocument *open_pdf(GBytes *bytes, const void *data, size_t len,
                                  const char *password, GError **ge)
 {
     PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, ge);
-    if (doc || !password || !*ge || (*ge)->domain != POPPLER_ERROR ||
+    if (doc || !password || !*password || !*ge || (*ge)->domain != POPPLER_ERROR ||
         (*ge)->code != POPPLER_ERROR_ENCRYPTED)
         return doc;
     g_clear_error(ge);
@@ -387,7 +387,7 @@ int extract_pdf(ing_doc *d, const char *path, const void *data, size_t len, cons
         if (handler) g_log_remove_handler("Poppler", handler);
         if (ge && ge->domain == POPPLER_ERROR && ge->code == POPPLER_ERROR_ENCRYPTED)
             errf(err, errsz, "%s: encrypted PDF (password-protected): %s", path,
-                 o->password ? "wrong password (the --password given does not open it)"
+                 o->password && *o->password ? "wrong password (the --password given does not open it)"
                              : "needs --password");
         else
             errf(err, errsz, "%s: damaged or truncated PDF, cannot be opened (%s)", path,

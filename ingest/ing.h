@@ -55,10 +55,25 @@ int ing_glob_match(const char *pattern, const char *path);
 
 /* ---- walking ----------------------------------------------------------------------------- */
 
+/* Why a folder was left out: a default rule (hidden, build output, vendored packages; --all
+ * walks them) or an ignore file (--no-ignore walks them). */
+typedef enum ing_dir_rule { ING_DIR_DEFAULT_RULE = 1, ING_DIR_IGNORE_FILE } ing_dir_rule;
+
+/* Called once for each folder the walk leaves out. `path` is the root as given joined with
+ * `relpath` (valid during the call); `why` is a static phrase ("build output", ...). Folders
+ * of version control (.git, .hg, .svn) and folio's own .folio are left out without a call. */
+typedef void (*ing_dir_fn)(void *user, const char *path, const char *relpath, ing_dir_rule rule,
+                           const char *why);
+
+/* Ignore files: .folioignore always applies to its folder and below; .gitignore applies only
+ * inside a git work tree (a folder with .git at or above it), as in git itself, unless a
+ * .folioignore at or above it holds the line "#folio:gitignore". */
 typedef struct ing_walk_opts {
     int64_t max_size;     /* files larger than this are reported and skipped; 0: 64 MiB */
     int no_default_skips; /* 1: also walk .git, build, vendored folders (node_modules, ...) */
     int no_ignore_files;  /* 1: do not read .gitignore / .folioignore */
+    ing_dir_fn on_skip_dir; /* may be NULL */
+    void *skip_user;        /* passed to on_skip_dir */
 } ing_walk_opts;
 
 typedef struct ing_entry {

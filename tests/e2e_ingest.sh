@@ -70,5 +70,45 @@ sleep 1.5; kill -INT $pid; s=$(date +%s%N); wait $pid; rc=$?; ms=$(( ($(date +%s
 check "Ctrl-C while a reader hangs: the run ends within 2 s (${ms} ms, exit $rc)" '[ $ms -lt 2000 ]'
 check "no reader process left behind" '! pgrep -f "$C" >/dev/null'
 
+# ---- folders left out: counted in the summary, listed with -v; .gitignore only in a work tree ----
+W=$(mktemp -d /tmp/folio-e2e-walk.XXXXXX) # under /tmp: the build folder is inside a work tree
+mkdir -p "$W/src" "$W/build" "$W/node_modules/m" "$W/.cache" "$W/logs" "$W/.git-not"
+echo "zebrafish source" >"$W/src/a.txt"; echo "built" >"$W/build/b.txt"
+echo "pkg" >"$W/node_modules/m/i.js"; echo "cache" >"$W/.cache/c.txt"
+echo "zebrafish log" >"$W/logs/l.txt"; printf 'logs/\n*.tmp\n' >"$W/.gitignore"
+echo "scratch" >"$W/x.tmp"
+"$F" index "$W" 2>"$T/walk.err"
+check "summary counts 4 folders left out by default rules" \
+  'grep -q "skipped 4 folders by default rules; --all to include" "$T/walk.err"'
+check "outside a git work tree .gitignore does not apply (logs/ and x.tmp indexed)" \
+  '[ "$(sqlite3 "$W/.folio/index.db" "SELECT count(*) FROM documents WHERE path IN ('"'logs/l.txt'"', '"'x.tmp'"')")" = 2 ]'
+check "no ignore-file line when nothing was ignored" '! grep -q "by ignore files" "$T/walk.err"'
+"$F" index "$W" -v 2>"$T/walkv.err"
+check "-v lists each left-out folder with its rule" \
+  'grep -q "skipped folder: $W/build/ (build output; --all to include)" "$T/walkv.err" &&
+   grep -q "skipped folder: $W/node_modules/ (vendored packages" "$T/walkv.err" &&
+   grep -q "skipped folder: $W/.cache/ (hidden folder" "$T/walkv.err" &&
+   grep -q "skipped folder: $W/.git-not/ (hidden folder" "$T/walkv.err"'
+check "-v does not list .folio" '! grep -q "skipped folder: .*\.folio" "$T/walkv.err"'
+"$F" index "$W" --json >"$T/walk.json" 2>&1
+check "--json summary has skipped_folders 4" '[ "$(count "$T/walk.json" skipped_folders)" = 4 ]'
+"$F" index "$W" --json -v >"$T/walkv.json" 2>&1
+check "--json -v has a skipped_folder event per folder" \
+  '[ "$(grep -c "\"event\":\"skipped_folder\"" "$T/walkv.json")" = 4 ]'
+printf '#folio:gitignore\n' >"$W/.folioignore"
+"$F" index "$W" --json >"$T/optin.json" 2>"$T/optin.err"; "$F" index "$W" 2>"$T/optin.err"
+check ".folioignore '#folio:gitignore' opts in: logs/ and x.tmp leave the index" \
+  '[ "$(sqlite3 "$W/.folio/index.db" "SELECT count(*) FROM documents WHERE path IN ('"'logs/l.txt'"', '"'x.tmp'"')")" = 0 ]'
+check "and the summary counts the ignored folder" \
+  'grep -q "skipped 1 folder by ignore files; --no-ignore to include" "$T/optin.err"'
+rm "$W/.folioignore"; mkdir "$W/.git"
+"$F" index "$W" --json >"$T/git.json" 2>&1
+check "inside a git work tree .gitignore applies; .git is not counted" \
+  '[ "$(sqlite3 "$W/.folio/index.db" "SELECT count(*) FROM documents WHERE path IN ('"'logs/l.txt'"', '"'x.tmp'"')")" = 0 ] &&
+   [ "$(count "$T/git.json" skipped_folders)" = 5 ]'
+"$F" index "$W" --all --no-ignore --json >"$T/all.json" 2>&1
+check "--all --no-ignore: nothing left out but .git and .folio" '[ "$(count "$T/all.json" skipped_folders)" = 0 ]'
+rm -rf "$W"
+
 if [ $fails -eq 0 ]; then echo "all passed"; rm -rf "$T"; else echo "$fails failed ($T kept)"; fi
 [ $fails -eq 0 ]

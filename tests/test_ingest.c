@@ -192,6 +192,98 @@ static void check_provenance(const ing_doc *d, const char *src_or_null, int page
     }
 }
 
+typedef struct skipped_dirs {
+    char rel[16][256];
+    int rule[16], n;
+} skipped_dirs;
+
+static void on_skip_dir(void *user, const char *path, const char *relpath, ing_dir_rule rule,
+                        const char *why)
+{
+    skipped_dirs *s = user;
+    CHECK(path && why && *why && strstr(path, relpath));
+    if (s->n < 16) snprintf(s->rel[s->n], 256, "%s", relpath), s->rule[s->n++] = (int)rule;
+}
+
+static int skipped_rule(const skipped_dirs *s, const char *rel)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->rel[i], rel)) return s->rule[i];
+    return 0;
+}
+
+static void walk_into(const char *dir, seen *s, skipped_dirs *sk)
+{
+    memset(s, 0, sizeof *s), memset(sk, 0, sizeof *sk);
+    ing_walk_opts o = {.on_skip_dir = on_skip_dir, .skip_user = sk};
+    char err[256];
+    CHECK_EQ_INT(ing_walk(dir, &o, on_entry, s, err, sizeof err), 0);
+}
+
+/* Folders left out are reported with their rule; .gitignore applies only inside a git work tree
+ * (or where .folioignore opts in), as git itself reads it. Made under /tmp: the build folder
+ * sits inside this repository's own work tree. */
+static void test_walk_rules(void)
+{
+    char dir[] = "/tmp/folio-walkrules.XXXXXX", p[4200];
+    if (!mkdtemp(dir)) return;
+    snprintf(p, sizeof p, "%s/.git", "/tmp");
+    if (access(p, F_OK) == 0) return; /* /tmp itself in a work tree: nothing to show here */
+    write_file(dir, ".gitignore", "*.log\nignored/\n");
+    write_file(dir, "a.log", "a log\n");
+    write_file(dir, "b.txt", "text\n");
+    write_file(dir, "ignored/x.txt", "x\n");
+    write_file(dir, "build/y.c", "int y;\n");
+    write_file(dir, ".cache/z.txt", "z\n");
+    write_file(dir, "node_modules/m.js", "m\n");
+    write_file(dir, ".folio/index.db", "db\n");
+    write_file(dir, "sub/.gitignore", "*.md\n");
+    write_file(dir, "sub/r.md", "# r\n");
+    write_file(dir, "sub/deeper/q.md", "# q\n");
+    seen s;
+    skipped_dirs sk;
+    char buf[8192];
+    ing_entry e;
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") >= 0 && find(&s, "ignored/x.txt") >= 0 && find(&s, "b.txt") >= 0);
+    CHECK(find(&s, "sub/r.md") >= 0);
+    CHECK(ing_walk_check(dir, "a.log", NULL, &e, buf, sizeof buf) == 1);
+    CHECK_EQ_INT(sk.n, 3);
+    CHECK(skipped_rule(&sk, "build") == ING_DIR_DEFAULT_RULE);
+    CHECK(skipped_rule(&sk, ".cache") == ING_DIR_DEFAULT_RULE);
+    CHECK(skipped_rule(&sk, "node_modules") == ING_DIR_DEFAULT_RULE);
+    CHECK(!skipped_rule(&sk, ".folio") && !skipped_rule(&sk, "ignored"));
+
+    write_file(dir, ".folioignore", "# read the .gitignore files here too\n #folio: gitignore \n");
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") < 0 && find(&s, "ignored/x.txt") < 0 && find(&s, "b.txt") >= 0);
+    CHECK(find(&s, "sub/r.md") < 0 && find(&s, "sub/deeper/q.md") < 0);
+    CHECK(skipped_rule(&sk, "ignored") == ING_DIR_IGNORE_FILE);
+    CHECK(ing_walk_check(dir, "a.log", NULL, &e, buf, sizeof buf) == 0);
+    CHECK(ing_walk_check(dir, "sub/deeper/q.md", NULL, &e, buf, sizeof buf) == 0);
+    snprintf(p, sizeof p, "%s/.folioignore", dir);
+    unlink(p);
+
+    /* A repository inside the folder: its own .gitignore applies there, not above it. */
+    write_file(dir, "sub/.git/HEAD", "ref: refs/heads/main\n");
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") >= 0 && find(&s, "sub/r.md") < 0 && find(&s, "sub/deeper/q.md") < 0);
+    CHECK(!skipped_rule(&sk, "sub/.git"));
+    CHECK(ing_walk_check(dir, "sub/deeper/q.md", NULL, &e, buf, sizeof buf) == 0);
+    CHECK(ing_walk_check(dir, "a.log", NULL, &e, buf, sizeof buf) == 1);
+
+    /* The whole folder a work tree: every .gitignore applies, .git is left out silently. */
+    write_file(dir, ".git/HEAD", "ref: refs/heads/main\n");
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") < 0 && find(&s, "ignored/x.txt") < 0 && find(&s, "b.txt") >= 0);
+    CHECK(skipped_rule(&sk, "ignored") == ING_DIR_IGNORE_FILE && !skipped_rule(&sk, ".git"));
+    snprintf(p, sizeof p, "%s/sub", dir);
+    walk_into(p, &s, &sk); /* walked from below: the .git above still counts */
+    CHECK(find(&s, "r.md") < 0);
+    snprintf(p, sizeof p, "rm -rf '%s'", dir);
+    CHECK(system(p) == 0);
+}
+
 static void test_markdown(void)
 {
     char *md = malloc(200000);
@@ -735,6 +827,7 @@ int main(void)
     test_kinds();
     test_glob();
     test_walk();
+    test_walk_rules();
     test_markdown();
     test_code();
     test_against_ctags();

@@ -50,6 +50,7 @@ typedef struct opts {
     const char *final_db;            /* --rebuild: the library being replaced (db is aside) */
     idx_update_opts up;
     char ctags[PATH_MAX];
+    size_t skipped_dirs[2]; /* folders left out: [0] by default rules, [1] by ignore files */
 } opts;
 
 typedef struct ui {
@@ -83,7 +84,8 @@ static void usage(FILE *f)
             "  --ctags MODE     auto (built-in for C-family/Python), always, never\n"
             "  --quiet, -q      no progress line (on a terminal it is redrawn in place;\n"
             "                   elsewhere one line every 5 s)\n"
-            "  --verbose, -v    list every file indexed, moved, removed or skipped\n"
+            "  --verbose, -v    list every file indexed, moved, removed or skipped,\n"
+            "                   and every folder left out\n"
             "  --check          only verify the library (SQLite and FTS5 integrity checks)\n"
             "  --rebuild        build the library again from scratch, aside, then replace it\n"
             "  --default-options  forget the options the library was built with\n"
@@ -164,6 +166,38 @@ static void on_progress(void *user, const idx_progress *p)
     if (u->bar && p->files_total) draw_bar(u, p);
 }
 
+/* Folders the walk leaves out: counted for the summary, listed with -v. */
+static void on_skip_dir(void *user, const char *path, const char *relpath, ing_dir_rule rule,
+                        const char *why)
+{
+    opts *o = user;
+    const char *flag = rule == ING_DIR_IGNORE_FILE ? "--no-ignore" : "--all";
+    (void)relpath;
+    o->skipped_dirs[rule == ING_DIR_IGNORE_FILE]++;
+    if (!o->verbose) return;
+    if (o->json) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "event", json_object_new_string("skipped_folder"));
+        json_object_object_add(j, "path", json_object_new_string(path));
+        json_object_object_add(j, "reason", json_object_new_string(why));
+        ui_json_puts(stdout, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(j);
+        return;
+    }
+    ui_fprintf(stderr, "skipped folder: %s/ (%s; %s to include)\n", path, why, flag);
+}
+
+static void print_skipped_dirs(const opts *o)
+{
+    if (o->skipped_dirs[0])
+        fprintf(stderr, "skipped %zu folder%s by default rules; --all to include\n",
+                o->skipped_dirs[0], o->skipped_dirs[0] > 1 ? "s" : "");
+    if (o->skipped_dirs[1])
+        fprintf(stderr, "skipped %zu folder%s by ignore files; --no-ignore to include\n",
+                o->skipped_dirs[1], o->skipped_dirs[1] > 1 ? "s" : "");
+}
+
 static void print_summary(const opts *o, const char *db, const idx_summary *s, double secs,
                           int interrupted)
 {
@@ -177,6 +211,8 @@ static void print_summary(const opts *o, const char *db, const idx_summary *s, d
         json_object_object_add(m, "failed", json_object_new_int64((int64_t)s->failed));
         json_object_object_add(m, "skipped", json_object_new_int64((int64_t)s->skipped));
         json_object_object_add(m, "warnings", json_object_new_int64((int64_t)s->warned));
+        json_object_object_add(m, "skipped_folders",
+                               json_object_new_int64((int64_t)(o->skipped_dirs[0] + o->skipped_dirs[1])));
         json_object_object_add(m, "bytes", json_object_new_int64(s->bytes));
         json_object_object_add(m, "seconds", json_object_new_double(secs));
         json_object_object_add(m, "interrupted", json_object_new_boolean(interrupted));
@@ -193,6 +229,7 @@ static void print_summary(const opts *o, const char *db, const idx_summary *s, d
                s->removed, s->failed, s->skipped, (double)s->bytes / 1e6, secs);
     if (interrupted)
         fprintf(stderr, "the library is consistent; run the same folio index again to finish\n");
+    print_skipped_dirs(o);
 }
 
 static int check_library(const char *db, const char *folder)
@@ -250,6 +287,7 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
     o->up.rel_root = *root ? root : NULL;
     ui u = {.o = o, .root = o->up.rel_root, .start = now()};
     if (!o->quiet && !o->json) u.bar = ui_progress_create(stderr);
+    o->skipped_dirs[0] = o->skipped_dirs[1] = 0;
     idx_summary sum;
     rc = idx_update(ix, roots, n, &o->up, on_progress, &u, &sum);
     ui_progress_destroy(u.bar);
@@ -441,6 +479,8 @@ int app_cmd_index(int argc, char **argv)
         o.up.ing.ctags = o.ctags;
     o.up.stop = &stop_flag;
     stderr_tty = isatty(2);
+    o.up.ing.cancel = &stop_flag; /* a PDF being read in its child process is given up */
+    o.up.walk.on_skip_dir = on_skip_dir, o.up.walk.skip_user = &o;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -296,8 +296,16 @@ static int extract_as(const char *path, ing_kind kind, const char *lang, const v
                       size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz)
 {
     static const ing_opts defaults;
-    *out = NULL;
     if (!opts) opts = &defaults;
+    if (kind == ING_KIND_PDF && !opts->in_process && len)
+        return extract_isolated(path, kind, lang, data, len, opts, out, err, errsz);
+    return extract_here(path, kind, lang, data, len, opts, out, err, errsz);
+}
+
+int extract_here(const char *path, ing_kind kind, const char *lang, const void *data, size_t len,
+                 const ing_opts *opts, ing_doc **out, char *err, size_t errsz)
+{
+    *out = NULL;
     if (len == 0) {
         errf(err, errsz, "%s: empty file (0 bytes)", path);
         return -1;

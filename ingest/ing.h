@@ -55,10 +55,25 @@ int ing_glob_match(const char *pattern, const char *path);
 
 /* ---- walking ----------------------------------------------------------------------------- */
 
+/* Why a folder was left out: a default rule (hidden, build output, vendored packages; --all
+ * walks them) or an ignore file (--no-ignore walks them). */
+typedef enum ing_dir_rule { ING_DIR_DEFAULT_RULE = 1, ING_DIR_IGNORE_FILE } ing_dir_rule;
+
+/* Called once for each folder the walk leaves out. `path` is the root as given joined with
+ * `relpath` (valid during the call); `why` is a static phrase ("build output", ...). Folders
+ * of version control (.git, .hg, .svn) and folio's own .folio are left out without a call. */
+typedef void (*ing_dir_fn)(void *user, const char *path, const char *relpath, ing_dir_rule rule,
+                           const char *why);
+
+/* Ignore files: .folioignore always applies to its folder and below; .gitignore applies only
+ * inside a git work tree (a folder with .git at or above it), as in git itself, unless a
+ * .folioignore at or above it holds the line "#folio:gitignore". */
 typedef struct ing_walk_opts {
     int64_t max_size;     /* files larger than this are reported and skipped; 0: 64 MiB */
     int no_default_skips; /* 1: also walk .git, build, vendored folders (node_modules, ...) */
     int no_ignore_files;  /* 1: do not read .gitignore / .folioignore */
+    ing_dir_fn on_skip_dir; /* may be NULL */
+    void *skip_user;        /* passed to on_skip_dir */
 } ing_walk_opts;
 
 typedef struct ing_entry {
@@ -140,15 +155,19 @@ typedef struct ing_opts {
                               * glib log handler, installed only while one document is read)
                               * into the document's warning; only for callers that extract
                               * one document at a time */
-    const volatile int *cancel; /* when it points to non-zero (set by a signal handler), a long
-                                 * extraction gives up between pages: "interrupted" */
+    int in_process;          /* 1: parse PDFs in this process (fuzzers, debugging); 0: in a
+                              * child process, so that a crash or hang costs that file only */
+    int timeout_s;           /* a PDF still unread after this is given up (0: 60 s + 2 s per
+                              * MB; the environment's FOLIO_PARSER_TIMEOUT wins) */
+    const volatile int *cancel; /* non-zero (a signal): the PDF being read is given up */
 } ing_opts;
 
 typedef struct ing_doc ing_doc;
 
 /* Extracts a document from `data` (the whole file, `len` bytes). `path` names it in messages
  * and lets ctags read it. On error returns <0, *out = NULL and a one-line reason in `err`
- * ("password-protected PDF", "not a PDF (starts like plain text)", "empty file", ...). */
+ * ("password-protected PDF", "not a PDF (starts like plain text)", "empty file", "extraction
+ * crashed (signal 11, SIGSEGV)", ...). PDFs are read in a child process (see in_process). */
 int ing_doc_extract(const char *path, ing_kind kind, const char *lang, const void *data,
                     size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz);
 void ing_doc_destroy(ing_doc *doc);

@@ -92,6 +92,13 @@ int symbols_ctags(ing_doc *d, const char *ctags, const char *path, const char *l
 /* The same through a running session (ctags.c); <0 (and no symbols added) on failure. */
 int ctags_session_tags(ing_ctags *c, ing_doc *d, const char *path);
 
+/* ing_doc_extract after its encoding steps: in this process (extract_here), or for PDFs in a
+ * child process that may crash or hang without harm (isolate.c). Same contract. */
+int extract_here(const char *path, ing_kind kind, const char *lang, const void *data, size_t len,
+                 const ing_opts *opts, ing_doc **out, char *err, size_t errsz);
+int extract_isolated(const char *path, ing_kind kind, const char *lang, const void *data,
+                     size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz);
+
 void errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -4,6 +4,7 @@
 #include "ing_int.h"
 
 #include <ctype.h>
+#include <gio/gio.h>
 #include <poppler.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +353,25 @@ static int read_pages(ing_doc *d, PopplerDocument *doc, outline *ol, const ing_o
     return 0;
 }
 
+/* Opens the document, trying no password first: files encrypted with an owner password only
+ * (and an empty user password) open so, whatever --password says. Only a file that needs a
+ * password is opened again with it, and then from a stream: poppler-glib 22.12 crashes in
+ * PDFDoc's constructor when poppler_document_new_from_bytes gets a wrong password, while the
+ * stream path reports POPPLER_ERROR_ENCRYPTED. */
+static PopplerDocument *open_pdf(GBytes *bytes, const void *data, size_t len,
+                                 const char *password, GError **ge)
+{
+    PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, ge);
+    if (doc || !password || !*password || !*ge || (*ge)->domain != POPPLER_ERROR ||
+        (*ge)->code != POPPLER_ERROR_ENCRYPTED)
+        return doc;
+    g_clear_error(ge);
+    GInputStream *in = g_memory_input_stream_new_from_data(data, (gssize)len, NULL);
+    doc = poppler_document_new_from_stream(in, (goffset)len, password, NULL, ge);
+    g_object_unref(in);
+    return doc;
+}
+
 int extract_pdf(ing_doc *d, const char *path, const void *data, size_t len, const ing_opts *o,
                 char *err, size_t errsz)
 {
@@ -363,12 +383,13 @@ int extract_pdf(ing_doc *d, const char *path, const void *data, size_t len, cons
                         : 0;
     GError *ge = NULL;
     GBytes *bytes = g_bytes_new_static(data, len);
-    PopplerDocument *doc = poppler_document_new_from_bytes(bytes, o->password, &ge);
+    PopplerDocument *doc = open_pdf(bytes, data, len, o->password, &ge);
     if (!doc) {
         if (handler) g_log_remove_handler("Poppler", handler);
         if (ge && ge->domain == POPPLER_ERROR && ge->code == POPPLER_ERROR_ENCRYPTED)
-            errf(err, errsz, "%s: password-protected PDF (encrypted); %s", path,
-                 o->password ? "the password given is wrong" : "cannot read it without the password");
+            errf(err, errsz, "%s: encrypted PDF (password-protected): %s", path,
+                 o->password && *o->password ? "wrong password (the --password given does not open it)"
+                             : "needs --password");
         else
             errf(err, errsz, "%s: damaged or truncated PDF, cannot be opened (%s)", path,
                  ge ? ge->message : "unknown reason");

@@ -11,10 +11,18 @@
 #include <unistd.h>
 
 /* Folders nobody wants in a search index: version control, build output, vendored packages. */
-static const char *const default_skip_dirs[] = {
-    "node_modules", "vendor", "third_party", "third-party", "build", "dist", "target",
-    "__pycache__", "venv", "env", "site-packages", "CMakeFiles", "bower_components", "Pods",
+static const struct { const char *name, *why; } default_skip_dirs[] = {
+    {"node_modules", "vendored packages"}, {"vendor", "vendored packages"},
+    {"third_party", "vendored packages"}, {"third-party", "vendored packages"},
+    {"bower_components", "vendored packages"}, {"Pods", "vendored packages"},
+    {"site-packages", "installed packages"}, {"build", "build output"},
+    {"dist", "build output"}, {"target", "build output"}, {"CMakeFiles", "build output"},
+    {"__pycache__", "Python cache"}, {"venv", "Python virtual environment"},
+    {"env", "Python virtual environment"},
 };
+
+/* Left out without a word: nobody expects these searched, so counting them is noise. */
+static const char *const quiet_dirs[] = {".git", ".hg", ".svn", ".folio"};
 
 enum { DEFAULT_MAX_SIZE = 64 << 20, SNIFF_BYTES = 4096 };
 
@@ -27,32 +35,87 @@ typedef struct walker {
     struct { dev_t dev; ino_t ino; } *seen; /* every folder entered: link loops end here */
     size_t nseen, capseen;
     sbuf path, rel;
+    int git; /* 1: .gitignore files apply here (inside a git work tree, or opted in) */
 } walker;
 
-static int default_skip(const char *name, int is_dir)
+/* NULL if `name` is walked by default, else why not. */
+static const char *default_skip(const char *name, int is_dir)
 {
-    if (name[0] == '.') return 1; /* hidden files and folders: .git, .folio, .cache, ... */
-    if (!is_dir) return 0;
+    if (name[0] == '.') return is_dir ? "hidden folder" : "hidden file"; /* .cache, .venv, ... */
+    if (!is_dir) return NULL;
     for (size_t i = 0; i < sizeof default_skip_dirs / sizeof default_skip_dirs[0]; i++)
-        if (!strcmp(name, default_skip_dirs[i])) return 1;
+        if (!strcmp(name, default_skip_dirs[i].name)) return default_skip_dirs[i].why;
+    return NULL;
+}
+
+static int quiet_dir(const char *name)
+{
+    for (size_t i = 0; i < sizeof quiet_dirs / sizeof quiet_dirs[0]; i++)
+        if (!strcmp(name, quiet_dirs[i])) return 1;
     return 0;
 }
 
-static void load_ignore_file(ing_ignore *ig, const char *dir, const char *reldir, const char *name)
+static int has_entry(const char *dir, const char *name)
 {
     char p[4096];
-    if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p) return;
-    void *data;
-    size_t len;
-    if (ing_file_read(p, 1 << 20, &data, &len, NULL, 0)) return; /* absent: nothing to add */
-    ing_ignore_add(ig, reldir, data, len);
-    free(data);
+    struct stat st;
+    return snprintf(p, sizeof p, "%s/%s", dir, name) < (int)sizeof p && lstat(p, &st) == 0;
 }
 
-static void load_ignores(ing_ignore *ig, const char *dir, const char *reldir)
+/* 1 if `dir` or a folder above it holds .git: the walk starts inside a git work tree. */
+static int in_git_tree(const char *dir)
 {
-    load_ignore_file(ig, dir, reldir, ".gitignore");
-    load_ignore_file(ig, dir, reldir, ".folioignore");
+    char *abs = realpath(dir, NULL);
+    if (!abs) return 0;
+    int found = 0;
+    for (size_t n = strlen(abs); !found;) {
+        found = has_entry(*abs ? abs : "/", ".git");
+        char *slash = strrchr(abs, '/');
+        if (!slash || n == 0) break;
+        *slash = 0, n = (size_t)(slash - abs);
+    }
+    free(abs);
+    return found;
+}
+
+/* The .folioignore line that lets .gitignore files apply outside a git work tree. */
+static int opts_in_gitignore(const char *text, size_t len)
+{
+    for (const char *l = text, *end = text + len; l < end;) {
+        const char *e = memchr(l, '\n', (size_t)(end - l));
+        size_t n = e ? (size_t)(e - l) : (size_t)(end - l);
+        char line[64];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < sizeof line - 1; i++)
+            if (l[i] != ' ' && l[i] != '\t' && l[i] != '\r') line[k++] = l[i];
+        line[k] = 0;
+        if (!strcmp(line, "#folio:gitignore")) return 1;
+        l = e ? e + 1 : end;
+    }
+    return 0;
+}
+
+static int read_ignore_file(const char *dir, const char *name, void **data, size_t *len)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p) return -1;
+    return ing_file_read(p, 1 << 20, data, len, NULL, 0); /* absent: nothing to add */
+}
+
+/* Adds the ignore rules of folder `dir`; *git says whether .gitignore applies here (a .git in
+ * this folder, or the .folioignore line, turns it on for this folder and below). */
+static void load_ignores(ing_ignore *ig, const char *dir, const char *reldir, int *git)
+{
+    void *fi = NULL, *gi;
+    size_t filen = 0, gilen;
+    if (read_ignore_file(dir, ".folioignore", &fi, &filen)) fi = NULL;
+    if (!*git) *git = has_entry(dir, ".git") || (fi && opts_in_gitignore(fi, filen));
+    if (*git && !read_ignore_file(dir, ".gitignore", &gi, &gilen)) {
+        ing_ignore_add(ig, reldir, gi, gilen);
+        free(gi);
+    }
+    if (fi) ing_ignore_add(ig, reldir, fi, filen); /* added last: its rules win */
+    free(fi);
 }
 
 /* Fills e->kind / lang / skip for a regular file. */
@@ -135,9 +198,13 @@ static int walk_one(walker *w, const char *name)
     int ok = lstat(w->path.p, &st) == 0, link = ok && S_ISLNK(st.st_mode);
     if (link) ok = stat(w->path.p, &st) == 0; /* a dangling link is simply absent */
     int is_dir = ok && S_ISDIR(st.st_mode);
-    int skip = !ok || (!is_dir && !S_ISREG(st.st_mode)) ||
-               (!w->opts->no_default_skips && default_skip(name, is_dir)) ||
-               ing_ignore_match(w->ig, w->rel.p, is_dir);
+    const char *why = w->opts->no_default_skips ? NULL : default_skip(name, is_dir);
+    int ignored = !why && ing_ignore_match(w->ig, w->rel.p, is_dir);
+    int skip = !ok || (!is_dir && !S_ISREG(st.st_mode)) || why || ignored;
+    if (ok && is_dir && (why || ignored) && w->opts->on_skip_dir && !quiet_dir(name))
+        w->opts->on_skip_dir(w->opts->skip_user, w->path.p, w->rel.p,
+                             why ? ING_DIR_DEFAULT_RULE : ING_DIR_IGNORE_FILE,
+                             why ? why : "named in .gitignore or .folioignore");
     if (!skip && is_dir) {
         if (!seen_before(w, &st, link)) rc = walk_dir(w);
     } else if (!skip) {
@@ -175,7 +242,8 @@ static int walk_dir(walker *w)
     closedir(dir);
     if (n) qsort(names, n, sizeof *names, cmp_names);
     size_t mark = ing_ignore_mark(w->ig);
-    if (!w->opts->no_ignore_files) load_ignores(w->ig, w->path.p, w->rel.p);
+    int git = w->git;
+    if (!w->opts->no_ignore_files) load_ignores(w->ig, w->path.p, w->rel.p, &w->git);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (!rc) rc = walk_one(w, names[i]);
@@ -183,6 +251,7 @@ static int walk_dir(walker *w)
     }
     free(names);
     ing_ignore_pop(w->ig, mark);
+    w->git = git;
     return rc;
 }
 
@@ -215,6 +284,7 @@ int ing_walk(const char *root, const ing_walk_opts *opts, ing_walk_fn fn, void *
     sb_put(&w.path, root, rl);
     sb_put(&w.rel, "", 0);
     seen_before(&w, &st, 0);
+    w.git = !opts->no_ignore_files && in_git_tree(root);
     int rc = w.path.oom ? -1 : walk_dir(&w);
     ing_ignore_destroy(w.ig);
     free(w.seen);
@@ -235,7 +305,7 @@ int ing_walk_check(const char *root, const char *relpath, const ing_walk_opts *o
     ing_ignore *ig = ing_ignore_create();
     if (!ig) return 0;
     char dir[4096], rel[4096];
-    int ok = 1;
+    int ok = 1, git = !opts->no_ignore_files && in_git_tree(root);
     /* Every folder on the way down must itself be walkable, with its own ignore files. */
     for (const char *p = relpath; ok;) {
         const char *slash = strchr(p, '/');
@@ -246,7 +316,7 @@ int ing_walk_check(const char *root, const char *relpath, const ing_walk_opts *o
             ok = 0;
             break;
         }
-        if (!opts->no_ignore_files) load_ignores(ig, dir, rel);
+        if (!opts->no_ignore_files) load_ignores(ig, dir, rel, &git);
         char name[1024];
         size_t nl = slash ? (size_t)(slash - p) : strlen(p);
         snprintf(name, sizeof name, "%.*s", (int)nl, p);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void write_file(const char *dir, const char *rel, const char *text)
@@ -189,6 +190,98 @@ static void check_provenance(const ing_doc *d, const char *src_or_null, int page
         }
         CHECK_MSG(words <= ING_CHUNK_MAX_WORDS, "chunk %zu has %d words", i, words);
     }
+}
+
+typedef struct skipped_dirs {
+    char rel[16][256];
+    int rule[16], n;
+} skipped_dirs;
+
+static void on_skip_dir(void *user, const char *path, const char *relpath, ing_dir_rule rule,
+                        const char *why)
+{
+    skipped_dirs *s = user;
+    CHECK(path && why && *why && strstr(path, relpath));
+    if (s->n < 16) snprintf(s->rel[s->n], 256, "%s", relpath), s->rule[s->n++] = (int)rule;
+}
+
+static int skipped_rule(const skipped_dirs *s, const char *rel)
+{
+    for (int i = 0; i < s->n; i++)
+        if (!strcmp(s->rel[i], rel)) return s->rule[i];
+    return 0;
+}
+
+static void walk_into(const char *dir, seen *s, skipped_dirs *sk)
+{
+    memset(s, 0, sizeof *s), memset(sk, 0, sizeof *sk);
+    ing_walk_opts o = {.on_skip_dir = on_skip_dir, .skip_user = sk};
+    char err[256];
+    CHECK_EQ_INT(ing_walk(dir, &o, on_entry, s, err, sizeof err), 0);
+}
+
+/* Folders left out are reported with their rule; .gitignore applies only inside a git work tree
+ * (or where .folioignore opts in), as git itself reads it. Made under /tmp: the build folder
+ * sits inside this repository's own work tree. */
+static void test_walk_rules(void)
+{
+    char dir[] = "/tmp/folio-walkrules.XXXXXX", p[4200];
+    if (!mkdtemp(dir)) return;
+    snprintf(p, sizeof p, "%s/.git", "/tmp");
+    if (access(p, F_OK) == 0) return; /* /tmp itself in a work tree: nothing to show here */
+    write_file(dir, ".gitignore", "*.log\nignored/\n");
+    write_file(dir, "a.log", "a log\n");
+    write_file(dir, "b.txt", "text\n");
+    write_file(dir, "ignored/x.txt", "x\n");
+    write_file(dir, "build/y.c", "int y;\n");
+    write_file(dir, ".cache/z.txt", "z\n");
+    write_file(dir, "node_modules/m.js", "m\n");
+    write_file(dir, ".folio/index.db", "db\n");
+    write_file(dir, "sub/.gitignore", "*.md\n");
+    write_file(dir, "sub/r.md", "# r\n");
+    write_file(dir, "sub/deeper/q.md", "# q\n");
+    seen s;
+    skipped_dirs sk;
+    char buf[8192];
+    ing_entry e;
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") >= 0 && find(&s, "ignored/x.txt") >= 0 && find(&s, "b.txt") >= 0);
+    CHECK(find(&s, "sub/r.md") >= 0);
+    CHECK(ing_walk_check(dir, "a.log", NULL, &e, buf, sizeof buf) == 1);
+    CHECK_EQ_INT(sk.n, 3);
+    CHECK(skipped_rule(&sk, "build") == ING_DIR_DEFAULT_RULE);
+    CHECK(skipped_rule(&sk, ".cache") == ING_DIR_DEFAULT_RULE);
+    CHECK(skipped_rule(&sk, "node_modules") == ING_DIR_DEFAULT_RULE);
+    CHECK(!skipped_rule(&sk, ".folio") && !skipped_rule(&sk, "ignored"));
+
+    write_file(dir, ".folioignore", "# read the .gitignore files here too\n #folio: gitignore \n");
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") < 0 && find(&s, "ignored/x.txt") < 0 && find(&s, "b.txt") >= 0);
+    CHECK(find(&s, "sub/r.md") < 0 && find(&s, "sub/deeper/q.md") < 0);
+    CHECK(skipped_rule(&sk, "ignored") == ING_DIR_IGNORE_FILE);
+    CHECK(ing_walk_check(dir, "a.log", NULL, &e, buf, sizeof buf) == 0);
+    CHECK(ing_walk_check(dir, "sub/deeper/q.md", NULL, &e, buf, sizeof buf) == 0);
+    snprintf(p, sizeof p, "%s/.folioignore", dir);
+    unlink(p);
+
+    /* A repository inside the folder: its own .gitignore applies there, not above it. */
+    write_file(dir, "sub/.git/HEAD", "ref: refs/heads/main\n");
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") >= 0 && find(&s, "sub/r.md") < 0 && find(&s, "sub/deeper/q.md") < 0);
+    CHECK(!skipped_rule(&sk, "sub/.git"));
+    CHECK(ing_walk_check(dir, "sub/deeper/q.md", NULL, &e, buf, sizeof buf) == 0);
+    CHECK(ing_walk_check(dir, "a.log", NULL, &e, buf, sizeof buf) == 1);
+
+    /* The whole folder a work tree: every .gitignore applies, .git is left out silently. */
+    write_file(dir, ".git/HEAD", "ref: refs/heads/main\n");
+    walk_into(dir, &s, &sk);
+    CHECK(find(&s, "a.log") < 0 && find(&s, "ignored/x.txt") < 0 && find(&s, "b.txt") >= 0);
+    CHECK(skipped_rule(&sk, "ignored") == ING_DIR_IGNORE_FILE && !skipped_rule(&sk, ".git"));
+    snprintf(p, sizeof p, "%s/sub", dir);
+    walk_into(p, &s, &sk); /* walked from below: the .git above still counts */
+    CHECK(find(&s, "r.md") < 0);
+    snprintf(p, sizeof p, "rm -rf '%s'", dir);
+    CHECK(system(p) == 0);
 }
 
 static void test_markdown(void)
@@ -614,12 +707,127 @@ static void test_pdf_cut_trailer(void)
     }
 }
 
+static int extract_with(const char *path, const ing_opts *o, ing_doc **d, char *err, size_t errsz)
+{
+    void *data;
+    size_t len;
+    *d = NULL;
+    if (ing_file_read(path, 0, &data, &len, err, errsz)) return -1;
+    int rc = ing_doc_extract(path, ING_KIND_PDF, NULL, data, len, o, d, err, errsz);
+    free(data);
+    return rc;
+}
+
+static int same_str(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+/* A document read in the child process arrives exactly as one read in this process. */
+static void check_same_doc(const ing_doc *a, const ing_doc *b)
+{
+    const ing_meta *x = ing_doc_meta(a), *y = ing_doc_meta(b);
+    CHECK(x->pages == y->pages && x->status == y->status && same_str(x->title, y->title) &&
+          same_str(x->author, y->author) && same_str(x->created, y->created) &&
+          same_str(x->modified, y->modified) && same_str(x->warning, y->warning));
+    for (int p = 1; p <= x->pages; p++)
+        CHECK(same_str(ing_doc_page_text(a, p), ing_doc_page_text(b, p)));
+    CHECK_EQ_INT(ing_doc_nchunks(a), ing_doc_nchunks(b));
+    for (size_t i = 0; i < ing_doc_nchunks(a) && i < ing_doc_nchunks(b); i++) {
+        const ing_chunk *c = ing_doc_chunk(a, i), *e = ing_doc_chunk(b, i);
+        CHECK_MSG(same_str(c->text, e->text) && c->page == e->page &&
+                      c->line_start == e->line_start && c->line_end == e->line_end &&
+                      same_str(c->heading, e->heading) && same_str(c->symbol, e->symbol),
+                  "chunk %zu differs", i);
+    }
+}
+
+static double wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* A PDF reader that crashes or hangs costs that file only, with a reason that says so. */
+static void test_pdf_isolation(void)
+{
+    char path[4096], err[1024];
+    snprintf(path, sizeof path, "%s",
+             check_shared("fixtures/docs/pdfs/files/texlive-latex-base-doc__tabularx.pdf"));
+    if (access(path, R_OK)) return;
+    ing_doc *here, *child;
+    ing_opts in = {.in_process = 1}, out = {0};
+    CHECK_EQ_INT(extract_with(path, &in, &here, err, sizeof err), 0);
+    CHECK_MSG(extract_with(path, &out, &child, err, sizeof err) == 0, "%s", err);
+    if (here && child) check_same_doc(here, child);
+    ing_doc_destroy(here);
+    ing_doc_destroy(child);
+
+    setenv("FOLIO_TEST_PARSER_FAULT", "crash", 1);
+    CHECK(extract_with(path, &out, &child, err, sizeof err) < 0 && !child);
+    CHECK_MSG(strstr(err, "extraction crashed (signal 6, SIGABRT)") && strstr(err, "tabularx"),
+              "%s", err);
+    setenv("FOLIO_TEST_PARSER_FAULT", "crash:some-other-file", 1);
+    CHECK_MSG(extract_with(path, &out, &child, err, sizeof err) == 0, "%s", err);
+    ing_doc_destroy(child);
+
+    setenv("FOLIO_TEST_PARSER_FAULT", "hang", 1);
+    ing_opts quick = {.timeout_s = 1};
+    double t0 = wall_s();
+    CHECK(extract_with(path, &quick, &child, err, sizeof err) < 0 && !child);
+    double took = wall_s() - t0;
+    CHECK_MSG(strstr(err, "timed out after 1 s"), "%s", err);
+    CHECK_MSG(took >= 0.9 && took < 5, "a 1 s timeout took %.2f s", took);
+    volatile int stop = 1;
+    ing_opts cancelled = {.cancel = &stop};
+    CHECK(extract_with(path, &cancelled, &child, err, sizeof err) < 0 && strstr(err, "interrupted"));
+    unsetenv("FOLIO_TEST_PARSER_FAULT");
+}
+
+/* Encrypted PDFs made here with qpdf: one that needs its user password, one with an owner
+ * password only (opens without any). A wrong password used to crash poppler-glib 22.12. */
+static void test_pdf_passwords(void)
+{
+    char src[4096], dir[4096], cmd[20000], user[4200], owner[4200], err[1024];
+    snprintf(src, sizeof src, "%s",
+             check_shared("fixtures/docs/pdfs/files/texlive-latex-base-doc__tabularx.pdf"));
+    if (access(src, R_OK)) return;
+    CHECK_MSG(system("qpdf --version >/dev/null 2>&1") == 0, "qpdf missing (see .ci/deps)");
+    snprintf(dir, sizeof dir, "%s", check_tmpdir("pdfpw"));
+    snprintf(user, sizeof user, "%s/user.pdf", dir);
+    snprintf(owner, sizeof owner, "%s/owner.pdf", dir);
+    snprintf(cmd, sizeof cmd, "qpdf --encrypt us3r 0wner 256 -- '%s' '%s' && "
+             "qpdf --encrypt '' 0wner 256 -- '%s' '%s'", src, user, src, owner);
+    if (system(cmd) != 0) {
+        CHECK_MSG(0, "qpdf could not encrypt %s", src);
+        return;
+    }
+    static const struct { int owner_only; const char *pw, *reason; } cases[] = {
+        {0, NULL, "needs --password"}, {0, "wrong", "wrong password"}, {0, "", "needs --password"},
+        {0, "us3r", NULL},            {0, "0wner", NULL},              {1, NULL, NULL},
+        {1, "wrong", NULL},           {1, "0wner", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int in_process = 0; in_process < 2; in_process++) {
+            ing_opts o = {.password = cases[i].pw, .in_process = in_process};
+            ing_doc *d;
+            err[0] = 0;
+            int rc = extract_with(cases[i].owner_only ? owner : user, &o, &d, err, sizeof err);
+            if (cases[i].reason)
+                CHECK_MSG(rc < 0 && strstr(err, cases[i].reason) && strstr(err, "encrypted PDF"),
+                          "case %zu: %s", i, err);
+            else
+                CHECK_MSG(rc == 0 && d && ing_doc_meta(d)->pages == 12, "case %zu: %s", i, err);
+            ing_doc_destroy(d);
+        }
+    }
+}
+
 int main(void)
 {
     test_pdf_cut_trailer();
     test_kinds();
     test_glob();
     test_walk();
+    test_walk_rules();
     test_markdown();
     test_code();
     test_against_ctags();
@@ -628,5 +836,7 @@ int main(void)
     test_encodings();
     test_unterminated();
     test_pdfs();
+    test_pdf_isolation();
+    test_pdf_passwords();
     return check_finish();
 }

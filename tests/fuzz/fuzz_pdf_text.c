@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ing_doc *d;
     char err[512];
-    ing_opts o = {.capture_diagnostics = 1};
+    ing_opts o = {.capture_diagnostics = 1, .in_process = 1}; /* crashes must show here */
     if (ing_doc_extract("fuzz.pdf", ING_KIND_PDF, NULL, data, size, &o, &d, err, sizeof err)) {
         if (!err[0]) abort(); /* a failure must say why */
         return 0;

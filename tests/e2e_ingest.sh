@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# tests/e2e_ingest.sh: folio index end to end on what ingest must survive and read: encrypted PDFs
+# (made here with qpdf) with no, a wrong and the right --password; a PDF reader that crashes or
+# hangs (a test hook) costing one file only; skipped folders counted and listed; .gitignore only
+# inside a git work tree; gzip'd text, PDF and man pages, a gzip bomb, and HTML.
+set -u
+F=${FOLIO_BIN:?}
+S=${FOLIO_SHARED:?}/fixtures/docs
+[ -d "$S/pdfs/files" ] || { echo "fixtures missing"; exit 77; }
+command -v qpdf >/dev/null || { echo "FAIL: qpdf missing (see .ci/deps)"; exit 1; }
+T=$(mktemp -d "${FOLIO_TEST_TMP:-/tmp}/e2e_ingest.XXXXXX")
+export XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache XDG_CONFIG_HOME=$T/config
+unset FOLIO_TEST_PARSER_FAULT FOLIO_PARSER_TIMEOUT
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+PDF=$S/pdfs/files/texlive-latex-base-doc__tabularx.pdf
+event() { grep "\"path\":\"$2\"" "$1" | grep "\"event\":\"$3\"" | grep -q -- "$4"; }
+count() { grep '"summary"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+
+# ---- encrypted PDFs: reported per file, the others indexed, never a crash ----
+E=$T/enc
+mkdir -p "$E"
+cp "$PDF" "$E/plain.pdf"
+qpdf --encrypt us3r 0wner 256 -- "$PDF" "$E/user.pdf"
+qpdf --encrypt '' 0wner 256 -- "$PDF" "$E/owner.pdf"
+echo "a note about zebrafish" >"$E/note.txt"
+for pw in none wrong us3r; do
+  rm -rf "$E/.folio"
+  if [ $pw = none ]; then "$F" index "$E" --json >"$T/pw.json" 2>"$T/pw.err"; rc=$?
+  else "$F" index "$E" --json --password $pw >"$T/pw.json" 2>"$T/pw.err"; rc=$?; fi
+  check "--password $pw: no crash (exit $rc)" '[ $rc -eq 0 ] || [ $rc -eq 3 ]'
+  check "--password $pw: the plain PDF, the owner-only PDF and the note are indexed" \
+    'event "$T/pw.json" plain.pdf indexed "" && event "$T/pw.json" owner.pdf indexed "" &&
+     event "$T/pw.json" note.txt indexed ""'
+done
+rm -rf "$E/.folio"; "$F" index "$E" --json >"$T/pw.json" 2>&1
+check "no password: user.pdf needs --password" 'event "$T/pw.json" user.pdf failed "needs --password"'
+rm -rf "$E/.folio"; "$F" index "$E" --json --password wrong >"$T/pw.json" 2>&1
+check "wrong password: user.pdf says so" 'event "$T/pw.json" user.pdf failed "wrong password"'
+check "wrong password: the run committed the others" \
+  '[ "$(sqlite3 "$E/.folio/index.db" "SELECT count(*) FROM documents")" = 3 ]'
+rm -rf "$E/.folio"; "$F" index "$E" --json --password us3r >"$T/pw.json" 2>&1
+check "right password: user.pdf indexed" 'event "$T/pw.json" user.pdf indexed ""'
+
+# ---- a PDF reader that crashes or hangs costs that file only ----
+C=$T/crash
+mkdir -p "$C"
+cp "$PDF" "$C/good.pdf"; cp "$PDF" "$C/evil.pdf"; echo "zebrafish notes" >"$C/notes.txt"
+FOLIO_TEST_PARSER_FAULT=crash:evil.pdf "$F" index "$C" --json >"$T/crash.json" 2>"$T/crash.err"
+rc=$?
+check "crashing reader: exit 3, not a signal" '[ $rc -eq 3 ]'
+check "crashing reader: evil.pdf failed with the signal" \
+  'event "$T/crash.json" evil.pdf failed "extraction crashed (signal 6, SIGABRT)"'
+check "crashing reader: good.pdf and notes.txt indexed" \
+  'event "$T/crash.json" good.pdf indexed "" && event "$T/crash.json" notes.txt indexed ""'
+rm -rf "$C/.folio"
+s=$(date +%s)
+FOLIO_TEST_PARSER_FAULT=hang:evil.pdf FOLIO_PARSER_TIMEOUT=2 "$F" index "$C" --json \
+  >"$T/hang.json" 2>"$T/hang.err"
+rc=$?; took=$(( $(date +%s) - s ))
+check "hanging reader: exit 3 after the timeout (${took} s)" '[ $rc -eq 3 ] && [ $took -lt 30 ]'
+check "hanging reader: evil.pdf timed out" 'event "$T/hang.json" evil.pdf failed "timed out after 2 s"'
+check "hanging reader: good.pdf indexed" 'event "$T/hang.json" good.pdf indexed ""'
+rm -rf "$C/.folio"
+FOLIO_TEST_PARSER_FAULT=hang "$F" index "$C" --quiet >"$T/int.out" 2>&1 &
+pid=$!
+sleep 1.5; kill -INT $pid; s=$(date +%s%N); wait $pid; rc=$?; ms=$(( ($(date +%s%N) - s) / 1000000 ))
+check "Ctrl-C while a reader hangs: the run ends within 2 s (${ms} ms, exit $rc)" '[ $ms -lt 2000 ]'
+check "no reader process left behind" '! pgrep -f "$C" >/dev/null'
+
+# ---- folders left out: counted in the summary, listed with -v; .gitignore only in a work tree ----
+W=$(mktemp -d /tmp/folio-e2e-walk.XXXXXX) # under /tmp: the build folder is inside a work tree
+mkdir -p "$W/src" "$W/build" "$W/node_modules/m" "$W/.cache" "$W/logs" "$W/.git-not"
+echo "zebrafish source" >"$W/src/a.txt"; echo "built" >"$W/build/b.txt"
+echo "pkg" >"$W/node_modules/m/i.js"; echo "cache" >"$W/.cache/c.txt"
+echo "zebrafish log" >"$W/logs/l.txt"; printf 'logs/\n*.tmp\n' >"$W/.gitignore"
+echo "scratch" >"$W/x.tmp"
+"$F" index "$W" 2>"$T/walk.err"
+check "summary counts 4 folders left out by default rules" \
+  'grep -q "skipped 4 folders by default rules; --all to include" "$T/walk.err"'
+check "outside a git work tree .gitignore does not apply (logs/ and x.tmp indexed)" \
+  '[ "$(sqlite3 "$W/.folio/index.db" "SELECT count(*) FROM documents WHERE path IN ('"'logs/l.txt'"', '"'x.tmp'"')")" = 2 ]'
+check "no ignore-file line when nothing was ignored" '! grep -q "by ignore files" "$T/walk.err"'
+"$F" index "$W" -v 2>"$T/walkv.err"
+check "-v lists each left-out folder with its rule" \
+  'grep -q "skipped folder: $W/build/ (build output; --all to include)" "$T/walkv.err" &&
+   grep -q "skipped folder: $W/node_modules/ (vendored packages" "$T/walkv.err" &&
+   grep -q "skipped folder: $W/.cache/ (hidden folder" "$T/walkv.err" &&
+   grep -q "skipped folder: $W/.git-not/ (hidden folder" "$T/walkv.err"'
+check "-v does not list .folio" '! grep -q "skipped folder: .*\.folio" "$T/walkv.err"'
+"$F" index "$W" --json >"$T/walk.json" 2>&1
+check "--json summary has skipped_folders 4" '[ "$(count "$T/walk.json" skipped_folders)" = 4 ]'
+"$F" index "$W" --json -v >"$T/walkv.json" 2>&1
+check "--json -v has a skipped_folder event per folder" \
+  '[ "$(grep -c "\"event\":\"skipped_folder\"" "$T/walkv.json")" = 4 ]'
+printf '#folio:gitignore\n' >"$W/.folioignore"
+"$F" index "$W" --json >"$T/optin.json" 2>"$T/optin.err"; "$F" index "$W" 2>"$T/optin.err"
+check ".folioignore '#folio:gitignore' opts in: logs/ and x.tmp leave the index" \
+  '[ "$(sqlite3 "$W/.folio/index.db" "SELECT count(*) FROM documents WHERE path IN ('"'logs/l.txt'"', '"'x.tmp'"')")" = 0 ]'
+check "and the summary counts the ignored folder" \
+  'grep -q "skipped 1 folder by ignore files; --no-ignore to include" "$T/optin.err"'
+rm "$W/.folioignore"; mkdir "$W/.git"
+"$F" index "$W" --json >"$T/git.json" 2>&1
+check "inside a git work tree .gitignore applies; .git is not counted" \
+  '[ "$(sqlite3 "$W/.folio/index.db" "SELECT count(*) FROM documents WHERE path IN ('"'logs/l.txt'"', '"'x.tmp'"')")" = 0 ] &&
+   [ "$(count "$T/git.json" skipped_folders)" = 5 ]'
+"$F" index "$W" --all --no-ignore --json >"$T/all.json" 2>&1
+check "--all --no-ignore: nothing left out but .git and .folio" '[ "$(count "$T/all.json" skipped_folders)" = 0 ]'
+rm -rf "$W"
+
+if [ $fails -eq 0 ]; then echo "all passed"; rm -rf "$T"; else echo "$fails failed ($T kept)"; fi
+[ $fails -eq 0 ]

@@ -206,8 +206,7 @@ static void print_json(const result *r)
     json_object_object_add(j, "line_start", json_object_new_int(h->line_start));
     json_object_object_add(j, "line_end", json_object_new_int(h->line_end));
     json_object_object_add(j, "score", json_object_new_double(h->score));
-    static const char *const how[] = {"part", "some", "all"};
-    json_object_object_add(j, "match", json_object_new_string(how[h->match]));
+    json_object_object_add(j, "match", json_object_new_string(idx_match_name(h->match)));
     json_object_object_add(j, "snippet", json_object_new_string(h->snippet ? h->snippet : ""));
     json_object_object_add(j, "kind", json_object_new_string(h->kind));
     json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);

@@ -36,7 +36,14 @@
  *   symbols     a view, one row per symbol, with the columns of the old table
  * Schema v5: the identifier vocabulary leaves FTS5 (its trigram index cost an eighth of the
  * indexing time) for blocks with trigram bitmaps (idents.c):
- *   ident_blocks(id, names '\n'-separated, grams bitmap of their trigrams) */
+ *   ident_blocks(id, names '\n'-separated, grams bitmap of their trigrams)
+ * Schema v6 (search quality): chunks_fts is rebuilt with the tokenizer options "fold" (NFKC of
+ * presentation forms, ligatures, fullwidth letters) and "stem" (Porter stems of English words
+ * as colocated tokens "\x01stem", see tokenizer.c); chunks gain
+ *   boiler  1: a table of contents or an index (boiler.c), ranked below content
+ * and the vocabulary of the words index is readable as
+ *   chunks_vocab  fts5vocab(chunks_fts, row): term, doc (chunks holding it), cnt
+ * (long queries keep their rarest words). */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -111,6 +118,19 @@ static const char *const migrations[] = {
     " j.value ->> 4, j.value ->> 5 FROM doc_symbols s, json_each(s.list) j;",
     /* 4 -> 5 (then idx_idents_migrate moves the names over) */
     "CREATE TABLE ident_blocks(id INTEGER PRIMARY KEY, names TEXT NOT NULL, grams BLOB NOT NULL);",
+    /* 5 -> 6: the words index again, every stored chunk tokenized anew */
+    "ALTER TABLE chunks ADD COLUMN boiler INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE chunks SET boiler = 1 WHERE folio_boiler(text, heading) AND doc_id IN"
+    " (SELECT id FROM documents WHERE kind != 'code');"
+    "DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"
+    " content_rowid='id', tokenize='folio_cjk fold stem unicode61 remove_diacritics 2');"
+    "INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('automerge', 16);"
+    "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');"
+    "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
+    " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
+    " VALUES ('delete', old.id, old.text, old.heading); END;"
+    "CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -122,7 +142,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DEL_DOC] = "DELETE FROM documents WHERE id = ?1",
     [ST_INS_PAGE] = "INSERT INTO pages(doc_id, page, text) VALUES (?1, ?2, ?3)",
     [ST_INS_CHUNK] = "INSERT INTO chunks(doc_id, seq, page, line_start, line_end, heading,"
-                     " symbol, tri, text) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                     " symbol, tri, text, boiler) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [ST_INS_SYMS] = "INSERT INTO doc_symbols(doc_id, n, names, list) VALUES (?1, ?2, ?3, ?4)",
     [ST_DEL_SYMS] = "DELETE FROM doc_symbols WHERE doc_id = ?1",
     [ST_SYMS_FTS_ADD] = "INSERT INTO symbols_fts(rowid, names)"
@@ -260,7 +280,7 @@ int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz)
         rc = idx_fail(ix, IDX_ERR, "%s: cannot open: %s", db_path,
                       ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
     if (!rc) sqlite3_busy_timeout(ix->db, 10000);
-    if (!rc && idx_register_tokenizer(ix->db))
+    if (!rc && (idx_register_tokenizer(ix->db) || idx_register_boiler(ix->db)))
         rc = idx_fail(ix, IDX_ERR, "%s: SQLite lacks FTS5", db_path);
     /* Pages of 16 KiB (a new database only; WAL fixes the size): a chunk's text fits one page,
      * B-trees are shallower, and a bulk run makes a quarter of the write calls. Indexing

@@ -160,6 +160,7 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
         text_or_null(st, 7, c->symbol);
         sqlite3_bind_int(st, 8, idx_has_cjk(c->text));
         sqlite3_bind_text(st, 9, c->text, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 10, kind != ING_KIND_CODE && idx_boiler_detect(c->text, c->heading));
         if (step_done(ix, st, "inserting chunk")) return IDX_ERR;
         /* Row ids only grow within a transaction: new rows are max(id) + 1, and pending rows
          * are indexed before any delete. */

@@ -47,7 +47,17 @@ static void test_quote(void)
 {
     char out[256];
     CHECK_EQ_INT(idx_query_quote("say \"hi\" (now) AND x*", " ", out, sizeof out), 5);
-    CHECK_STR(out, "\"say\" \"\"\"hi\"\"\" \"(now)\" \"AND\" \"x\"*");
+    CHECK_STR(out, "\"say\" \"hi\" \"(now)\" \"AND\" \"x\"*");
+    /* quotes make one phrase; one without its pair is dropped */
+    CHECK_EQ_INT(idx_query_quote("\"whole object\" view", " ", out, sizeof out), 2);
+    CHECK_STR(out, "\"whole object\" \"view\"");
+    CHECK_EQ_INT(idx_query_quote("un\"balanced", " ", out, sizeof out), 2);
+    CHECK_STR(out, "\"un\" \"balanced\"");
+    /* CJK and other scripts apart: "vim退出" is two units */
+    CHECK_EQ_INT(idx_query_quote("vim退出", " ", out, sizeof out), 2);
+    CHECK_STR(out, "\"vim\" \"退出\"");
+    CHECK_EQ_INT(idx_query_quote_ex("如何退出vim", " OR ", 1, out, sizeof out), 4);
+    CHECK_STR(out, "\"如何\" OR \"何退\" OR \"退出\" OR \"vim\"");
     CHECK_EQ_INT(idx_query_quote("  ?? !! ", " ", out, sizeof out), 0);
     CHECK_EQ_INT(idx_query_quote("a b", " OR ", out, sizeof out), 2);
     CHECK_STR(out, "\"a\" OR \"b\"");
@@ -281,6 +291,17 @@ static void test_replace_in_batch(const char *dir)
     idx_close(ix);
 }
 
+/* The words index as schemas 1 to 5 had it: no stems, no folding, no boilerplate flag. */
+#define V5_WORDS_INDEX                                                                          \
+    "BEGIN; DROP TABLE chunks_vocab; DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"            \
+    "ALTER TABLE chunks DROP COLUMN boiler;"                                                    \
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"               \
+    " content_rowid='id', tokenize='folio_cjk unicode61 remove_diacritics 2');"                 \
+    "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');"                                    \
+    "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"                                     \
+    " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"                                 \
+    " VALUES ('delete', old.id, old.text, old.heading); END; COMMIT;"
+
 /* A library as schema 2 wrote it (insert triggers on chunks, one row per symbol) opens,
  * migrates, keeps its symbols, and stays consistent when documents are replaced afterwards. */
 static void test_migrate_v2(const char *dir)
@@ -295,6 +316,8 @@ static void test_migrate_v2(const char *dir)
     idx_close(ix);
     sqlite3 *raw;
     CHECK_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_EQ_INT(idx_register_tokenizer(raw), 0);
+    CHECK_MSG(sqlite3_exec(raw, V5_WORDS_INDEX, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(raw));
     CHECK_EQ_INT(sqlite3_exec(raw,
         "BEGIN;"
         "CREATE TABLE old_symbols AS SELECT * FROM symbols;"

@@ -86,7 +86,7 @@ int idx_units_cap(idx *ix, idx_units *u, size_t keep)
     if (!rc) {
         /* The keep-th smallest positive frequency is the bar; ties at the bar go in order. */
         size_t o = 0, taken = 0;
-        int64_t bar = -1;
+        int64_t bar = 0; /* positive frequencies only */
         for (size_t k = 0; k < keep; k++) {
             int64_t next = -1;
             for (size_t i = 0; i < u->n; i++)

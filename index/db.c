@@ -37,13 +37,13 @@
  * Schema v5: the identifier vocabulary leaves FTS5 (its trigram index cost an eighth of the
  * indexing time) for blocks with trigram bitmaps (idents.c):
  *   ident_blocks(id, names '\n'-separated, grams bitmap of their trigrams)
- * Schema v6 (search quality): chunks_fts is rebuilt with the tokenizer options "fold" (NFKC of
- * presentation forms, ligatures, fullwidth letters) and "stem" (Porter stems of English words
- * as colocated tokens "\x01stem", see tokenizer.c); chunks gain
+ * Schema v6 (search quality): chunks_fts is rebuilt with the tokenizer option "fold" (NFKC of
+ * presentation forms, ligatures, fullwidth letters; see tokenizer.c); chunks gain
  *   boiler  1: a table of contents or an index (boiler.c), ranked below content
  * and the vocabulary of the words index is readable as
  *   chunks_vocab  fts5vocab(chunks_fts, row): term, doc (chunks holding it), cnt
- * (long queries keep their rarest words). */
+ * (long queries keep their rarest words; a word also matches the words of the vocabulary with
+ * its Porter stem, see stems.c: stems cost the index nothing). */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -124,7 +124,7 @@ static const char *const migrations[] = {
     " (SELECT id FROM documents WHERE kind != 'code');"
     "DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"
-    " content_rowid='id', tokenize='folio_cjk fold stem unicode61 remove_diacritics 2');"
+    " content_rowid='id', tokenize='folio_cjk fold unicode61 remove_diacritics 2');"
     "INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('automerge', 16);"
     "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');"
     "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"

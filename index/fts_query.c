@@ -2,8 +2,8 @@
  * phrase", or a word (split where CJK and other scripts meet: "vim退出" is "vim" and "退出");
  * each unit becomes a quoted FTS5 string, so no user input is ever FTS5 syntax. From the units:
  * the AND form, the OR form (long CJK runs as overlapping bigrams), the whole query as one phrase,
- * NEAR of all units, and the stemmed forms (a word quoted as "\x01word": the tokenizer then
- * matches any word of the same stem, see tokenizer.c). */
+ * NEAR of all units, and the stemmed forms (a word as the group of the words of its stem that
+ * the library holds, found by stems.c). */
 #include "idx_int.h"
 
 #include <ctype.h>
@@ -38,7 +38,7 @@ static int push(idx_units *u, const unsigned char *s, size_t n, int prefix, int 
         if (!p) return -1;
         u->u = p, u->cap = cap;
     }
-    u->u[u->n++] = (idx_unit){(const char *)s, n, prefix, quoted, cjk};
+    u->u[u->n++] = (idx_unit){(const char *)s, n, prefix, quoted, cjk, NULL};
     return 0;
 }
 
@@ -88,6 +88,7 @@ int idx_units_parse(const char *text, idx_units *u)
 
 void idx_units_free(idx_units *u)
 {
+    for (size_t i = 0; i < u->n; i++) free(u->u[i].forms);
     free(u->u);
     memset(u, 0, sizeof *u);
 }
@@ -118,12 +119,13 @@ static void put_text(sbuf *b, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) put(b, s[i] == '"' ? "\"\"" : s + i, s[i] == '"' ? 2 : 1);
 }
 
-static int stemmable(const idx_unit *x) { return !x->quoted && !x->cjk && !x->prefix; }
-
 static void put_unit(sbuf *b, const idx_unit *x, int stem)
 {
+    if (stem && x->forms) {
+        puts_(b, x->forms);
+        return;
+    }
     puts_(b, "\"");
-    if (stem && stemmable(x)) puts_(b, "\x01");
     put_text(b, x->s, x->n);
     puts_(b, x->prefix ? "\"*" : "\"");
 }
@@ -191,16 +193,18 @@ int idx_units_render(const idx_unit *u, size_t n, int form, char *out, size_t ou
                 terms = put_or(&b, &u[i], stem, terms);
                 continue;
             }
-            if (terms++) puts_(&b, " ");
+            if (terms++) puts_(&b, stem ? " AND " : " "); /* FTS5 wants AND between groups */
             put_unit(&b, &u[i], stem);
         }
     }
     return b.full ? -1 : terms;
 }
 
-size_t idx_units_bound(const char *text, size_t nunits)
+size_t idx_units_bound(const char *text, const idx_units *u)
 {
-    return strlen(text) * 4 + nunits * 8 + 64;
+    size_t n = strlen(text) * 4 + u->n * 12 + 64;
+    for (size_t i = 0; i < u->n; i++) n += u->u[i].forms ? strlen(u->u[i].forms) : 0;
+    return n;
 }
 
 int idx_query_quote_ex(const char *text, const char *op, int bigrams, char *out, size_t outsz)

@@ -170,6 +170,7 @@ typedef struct idx_unit {
     int prefix; /* ended in '*' */
     int quoted; /* was "a quoted phrase" */
     int cjk;    /* a run of CJK characters (a phrase of single characters to the tokenizer) */
+    char *forms; /* ("word" OR "words" ...): the words of its stem in the library, or NULL */
 } idx_unit;
 
 typedef struct idx_units {
@@ -182,7 +183,7 @@ enum {
     IDX_FORM_OR,      /* "a" OR "b", long CJK runs as bigrams */
     IDX_FORM_PHRASE,  /* "a b": the units in a row */
     IDX_FORM_NEAR,    /* NEAR("a" "b", IDX_NEAR_SLACK + 2n) */
-    IDX_FORM_STEM,    /* AND, words matching any word of their stem */
+    IDX_FORM_STEM,    /* AND, each word as the group of its forms */
     IDX_FORM_OR_STEM, /* OR, the same */
 };
 enum { IDX_NEAR_SLACK = 6 };
@@ -192,9 +193,13 @@ void idx_units_free(idx_units *u);
 /* Writes the FTS5 expression of units u[0..n) in `form`; returns the number of terms (0: the
  * form does not apply), or -1 when out is too small (idx_units_bound is always enough). */
 int idx_units_render(const idx_unit *u, size_t n, int form, char *out, size_t outsz);
-size_t idx_units_bound(const char *text, size_t nunits);
+size_t idx_units_bound(const char *text, const idx_units *u);
 /* Keeps at most `keep` units: repeats go, then the most frequent in the library (query_cap.c). */
 int idx_units_cap(idx *ix, idx_units *u, size_t keep);
+/* Fills the forms of each plain word whose stem other words of the library share (stems.c). */
+int idx_units_stems(idx *ix, idx_units *u);
+/* A tokenizer that splits and folds as the words index does (query_cap.c): xDelete it. */
+int idx_tokenizer_open(idx *ix, fts5_tokenizer *api, Fts5Tokenizer **tok);
 
 /* Ranking (rank.c): the FTS5 function folio_cover, the final score of a hit, snippets. */
 int idx_register_rank(fts5_api *api);

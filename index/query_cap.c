@@ -48,8 +48,7 @@ static void dedupe(idx_units *u)
     u->n = o;
 }
 
-/* A tokenizer like the words index's (folding, no stems), for looking units up. */
-static int open_tokenizer(idx *ix, fts5_tokenizer *api, Fts5Tokenizer **tok)
+int idx_tokenizer_open(idx *ix, fts5_tokenizer *api, Fts5Tokenizer **tok)
 {
     fts5_api *fts = NULL;
     sqlite3_stmt *st = NULL;
@@ -72,7 +71,7 @@ int idx_units_cap(idx *ix, idx_units *u, size_t keep)
     sqlite3_stmt *st = NULL;
     int64_t *df = malloc(u->n * sizeof *df);
     int rc = df ? 0 : idx_fail(ix, IDX_ERR, "out of memory");
-    if (!rc && open_tokenizer(ix, &api, &tok))
+    if (!rc && idx_tokenizer_open(ix, &api, &tok))
         rc = idx_fail(ix, IDX_ERR, "query terms: cannot open the words tokenizer");
     if (!rc && sqlite3_prepare_v2(ix->db, "SELECT doc FROM chunks_vocab WHERE term = ?1", -1, &st,
                                   NULL) != SQLITE_OK)

@@ -190,8 +190,9 @@ int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
         rc = idx_units_cap(ix, &u, IDX_QUERY_TERMS);
         capped = 1;
     }
+    if (!rc && !q->raw) rc = idx_units_stems(ix, &u);
     hs.units = (int)u.n;
-    size_t cap = idx_units_bound(q->text, u.n);
+    size_t cap = idx_units_bound(q->text, &u);
     char *m = malloc(2 * cap);
     if (!m) rc = idx_fail(ix, IDX_ERR, "out of memory");
     if (!rc && q->raw) {

@@ -2,11 +2,9 @@
  * its options) with runs of CJK characters cut into one token per character. A quoted phrase
  * of CJK characters then matches as a substring at any length, 1 and 2 characters included,
  * which neither unicode61 (a whole run is one token) nor trigram (3+ characters) can do.
- * Options (schema 6): "fold" folds presentation forms, ligatures and fullwidth letters to their
- * NFKC form first (fold_table.c), so that the base letters a user types find them; "stem" adds
- * to each English word whose Porter stem differs the stem, marked "\x01stem", at the same
- * position (FTS5_TOKEN_COLOCATED). A query string that starts with "\x01" matches every word of
- * its words' stems: the word, the stem itself and every marked stem. */
+ * The option "fold" (schema 6) folds presentation forms, ligatures and fullwidth letters to
+ * their NFKC form first (fold_table.c), so that the base letters a user types find them, in
+ * documents and queries alike. */
 #include "idx_int.h"
 
 #include <stdlib.h>
@@ -15,34 +13,20 @@
 typedef struct cjk_tok {
     fts5_tokenizer inner_api;
     Fts5Tokenizer *inner;
-    int fold, stem;
+    int fold;
 } cjk_tok;
-
-enum { STEM_NONE, STEM_DOC, STEM_QUERY };
 
 typedef struct split_ctx {
     void *ctx;
     int (*emit)(void *, int, const char *, int, int, int);
-    int stem;             /* STEM_* */
     const int *from, *to; /* folded text: each byte's source character (offsets), or NULL */
-    int base;             /* bytes before the text the inner tokenizer saw (the query mark) */
 } split_ctx;
 
-/* One final token: offsets back into the caller's text, then the token, then its stems. */
+/* One final token, its offsets back in the caller's text. */
 static int out_token(split_ctx *c, int flags, const char *tok, int n, int start, int end)
 {
     if (c->from) start = c->from[start], end = end > 0 ? c->to[end - 1] : c->from[0];
-    start += c->base, end += c->base;
-    int rc = c->emit(c->ctx, flags, tok, n, start, end);
-    if (rc != SQLITE_OK || c->stem == STEM_NONE) return rc;
-    char s[IDX_STEM_MAX + 2];
-    int l = idx_stem(tok, n, s + 1);
-    if (!l) return rc;
-    int differs = l != n || memcmp(s + 1, tok, (size_t)n);
-    s[0] = '\x01';
-    if (c->stem == STEM_DOC) return differs ? c->emit(c->ctx, FTS5_TOKEN_COLOCATED, s, l + 1, start, end) : rc;
-    if (differs) rc = c->emit(c->ctx, FTS5_TOKEN_COLOCATED, s + 1, l, start, end);
-    return rc == SQLITE_OK ? c->emit(c->ctx, FTS5_TOKEN_COLOCATED, s, l + 1, start, end) : rc;
+    return c->emit(c->ctx, flags, tok, n, start, end);
 }
 
 static int plain_token(void *vctx, int flags, const char *tok, int n, int start, int end)
@@ -175,11 +159,7 @@ static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
                         int (*emit)(void *, int, const char *, int, int, int))
 {
     cjk_tok *ct = (cjk_tok *)t;
-    split_ctx c = {ctx, emit, STEM_NONE, NULL, NULL, 0};
-    if ((flags & FTS5_TOKENIZE_QUERY) && n > 0 && text[0] == '\x01')
-        c.stem = STEM_QUERY, c.base = 1, text++, n--;
-    else if (ct->stem && (flags & FTS5_TOKENIZE_DOCUMENT))
-        c.stem = STEM_DOC;
+    split_ctx c = {ctx, emit, NULL, NULL};
     folded f = {0};
     if (ct->fold && fold_text(text, n, &f)) {
         free(f.text), free(f.from), free(f.to);
@@ -202,8 +182,7 @@ static int tok_create(void *api_ptr, const char **argv, int argc, Fts5Tokenizer 
     fts5_api *api = api_ptr;
     cjk_tok *ct = calloc(1, sizeof *ct);
     if (!ct) return SQLITE_NOMEM;
-    for (; argc > 0 && (!strcmp(argv[0], "fold") || !strcmp(argv[0], "stem")); argc--, argv++)
-        *(argv[0][0] == 'f' ? &ct->fold : &ct->stem) = 1;
+    for (; argc > 0 && !strcmp(argv[0], "fold"); argc--, argv++) ct->fold = 1;
     void *ud = NULL;
     const char *name = argc > 0 ? argv[0] : "unicode61";
     int rc = api->xFindTokenizer(api, name, &ud, &ct->inner_api);

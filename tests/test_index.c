@@ -440,7 +440,7 @@ static void ranked(idx *ix, const char *text, const char *first, idx_match how)
     idx_query q = {.text = text, .limit = 10};
     idx_hit *h;
     size_t n;
-    CHECK_EQ_INT(idx_search(ix, &q, &h, &n), 0);
+    CHECK_MSG(idx_search(ix, &q, &h, &n) == 0, "%s", idx_errmsg(ix));
     CHECK_MSG(n > 0 && !strcmp(h[0].path, first) && h[0].match == how, "'%s': first %s (%s)",
               text, n ? h[0].path : "-", n ? idx_match_name(h[0].match) : "-");
     for (size_t i = 0; i < n; i++) {

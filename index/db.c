@@ -38,8 +38,10 @@
  * indexing time) for blocks with trigram bitmaps (idents.c):
  *   ident_blocks(id, names '\n'-separated, grams bitmap of their trigrams)
  * Schema v6 (search quality): chunks_fts is rebuilt with the tokenizer option "fold" (NFKC of
- * presentation forms, ligatures, fullwidth letters; see tokenizer.c); chunks gain
- *   boiler  1: a table of contents or an index (boiler.c), ranked below content
+ * presentation forms, ligatures, fullwidth letters; see tokenizer.c); chunks that are a table
+ * of contents or an index (boiler.c), ranked below content, are flagged in
+ *   chunk_boiler(id -> chunks)  (a table of its own: ranking reads the flag of every match,
+ *                                and a lookup there is far cheaper than in chunks)
  * and the vocabulary of the words index is readable as
  *   chunks_vocab  fts5vocab(chunks_fts, row): term, doc (chunks holding it), cnt
  * (long queries keep their rarest words; a word also matches the words of the vocabulary with
@@ -119,9 +121,9 @@ static const char *const migrations[] = {
     /* 4 -> 5 (then idx_idents_migrate moves the names over) */
     "CREATE TABLE ident_blocks(id INTEGER PRIMARY KEY, names TEXT NOT NULL, grams BLOB NOT NULL);",
     /* 5 -> 6: the words index again, every stored chunk tokenized anew */
-    "ALTER TABLE chunks ADD COLUMN boiler INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE chunks SET boiler = 1 WHERE folio_boiler(text, heading) AND doc_id IN"
-    " (SELECT id FROM documents WHERE kind != 'code');"
+    "CREATE TABLE chunk_boiler(id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE);"
+    "INSERT INTO chunk_boiler SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+    " WHERE d.kind != 'code' AND folio_boiler(c.text, c.heading);"
     "DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"
     " content_rowid='id', tokenize='folio_cjk fold unicode61 remove_diacritics 2');"
@@ -142,7 +144,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DEL_DOC] = "DELETE FROM documents WHERE id = ?1",
     [ST_INS_PAGE] = "INSERT INTO pages(doc_id, page, text) VALUES (?1, ?2, ?3)",
     [ST_INS_CHUNK] = "INSERT INTO chunks(doc_id, seq, page, line_start, line_end, heading,"
-                     " symbol, tri, text, boiler) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                     " symbol, tri, text) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [ST_INS_BOILER] = "INSERT INTO chunk_boiler(id) VALUES (?1)",
     [ST_INS_SYMS] = "INSERT INTO doc_symbols(doc_id, n, names, list) VALUES (?1, ?2, ?3, ?4)",
     [ST_DEL_SYMS] = "DELETE FROM doc_symbols WHERE doc_id = ?1",
     [ST_SYMS_FTS_ADD] = "INSERT INTO symbols_fts(rowid, names)"

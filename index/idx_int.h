@@ -10,7 +10,7 @@
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_TOUCH,
     ST_MOVE, ST_BY_HASH, ST_IDENT_LAST, ST_IDENT_NEW, ST_IDENT_GROW, ST_FTS_ADD, ST_TRI_ADD,
-    ST_INS_SYMS, ST_DEL_SYMS, ST_SYMS_FTS_ADD, ST_COUNT
+    ST_INS_SYMS, ST_DEL_SYMS, ST_SYMS_FTS_ADD, ST_INS_BOILER, ST_COUNT
 };
 
 enum { IDX_SEEN_HOT = 1 << 16 };
@@ -207,7 +207,8 @@ double idx_score(idx_match how, int boiler, double bm25, int cover, int units);
 void idx_snippet_collapse(char *s);
 
 /* 1 if a chunk is a table of contents or an index (boiler.c); folio_boiler(text, heading)
- * is the same as an SQL function (the schema 6 migration flags stored chunks with it). */
+ * is the same as an SQL function (the schema 6 migration flags stored chunks with it, in
+ * chunk_boiler). */
 int idx_boiler_detect(const char *text, const char *heading);
 int idx_register_boiler(sqlite3 *db);
 

@@ -1,32 +1,12 @@
 /* index/query_cap.c: bounding the cost of long queries: repeated units go, and of the rest
- * the IDX_QUERY_TERMS rarest in this library stay (document frequency from the fts5vocab table
- * chunks_vocab, each unit tokenized as the words index tokenizes it), in their order. A unit no
- * chunk holds goes first: it could only make "every word" find nothing. */
+ * the IDX_QUERY_TERMS rarest in this library stay (how many chunks hold each, counted up to a
+ * bound), in their order. A unit no chunk holds goes first: it could only make "every word"
+ * find nothing. Also the words tokenizer, opened for looking words up (stems.c). */
 #include "idx_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct df_ctx {
-    sqlite3_stmt *st;
-    int64_t min; /* of the unit's tokens; -1 before the first */
-    int err;
-} df_ctx;
-
-static int df_token(void *vctx, int flags, const char *tok, int n, int start, int end)
-{
-    (void)start, (void)end;
-    df_ctx *c = vctx;
-    if (flags & FTS5_TOKEN_COLOCATED) return SQLITE_OK;
-    sqlite3_reset(c->st);
-    sqlite3_bind_text(c->st, 1, tok, n, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(c->st);
-    int64_t df = rc == SQLITE_ROW ? sqlite3_column_int64(c->st, 0) : 0;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) c->err = 1;
-    if (c->min < 0 || df < c->min) c->min = df;
-    return SQLITE_OK;
-}
 
 static int same_unit(const idx_unit *a, const idx_unit *b)
 {
@@ -62,26 +42,38 @@ int idx_tokenizer_open(idx *ix, fts5_tokenizer *api, Fts5Tokenizer **tok)
     return api->xCreate(ud, argv, 4, tok) == SQLITE_OK ? 0 : -1;
 }
 
+/* How many chunks hold unit x, counted up to DF_MAX (a word that common is as good as any
+ * other that common, and counting stops early); -1 on error. */
+enum { DF_MAX = 2000 };
+
+static int64_t unit_df(sqlite3_stmt *st, const idx_unit *x, char *m, size_t cap)
+{
+    if (idx_units_render(x, 1, IDX_FORM_AND, m, cap) <= 0) return 0;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, m, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, DF_MAX);
+    if (sqlite3_step(st) != SQLITE_ROW) return -1;
+    return sqlite3_column_int64(st, 0);
+}
+
 int idx_units_cap(idx *ix, idx_units *u, size_t keep)
 {
     dedupe(u);
     if (u->n <= keep) return 0;
-    fts5_tokenizer api;
-    Fts5Tokenizer *tok = NULL;
     sqlite3_stmt *st = NULL;
     int64_t *df = malloc(u->n * sizeof *df);
-    int rc = df ? 0 : idx_fail(ix, IDX_ERR, "out of memory");
-    if (!rc && idx_tokenizer_open(ix, &api, &tok))
-        rc = idx_fail(ix, IDX_ERR, "query terms: cannot open the words tokenizer");
-    if (!rc && sqlite3_prepare_v2(ix->db, "SELECT doc FROM chunks_vocab WHERE term = ?1", -1, &st,
+    size_t cap = 0;
+    for (size_t i = 0; i < u->n; i++) cap = u->u[i].n > cap ? u->u[i].n : cap;
+    cap = cap * 4 + 64;
+    char *m = malloc(cap);
+    int rc = df && m ? 0 : idx_fail(ix, IDX_ERR, "out of memory");
+    if (!rc && sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM (SELECT rowid FROM chunks_fts"
+                                          " WHERE chunks_fts MATCH ?1 LIMIT ?2)", -1, &st,
                                   NULL) != SQLITE_OK)
         rc = idx_fail(ix, IDX_ERR, "query terms: %s", sqlite3_errmsg(ix->db));
-    for (size_t i = 0; !rc && i < u->n; i++) {
-        df_ctx c = {st, -1, 0};
-        api.xTokenize(tok, &c, FTS5_TOKENIZE_QUERY, u->u[i].s, (int)u->u[i].n, df_token);
-        if (c.err) rc = idx_fail(ix, IDX_ERR, "query terms: %s", sqlite3_errmsg(ix->db));
-        df[i] = c.min;
-    }
+    for (size_t i = 0; !rc && i < u->n; i++)
+        if ((df[i] = unit_df(st, &u->u[i], m, cap)) < 0)
+            rc = idx_fail(ix, IDX_ERR, "query terms: %s", sqlite3_errmsg(ix->db));
     if (!rc) {
         /* The keep-th smallest positive frequency is the bar; ties at the bar go in order. */
         size_t o = 0, taken = 0;
@@ -105,7 +97,7 @@ int idx_units_cap(idx *ix, idx_units *u, size_t keep)
         u->n = o;
     }
     sqlite3_finalize(st);
-    if (tok) api.xDelete(tok);
     free(df);
+    free(m);
     return rc;
 }

@@ -8,27 +8,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ?8: order "some words" hits by how many of the query's phrases they hold, first. */
-static const char *const sql_words =
-    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end,"
-    " bm25(chunks_fts, 1.0, 0.5), snippet(chunks_fts, 0, ?5, ?6, '...', ?7),"
-    " c.heading, c.symbol, c.text, c.boiler, folio_cover(chunks_fts)"
-    " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-    " JOIN documents d ON d.id = c.doc_id"
-    " WHERE chunks_fts MATCH ?1 AND (?2 IS NULL OR d.path GLOB ?2)"
-    " AND (?3 IS NULL OR d.kind = ?3)"
-    " ORDER BY CASE WHEN ?8 THEN folio_cover(chunks_fts) ELSE 0 END DESC, c.boiler,"
-    " bm25(chunks_fts, 1.0, 0.5) LIMIT ?4";
+/* A search runs in two steps: the ranking query orders every match by cheap columns (for
+ * "some words" hits (?5) how many of the query's phrases they hold first, then content before
+ * boilerplate, then BM25 with text weighted over headings), and only the hits it keeps get
+ * their snippet and text (the sorter would copy them for every match: a long query's OR form
+ * can match most of a library). */
+#define BOILER(T) "EXISTS (SELECT 1 FROM chunk_boiler WHERE id = " T ".rowid)"
+#define RANK_SQL(T, BM25, JOIN, WHERE)                                                          \
+    "SELECT " T ".rowid, " BM25 " AS b, folio_cover(" T ") AS cov, " BOILER(T) " AS boil"       \
+    " FROM " T JOIN " WHERE " T " MATCH ?1" WHERE                                               \
+    " ORDER BY CASE WHEN ?5 THEN cov ELSE 0 END DESC, boil, b LIMIT ?4"
+/* Only a filter on paths or kinds needs each match's chunk and document row. */
+#define FILTER_JOIN(T) " JOIN chunks c ON c.id = " T ".rowid JOIN documents d ON d.id = c.doc_id"
+#define FILTER_WHERE " AND (?2 IS NULL OR d.path GLOB ?2) AND (?3 IS NULL OR d.kind = ?3)"
+#define NO_FILTER " AND ?2 IS NULL AND ?3 IS NULL"
+#define HIT_SQL(T, BM25)                                                                        \
+    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end, " BM25 ","        \
+    " snippet(" T ", 0, ?2, ?3, '...', ?4), c.heading, c.symbol, c.text, " BOILER(T) ","        \
+    " folio_cover(" T ") FROM " T " JOIN chunks c ON c.id = " T ".rowid"                        \
+    " JOIN documents d ON d.id = c.doc_id WHERE " T " MATCH ?1 AND " T ".rowid = ?5"
 
-static const char *const sql_tri =
-    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end,"
-    " bm25(chunks_tri), snippet(chunks_tri, 0, ?5, ?6, '...', ?7),"
-    " c.heading, c.symbol, c.text, c.boiler, folio_cover(chunks_tri)"
-    " FROM chunks_tri JOIN chunks c ON c.id = chunks_tri.rowid"
-    " JOIN documents d ON d.id = c.doc_id"
-    " WHERE chunks_tri MATCH ?1 AND (?2 IS NULL OR d.path GLOB ?2)"
-    " AND (?3 IS NULL OR d.kind = ?3) AND ?8 = ?8"
-    " ORDER BY c.boiler, bm25(chunks_tri) LIMIT ?4";
+/* [0] ranks without filters, [1] with, [2] fetches one hit. */
+static const char *const sql_words[3] = {
+    RANK_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)", "", NO_FILTER),
+    RANK_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)", FILTER_JOIN("chunks_fts"), FILTER_WHERE),
+    HIT_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)"),
+};
+static const char *const sql_tri[3] = {
+    RANK_SQL("chunks_tri", "bm25(chunks_tri)", "", NO_FILTER),
+    RANK_SQL("chunks_tri", "bm25(chunks_tri)", FILTER_JOIN("chunks_tri"), FILTER_WHERE),
+    HIT_SQL("chunks_tri", "bm25(chunks_tri)"),
+};
 
 typedef struct hits {
     idx_hit *h;
@@ -80,36 +90,52 @@ static int add_row(hits *hs, sqlite3_stmt *st, idx_match how)
     return h->path && h->text ? 0 : -1;
 }
 
+/* The hit of chunk `id`, with its snippet, appended to hs. */
+static int fetch_hit(idx *ix, sqlite3_stmt *st, const char *match, const idx_query *q,
+                     int64_t id, idx_match how, hits *hs)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->mark_open ? q->mark_open : "[", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->mark_close ? q->mark_close : "]", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
+    sqlite3_bind_int64(st, 5, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return add_row(hs, st, how) ? idx_fail(ix, IDX_ERR, "out of memory") : 0;
+    return rc == SQLITE_DONE ? 0 : idx_fail(ix, IDX_ERR, "query '%s': %s", match, sqlite3_errmsg(ix->db));
+}
+
 /* Runs one MATCH expression; rows are appended to hs (duplicates skipped) until it holds
  * `limit` hits. */
-static int run_match(idx *ix, const char *sql, const char *match, const idx_query *q, int limit,
-                     idx_match how, hits *hs)
+static int run_match(idx *ix, const char *const sql[3], const char *match, const idx_query *q,
+                     int limit, idx_match how, hits *hs)
 {
     if ((int)hs->n >= limit) return 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return idx_fail(ix, IDX_ERR, "search: %s", sqlite3_errmsg(ix->db));
+    sqlite3_stmt *st = NULL, *one = NULL;
+    const char *rank = sql[q->path_glob || q->kind != ING_KIND_SKIP];
+    if (sqlite3_prepare_v2(ix->db, rank, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ix->db, sql[2], -1, &one, NULL) != SQLITE_OK) {
+        int out = idx_fail(ix, IDX_ERR, "search: %s", sqlite3_errmsg(ix->db));
+        sqlite3_finalize(st);
+        return out;
+    }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     if (q->path_glob) sqlite3_bind_text(st, 2, q->path_glob, -1, SQLITE_STATIC);
     if (q->kind != ING_KIND_SKIP) sqlite3_bind_text(st, 3, ing_kind_name(q->kind), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, limit); /* at most hs->n of them are there already */
-    sqlite3_bind_text(st, 5, q->mark_open ? q->mark_open : "[", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, q->mark_close ? q->mark_close : "]", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
-    sqlite3_bind_int(st, 8, how == IDX_MATCH_SOME);
-    int rc;
-    while ((int)hs->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (add_row(hs, st, how)) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-    int out = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : IDX_ERR;
-    if (out) {
+    sqlite3_bind_int(st, 5, how == IDX_MATCH_SOME);
+    int rc, out = 0;
+    while (!out && (int)hs->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (!have(hs, id)) out = fetch_hit(ix, one, match, q, id, how, hs);
+    }
+    if (!out && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         const char *m = sqlite3_errmsg(ix->db);
         out = q->raw && strstr(m, "syntax") ? IDX_ESYNTAX : IDX_ERR;
         idx_fail(ix, out, "query '%s': %s", match, m);
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(one);
     return out;
 }
 

@@ -295,7 +295,7 @@ static void test_replace_in_batch(const char *dir)
 /* The words index as schemas 1 to 5 had it: no stems, no folding, no boilerplate flag. */
 #define V5_WORDS_INDEX                                                                          \
     "BEGIN; DROP TABLE chunks_vocab; DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"            \
-    "ALTER TABLE chunks DROP COLUMN boiler;"                                                    \
+    "DROP TABLE chunk_boiler;"                                                                  \
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"               \
     " content_rowid='id', tokenize='folio_cjk unicode61 remove_diacritics 2');"                 \
     "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');"                                    \

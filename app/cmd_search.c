@@ -162,25 +162,24 @@ static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
     return idx_open(db, IDX_READ, ix, err, errsz);
 }
 
-/* How a hit matched, as --json's "match" and as the text output says it. */
-static void match_names(idx_match m, const char **token, const char **words)
+/* How a hit matched, in words for the text output (--json has idx_match_name's token). */
+static const char *match_words(idx_match m)
 {
     switch (m) {
-    case IDX_MATCH_ALL: *token = "all", *words = "all words"; break;
-    case IDX_MATCH_SOME: *token = "some", *words = "some words"; break;
-    case IDX_MATCH_PART: *token = "part", *words = "inside words"; break;
-    default: *token = "other", *words = "match"; break;
+    case IDX_MATCH_PHRASE: return "phrase";
+    case IDX_MATCH_NEAR: return "all words, near";
+    case IDX_MATCH_ALL: return "all words";
+    case IDX_MATCH_STEM: return "all words, some in another form";
+    case IDX_MATCH_SOME: return "some words";
+    case IDX_MATCH_PART: return "inside words";
     }
+    return "match";
 }
 
-/* The one score printed, in the order hits rank: the kind of match first (each kind outranks
- * every hit of a weaker kind, whatever its BM25), then BM25 squashed into [0, 1). So the
- * printed numbers fall down the list, also across libraries. */
-static double rank_score(const idx_hit *h)
-{
-    double s = h->score > 0 ? h->score : 0;
-    return (double)h->match + s / (s + 10.0);
-}
+/* The one score printed: the index's final score, whose tens are the kind of match, so each
+ * kind outranks every hit of a weaker kind and the printed numbers fall down the list, also
+ * across libraries. */
+static double rank_score(const idx_hit *h) { return h->score; }
 
 /* The folder the library's relative paths start from: where its .folio is (a library that was
  * moved or copied and not indexed since still names its old root), else its recorded root. */
@@ -378,16 +377,13 @@ static void merge_ranked(const result *res, size_t n, size_t nlib, size_t *order
 static void print_json(const result *r)
 {
     const idx_hit *h = &r->hit;
-    const char *token, *words;
-    match_names(h->match, &token, &words);
     json_object *j = json_object_new_object();
     json_object_object_add(j, "path", json_object_new_string(r->path));
     json_object_object_add(j, "page", h->page > 0 ? json_object_new_int(h->page) : NULL);
     json_object_object_add(j, "line_start", json_object_new_int(h->line_start));
     json_object_object_add(j, "line_end", json_object_new_int(h->line_end));
     json_object_object_add(j, "score", json_object_new_double(r->rank));
-    json_object_object_add(j, "bm25", json_object_new_double(h->score));
-    json_object_object_add(j, "match", json_object_new_string(token));
+    json_object_object_add(j, "match", json_object_new_string(idx_match_name(h->match)));
     json_object_object_add(j, "snippet", json_object_new_string(h->snippet ? h->snippet : ""));
     json_object_object_add(j, "kind", json_object_new_string(h->kind));
     json_object_object_add(j, "heading", h->heading ? json_object_new_string(h->heading) : NULL);
@@ -408,8 +404,7 @@ static void print_json(const result *r)
 static void print_text(const result *r)
 {
     const idx_hit *h = &r->hit;
-    const char *token, *words;
-    match_names(h->match, &token, &words);
+    const char *words = match_words(h->match);
     char where[64];
     if (h->page > 0) snprintf(where, sizeof where, "p.%d lines %d-%d", h->page, h->line_start, h->line_end);
     else snprintf(where, sizeof where, "lines %d-%d", h->line_start, h->line_end);

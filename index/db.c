@@ -36,7 +36,16 @@
  *   symbols     a view, one row per symbol, with the columns of the old table
  * Schema v5: the identifier vocabulary leaves FTS5 (its trigram index cost an eighth of the
  * indexing time) for blocks with trigram bitmaps (idents.c):
- *   ident_blocks(id, names '\n'-separated, grams bitmap of their trigrams) */
+ *   ident_blocks(id, names '\n'-separated, grams bitmap of their trigrams)
+ * Schema v6 (search quality): chunks_fts is rebuilt with the tokenizer option "fold" (NFKC of
+ * presentation forms, ligatures, fullwidth letters; see tokenizer.c); chunks that are a table
+ * of contents or an index (boiler.c), ranked below content, are flagged in
+ *   chunk_boiler(id -> chunks)  (a table of its own: ranking reads the flag of every match,
+ *                                and a lookup there is far cheaper than in chunks)
+ * and the vocabulary of the words index is readable as
+ *   chunks_vocab  fts5vocab(chunks_fts, row): term, doc (chunks holding it), cnt
+ * (long queries keep their rarest words; a word also matches the words of the vocabulary with
+ * its Porter stem, see stems.c: stems cost the index nothing). */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -112,6 +121,19 @@ static const char *const migrations[] = {
     " j.value ->> 4, j.value ->> 5 FROM doc_symbols s, json_each(s.list) j;",
     /* 4 -> 5 (then idx_idents_migrate moves the names over) */
     "CREATE TABLE ident_blocks(id INTEGER PRIMARY KEY, names TEXT NOT NULL, grams BLOB NOT NULL);",
+    /* 5 -> 6: the words index again, every stored chunk tokenized anew */
+    "CREATE TABLE chunk_boiler(id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE);"
+    "INSERT INTO chunk_boiler SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+    " WHERE d.kind != 'code' AND folio_boiler(c.text, c.heading);"
+    "DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"
+    "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"
+    " content_rowid='id', tokenize='folio_cjk fold unicode61 remove_diacritics 2');"
+    "INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('automerge', 16);"
+    "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');"
+    "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
+    " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
+    " VALUES ('delete', old.id, old.text, old.heading); END;"
+    "CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -124,6 +146,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INS_PAGE] = "INSERT INTO pages(doc_id, page, text) VALUES (?1, ?2, ?3)",
     [ST_INS_CHUNK] = "INSERT INTO chunks(doc_id, seq, page, line_start, line_end, heading,"
                      " symbol, tri, text) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [ST_INS_BOILER] = "INSERT INTO chunk_boiler(id) VALUES (?1)",
     [ST_INS_SYMS] = "INSERT INTO doc_symbols(doc_id, n, names, list) VALUES (?1, ?2, ?3, ?4)",
     [ST_DEL_SYMS] = "DELETE FROM doc_symbols WHERE doc_id = ?1",
     [ST_SYMS_FTS_ADD] = "INSERT INTO symbols_fts(rowid, names)"
@@ -337,7 +360,7 @@ int idx_open(const char *db_path, int mode, idx **out, char *err, size_t errsz)
         rc = idx_fail(ix, IDX_ERR, "%s: cannot open: %s", db_path,
                       ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
     if (!rc) sqlite3_busy_timeout(ix->db, 10000);
-    if (!rc && idx_register_tokenizer(ix->db))
+    if (!rc && (idx_register_tokenizer(ix->db) || idx_register_boiler(ix->db)))
         rc = idx_fail(ix, IDX_ERR, "%s: SQLite lacks FTS5", db_path);
     /* Pages of 16 KiB (a new database only; WAL fixes the size): a chunk's text fits one page,
      * B-trees are shallower, and a bulk run makes a quarter of the write calls. Indexing

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { IDX_SCHEMA_VERSION = 5 };
+enum { IDX_SCHEMA_VERSION = 6 };
 
 /* Error codes (all < 0). */
 enum {
@@ -168,32 +168,50 @@ typedef struct idx_query {
     int snippet_tokens;    /* 0: 24 */
 } idx_query;
 
-/* How a hit matched, best first: libraries' hits merge by this, then by score. */
+/* How a hit matched, best first (a higher value is a better kind): hits are ranked by kind,
+ * then by BM25 (text weighted over headings), tables of contents and back-of-book indexes
+ * below content of the same kind. */
 typedef enum idx_match {
-    IDX_MATCH_PART = 0, /* inside longer words (substrings of identifiers, CJK) */
-    IDX_MATCH_SOME = 1, /* some of the words (when all of them together match nothing) */
-    IDX_MATCH_ALL = 2,  /* every word (or the --raw expression) */
+    IDX_MATCH_PART = 0,   /* inside longer words (substrings of identifiers, CJK) */
+    IDX_MATCH_SOME = 1,   /* some of the words (more of them first) */
+    IDX_MATCH_STEM = 2,   /* every word, some only in another form ("leaks" for "leak") */
+    IDX_MATCH_ALL = 3,    /* every word as written (or the --raw expression) */
+    IDX_MATCH_NEAR = 4,   /* every word, close together */
+    IDX_MATCH_PHRASE = 5, /* the words in a row, as typed */
 } idx_match;
+
+/* "part", "some", "stem", "all", "near", "phrase": the kind's name (static). */
+const char *idx_match_name(idx_match m);
 
 typedef struct idx_hit {
     int64_t chunk_id, doc_id;
     idx_match match;
+    int boilerplate; /* a table of contents or an index (ranked below content) */
     char *path, *kind, *heading, *symbol, *snippet, *text;
     int page; /* 0 for non-PDF */
     int line_start, line_end;
-    double score; /* higher is better (negated BM25) */
+    /* The one final score, higher is better, in the order idx_search returns hits: in
+     * [10 * match, 10 * match + 10), so its tens are the kind of match. */
+    double score;
 } idx_hit;
 
-/* Ranked hits for q. Arbitrary user text never gives a syntax error: words are quoted; when all
- * words together match nothing, any of them may match. A single word of 3+ characters also
- * matches inside longer identifiers (trigram). *hits is malloc'd: idx_hits_free. */
+/* The most units (words or quoted phrases) a query keeps: longer queries keep the rarest in
+ * the library (by document frequency), so any text answers within about a second. */
+enum { IDX_QUERY_TERMS = 32 };
+
+/* Ranked hits for q, best first. Arbitrary user text never gives a syntax error: words are
+ * quoted; "quoted phrases" match as phrases; the whole text as a phrase comes first, then its
+ * words close together, all words, all in some form (stems), some of them; a single word of 3+
+ * characters also matches inside longer identifiers (trigram). Snippets show dot leaders
+ * (". . . .") as one " … ". *hits is malloc'd: idx_hits_free. */
 int idx_search(idx *ix, const idx_query *q, idx_hit **hits, size_t *n);
 void idx_hits_free(idx_hit *hits, size_t n);
 
 /* Turns arbitrary user text into an FTS5 query that cannot be a syntax error: every word is a
- * quoted string (embedded quotes doubled), joined by `op` (" " for AND, " OR "); a word ending
- * in '*' stays a prefix query; words without letters or digits are dropped. Returns the number
- * of words, or -1 when out is too small. */
+ * quoted string (embedded quotes doubled), a "quoted phrase" one string, CJK and other scripts
+ * apart, joined by `op` (" " for AND, " OR "); a word ending in '*' stays a prefix query; words
+ * without letters or digits are dropped. Returns the number of units, or -1 when out is too
+ * small (4 * strlen(text) + 64 is enough). */
 int idx_query_quote(const char *text, const char *op, char *out, size_t outsz);
 
 /* ---- retrieval helpers (retrieve.c) --------------------------------------------------------- */

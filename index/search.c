@@ -8,29 +8,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sql_words =
-    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end,"
-    " bm25(chunks_fts, 1.0, 0.5), snippet(chunks_fts, 0, ?5, ?6, '...', ?7),"
-    " c.heading, c.symbol, c.text"
-    " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-    " JOIN documents d ON d.id = c.doc_id"
-    " WHERE chunks_fts MATCH ?1 AND (?2 IS NULL OR d.path GLOB ?2)"
-    " AND (?3 IS NULL OR d.kind = ?3)"
-    " ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?4";
+/* A search runs in two steps: the ranking query orders every match by cheap columns (for
+ * "some words" hits (?5) how many of the query's phrases they hold first, then content before
+ * boilerplate, then BM25 with text weighted over headings), and only the hits it keeps get
+ * their snippet and text (the sorter would copy them for every match: a long query's OR form
+ * can match most of a library). */
+#define BOILER(T) "EXISTS (SELECT 1 FROM chunk_boiler WHERE id = " T ".rowid)"
+#define RANK_SQL(T, BM25, JOIN, WHERE)                                                          \
+    "SELECT " T ".rowid, " BM25 " AS b, folio_cover(" T ") AS cov, " BOILER(T) " AS boil"       \
+    " FROM " T JOIN " WHERE " T " MATCH ?1" WHERE                                               \
+    " ORDER BY CASE WHEN ?5 THEN cov ELSE 0 END DESC, boil, b LIMIT ?4"
+/* Only a filter on paths or kinds needs each match's chunk and document row. */
+#define FILTER_JOIN(T) " JOIN chunks c ON c.id = " T ".rowid JOIN documents d ON d.id = c.doc_id"
+#define FILTER_WHERE " AND (?2 IS NULL OR d.path GLOB ?2) AND (?3 IS NULL OR d.kind = ?3)"
+#define NO_FILTER " AND ?2 IS NULL AND ?3 IS NULL"
+#define HIT_SQL(T, BM25)                                                                        \
+    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end, " BM25 ","        \
+    " snippet(" T ", 0, ?2, ?3, '...', ?4), c.heading, c.symbol, c.text, " BOILER(T) ","        \
+    " folio_cover(" T ") FROM " T " JOIN chunks c ON c.id = " T ".rowid"                        \
+    " JOIN documents d ON d.id = c.doc_id WHERE " T " MATCH ?1 AND " T ".rowid = ?5"
 
-static const char *const sql_tri =
-    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end,"
-    " bm25(chunks_tri), snippet(chunks_tri, 0, ?5, ?6, '...', ?7),"
-    " c.heading, c.symbol, c.text"
-    " FROM chunks_tri JOIN chunks c ON c.id = chunks_tri.rowid"
-    " JOIN documents d ON d.id = c.doc_id"
-    " WHERE chunks_tri MATCH ?1 AND (?2 IS NULL OR d.path GLOB ?2)"
-    " AND (?3 IS NULL OR d.kind = ?3)"
-    " ORDER BY bm25(chunks_tri) LIMIT ?4";
+/* [0] ranks without filters, [1] with, [2] fetches one hit. */
+static const char *const sql_words[3] = {
+    RANK_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)", "", NO_FILTER),
+    RANK_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)", FILTER_JOIN("chunks_fts"), FILTER_WHERE),
+    HIT_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)"),
+};
+static const char *const sql_tri[3] = {
+    RANK_SQL("chunks_tri", "bm25(chunks_tri)", "", NO_FILTER),
+    RANK_SQL("chunks_tri", "bm25(chunks_tri)", FILTER_JOIN("chunks_tri"), FILTER_WHERE),
+    HIT_SQL("chunks_tri", "bm25(chunks_tri)"),
+};
 
 typedef struct hits {
     idx_hit *h;
     size_t n, cap;
+    int units; /* of the query: "some words" scores are shares of them */
 } hits;
 
 static char *dup_col(sqlite3_stmt *st, int i)
@@ -66,41 +79,63 @@ static int add_row(hits *hs, sqlite3_stmt *st, idx_match how)
     h->line_start = sqlite3_column_int(st, 5);
     h->line_end = sqlite3_column_int(st, 6);
     h->match = how;
-    h->score = -sqlite3_column_double(st, 7) * (how == IDX_MATCH_PART ? 0.5 : 1.0);
+    h->boilerplate = sqlite3_column_int(st, 12);
+    h->score = idx_score(how, h->boilerplate, sqlite3_column_double(st, 7),
+                         sqlite3_column_int(st, 13), hs->units);
     h->snippet = dup_col(st, 8);
+    if (h->snippet) idx_snippet_collapse(h->snippet);
     h->heading = dup_col(st, 9);
     h->symbol = dup_col(st, 10);
     h->text = dup_col(st, 11);
     return h->path && h->text ? 0 : -1;
 }
 
-/* Runs one MATCH expression; rows are appended to hs (duplicates skipped). */
-static int run_match(idx *ix, const char *sql, const char *match, const idx_query *q, int limit,
-                     idx_match how, hits *hs)
+/* The hit of chunk `id`, with its snippet, appended to hs. */
+static int fetch_hit(idx *ix, sqlite3_stmt *st, const char *match, const idx_query *q,
+                     int64_t id, idx_match how, hits *hs)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return idx_fail(ix, IDX_ERR, "search: %s", sqlite3_errmsg(ix->db));
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, q->mark_open ? q->mark_open : "[", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->mark_close ? q->mark_close : "]", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
+    sqlite3_bind_int64(st, 5, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return add_row(hs, st, how) ? idx_fail(ix, IDX_ERR, "out of memory") : 0;
+    return rc == SQLITE_DONE ? 0 : idx_fail(ix, IDX_ERR, "query '%s': %s", match, sqlite3_errmsg(ix->db));
+}
+
+/* Runs one MATCH expression; rows are appended to hs (duplicates skipped) until it holds
+ * `limit` hits. */
+static int run_match(idx *ix, const char *const sql[3], const char *match, const idx_query *q,
+                     int limit, idx_match how, hits *hs)
+{
+    if ((int)hs->n >= limit) return 0;
+    sqlite3_stmt *st = NULL, *one = NULL;
+    const char *rank = sql[q->path_glob || q->kind != ING_KIND_SKIP];
+    if (sqlite3_prepare_v2(ix->db, rank, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ix->db, sql[2], -1, &one, NULL) != SQLITE_OK) {
+        int out = idx_fail(ix, IDX_ERR, "search: %s", sqlite3_errmsg(ix->db));
+        sqlite3_finalize(st);
+        return out;
+    }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     if (q->path_glob) sqlite3_bind_text(st, 2, q->path_glob, -1, SQLITE_STATIC);
     if (q->kind != ING_KIND_SKIP) sqlite3_bind_text(st, 3, ing_kind_name(q->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, limit);
-    sqlite3_bind_text(st, 5, q->mark_open ? q->mark_open : "[", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, q->mark_close ? q->mark_close : "]", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (add_row(hs, st, how)) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-    int out = rc == SQLITE_DONE ? 0 : IDX_ERR;
-    if (out) {
+    sqlite3_bind_int(st, 4, limit); /* at most hs->n of them are there already */
+    sqlite3_bind_int(st, 5, how == IDX_MATCH_SOME);
+    int rc, out = 0;
+    while (!out && (int)hs->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (!have(hs, id)) out = fetch_hit(ix, one, match, q, id, how, hs);
+    }
+    if (!out && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         const char *m = sqlite3_errmsg(ix->db);
         out = q->raw && strstr(m, "syntax") ? IDX_ESYNTAX : IDX_ERR;
         idx_fail(ix, out, "query '%s': %s", match, m);
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(one);
     return out;
 }
 
@@ -120,18 +155,53 @@ static int trigram_word(const char *text)
  * inside the word ("->nex", "ctx.rea") has its last part taken as the start of a word. */
 static int substring(idx *ix, const idx_query *q, const char *quoted, int limit, hits *hs)
 {
-    int rc = run_match(ix, sql_tri, quoted, q, limit - (int)hs->n, IDX_MATCH_PART, hs);
+    int rc = run_match(ix, sql_tri, quoted, q, limit, IDX_MATCH_PART, hs);
     if (rc || (int)hs->n >= limit) return rc;
     if (!idx_idents_word(q->text) && strpbrk(q->text, "-.:>/\\<!&|=+%^~@$#,;()[]{}")) {
         char prefix[1024];
         if ((size_t)snprintf(prefix, sizeof prefix, "%s*", quoted) >= sizeof prefix) return 0;
-        return run_match(ix, sql_words, prefix, q, limit - (int)hs->n, IDX_MATCH_PART, hs);
+        return run_match(ix, sql_words, prefix, q, limit, IDX_MATCH_PART, hs);
     }
     if (!idx_idents_word(q->text)) return 0;
     char names[4096];
     int k = idx_idents_expand(ix, q->text, names, sizeof names);
     if (k <= 0) return k;
-    return run_match(ix, sql_words, names, q, limit - (int)hs->n, IDX_MATCH_PART, hs);
+    return run_match(ix, sql_words, names, q, limit, IDX_MATCH_PART, hs);
+}
+
+/* The tiers of a plain query, best kind first; each adds the hits the earlier ones lack. */
+static int tiers(idx *ix, const idx_query *q, const idx_units *u, int capped, int limit, hits *hs,
+                 char *m, size_t cap)
+{
+    static const struct { int form; idx_match how; } tier[] = {
+        {IDX_FORM_PHRASE, IDX_MATCH_PHRASE}, {IDX_FORM_NEAR, IDX_MATCH_NEAR},
+        {IDX_FORM_AND, IDX_MATCH_ALL},       {IDX_FORM_STEM, IDX_MATCH_STEM},
+        {IDX_FORM_OR_STEM, IDX_MATCH_SOME},
+    };
+    char *prev = m + cap; /* the previous tier's expression: the same one is not run twice */
+    prev[0] = 0;
+    int rc = 0;
+    for (size_t t = 0; !rc && t < sizeof tier / sizeof *tier && (int)hs->n < limit; t++) {
+        int f = tier[t].form;
+        /* A long query that lost words is no phrase; one word alone is no phrase unless quoted. */
+        if (f == IDX_FORM_PHRASE && (capped || (u->n == 1 && !u->u[0].quoted))) continue;
+        if (f == IDX_FORM_NEAR && capped) continue;
+        int k = idx_units_render(u->u, u->n, f, m, cap);
+        if (k < 0) return idx_fail(ix, IDX_ERR, "query too long to render");
+        if (!k || !strcmp(m, prev)) continue;
+        /* Some of the words only when all of them, in any form, match nothing. */
+        if (f == IDX_FORM_OR_STEM && (k < 2 || hs->n)) continue;
+        rc = run_match(ix, sql_words, m, q, limit, tier[t].how, hs);
+        strcpy(prev, m);
+    }
+    return rc;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const idx_hit *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->chunk_id < y->chunk_id ? -1 : x->chunk_id > y->chunk_id;
 }
 
 int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
@@ -139,24 +209,34 @@ int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
     *out = NULL, *n = 0;
     hits hs = {0};
     int limit = q->limit > 0 ? q->limit : 10, rc = 0;
-    size_t cap = strlen(q->text) * 4 + 64;
-    char *m = malloc(cap);
-    if (!m) return idx_fail(ix, IDX_ERR, "out of memory");
-    if (q->raw) {
+    idx_units u;
+    if (idx_units_parse(q->text, &u)) return idx_fail(ix, IDX_ERR, "out of memory");
+    int capped = 0;
+    if (!q->raw && u.n > IDX_QUERY_TERMS) {
+        rc = idx_units_cap(ix, &u, IDX_QUERY_TERMS);
+        capped = 1;
+    }
+    if (!rc && !q->raw) rc = idx_units_stems(ix, &u);
+    hs.units = (int)u.n;
+    size_t cap = idx_units_bound(q->text, &u);
+    char *m = malloc(2 * cap);
+    if (!m) rc = idx_fail(ix, IDX_ERR, "out of memory");
+    if (!rc && q->raw) {
         rc = run_match(ix, sql_words, q->text, q, limit, IDX_MATCH_ALL, &hs);
-    } else if (idx_query_quote_ex(q->text, " ", 0, m, cap) > 0) {
-        rc = run_match(ix, sql_words, m, q, limit, IDX_MATCH_ALL, &hs);
-        if (!rc && hs.n == 0 && idx_query_quote_ex(q->text, " OR ", 1, m, cap) > 1)
-            rc = run_match(ix, sql_words, m, q, limit, IDX_MATCH_SOME, &hs);
+    } else if (!rc && u.n) {
+        rc = tiers(ix, q, &u, capped, limit, &hs, m, cap);
         if (!rc && (int)hs.n < limit && trigram_word(q->text) &&
             idx_query_quote_ex(q->text, " ", 0, m, cap) == 1 && !strchr(m, '*'))
             rc = substring(ix, q, m, limit, &hs);
     }
     free(m);
+    idx_units_free(&u);
     if (rc) {
         idx_hits_free(hs.h, hs.n);
         return rc;
     }
+    /* Hits of one kind from different queries (substrings) come in their scores' order. */
+    if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, by_score);
     *out = hs.h, *n = hs.n;
     return 0;
 }

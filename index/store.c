@@ -161,9 +161,15 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
         sqlite3_bind_int(st, 8, idx_has_cjk(c->text));
         sqlite3_bind_text(st, 9, c->text, -1, SQLITE_STATIC);
         if (step_done(ix, st, "inserting chunk")) return IDX_ERR;
+        int64_t cid = sqlite3_last_insert_rowid(ix->db);
         /* Row ids only grow within a transaction: new rows are max(id) + 1, and pending rows
          * are indexed before any delete. */
-        if (!ix->fts_from) ix->fts_from = sqlite3_last_insert_rowid(ix->db);
+        if (!ix->fts_from) ix->fts_from = cid;
+        if (kind != ING_KIND_CODE && idx_boiler_detect(c->text, c->heading)) {
+            if (!(st = idx_stmt(ix, ST_INS_BOILER))) return IDX_ERR;
+            sqlite3_bind_int64(st, 1, cid);
+            if (step_done(ix, st, "flagging a table of contents")) return IDX_ERR;
+        }
         if (kind == ING_KIND_CODE && !nm && idx_idents_add(ix, c->text)) return IDX_ERR;
     }
     if (kind == ING_KIND_CODE && nm && idx_idents_add_names(ix, nm)) return IDX_ERR;

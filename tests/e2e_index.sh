@@ -229,7 +229,7 @@ echo "not a database at all, just text long enough to fill a header" >"$T/tiny/.
 echo "$T/tiny/.folio/bad.db" >>"$XDG_STATE_HOME/folio/libraries"
 (cd "$T/nowhere" && "$F" search "termination zygomorphic" --json >"$T/all.json" 2>"$T/all.err")
 check "all libraries: answers despite an unreadable one" '[ $? -eq 0 ] && grep -q "bad.db" "$T/all.err"'
-check "all libraries: exact match first" 'head -1 "$T/all.json" | grep -q "\"path\":\"$T/tiny/note.txt\".*\"match\":\"all\""'
+check "all libraries: exact match first" 'head -1 "$T/all.json" | grep -q "\"path\":\"$T/tiny/note.txt\".*\"match\":\"phrase\""'
 (cd "$T/nowhere" && "$F" search "termination for convenience" --json --limit 50 >"$T/all.json" 2>/dev/null)
 check "all libraries: hits from several libraries" '[ $(grep -c "\"path\":\"$T/lib/" "$T/all.json") -ge 1 ] && grep -q "\"path\":\"$T/sample/" "$T/all.json"'
 (cd "$T/tiny" && "$F" search "zygomorphic" --json >"$T/here.json" 2>/dev/null;

@@ -11,3 +11,10 @@ if(FOLIO_BENCH)
   add_executable(bench_search bench/bench_search.c)
   target_link_libraries(bench_search PRIVATE folio_index)
 endif()
+# Phrases copied from the fixture PDFs find their page first (fixed seed, a minimum share).
+add_executable(phrase_rank bench/phrase_rank.c)
+target_link_libraries(phrase_rank PRIVATE folio_index)
+folio_add_test(e2e_phrase_rank COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_phrase.sh
+               $<TARGET_FILE:phrase_rank> 20261201 400 0.97 LABELS e2e TIMEOUT 300)
+folio_bench(bench_phrase COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_phrase.sh
+            $<TARGET_FILE:phrase_rank>)

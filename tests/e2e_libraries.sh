@@ -52,6 +52,13 @@ check "and how to override them" 'grep -q -- "--default-options" "$T/o2.err"'
 check "new options replace the remembered ones, saying so" 'grep -q "options were --all --no-ignore, now --no-ignore" "$T/o3.err"'
 check "build and hidden files leave with --all gone" '[ "$(docs "$O")" -lt "$n_all" ]'
 check "the new options are remembered" '[ "$(sqlite3 "$O/.folio/index.db" "SELECT value FROM meta WHERE key = '"'options'"'")" = "--no-ignore" ]'
+# one run over two libraries: each with its own options
+O2=$T/opts2
+mkdir -p "$O2/build" && echo "capybara two" >"$O2/main.txt" && echo "capybara two built" >"$O2/build/b.txt"
+"$F" index "$O2" -q 2>/dev/null
+"$F" index "$O" --all -q 2>/dev/null
+"$F" index "$O" "$O2" -q 2>/dev/null
+check "a library's remembered options stay with it in a run over several" '[ "$(docs "$O2")" = 1 ]'
 "$F" index "$O" --default-options -q 2>/dev/null
 check "--default-options drops them" '[ -z "$(sqlite3 "$O/.folio/index.db" "SELECT value FROM meta WHERE key = '"'options'"'")" ]'
 check "only main.txt is left" '[ "$(docs "$O")" = 1 ]'

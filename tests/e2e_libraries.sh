@@ -122,6 +122,17 @@ check "garbled page: not reported unchanged" '! grep -q "unchanged" "$T/d4.err"'
 check "--rebuild keeps the library's options" 'grep -q "rebuilding with the options it was built with: --all" "$T/r2.err" && [ "$(sqlite3 "$O/.folio/index.db" "SELECT value FROM meta WHERE key = '"'options'"'")" = "--all" ]'
 "$F" index --rebuild "$L" -q 2>/dev/null
 check "garbled library rebuilt" '[ "$(docs "$L")" = "$n_good" ]'
+# garbage inside the full-text index's data, where SQLite's own quick check cannot see
+pg=$(sqlite3 "$DB" "SELECT max(pageno) FROM dbstat WHERE name = 'chunks_fts_data' AND pagetype = 'leaf'" 2>/dev/null)
+if [ -n "$pg" ]; then
+  psz=$(sqlite3 "$DB" "PRAGMA page_size")
+  head -c 1200 /dev/urandom | dd of="$DB" bs=1 seek=$((pg * psz - 1300)) conv=notrunc 2>/dev/null
+  "$F" index "$L" -q >"$T/d5.out" 2>"$T/d5.err"
+  rc=$?
+  check "garbled full-text index: exit 1, damaged" '[ $rc -eq 1 ] && grep -q "damaged" "$T/d5.err"'
+  "$F" index --rebuild "$L" -q 2>/dev/null
+  check "and rebuilt" '"$F" index --check --db "$DB" >/dev/null 2>&1'
+fi
 
 # ---- a single file ----
 A=$T/alone

@@ -267,6 +267,7 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
     char err[1024], root[PATH_MAX];
     idx *ix;
     const char *name = o->final_db ? o->final_db : db; /* --rebuild: db is the one aside */
+    idx_update_opts up = o->up; /* this library's options: the next PATH may have others */
     if (o->check) return check_library(db, NULL);
     int rc = idx_open(db, IDX_WRITE, &ix, err, sizeof err);
     if (rc == IDX_EDAMAGED) return app_library_say_damaged(name, err);
@@ -277,19 +278,19 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
     }
     app_library_root_of(db, root, sizeof root);
     if (app_library_check_root(ix, name, root) ||
-        app_library_use_options(ix, name, &o->up, o->walk_given, !o->single)) {
+        app_library_use_options(ix, name, &up, o->walk_given, !o->single)) {
         snprintf(err, sizeof err, "%s: %s", name, idx_errmsg(ix));
         if (idx_damaged(ix)) app_library_say_damaged(name, err);
         else ui_fprintf(stderr, "folio: %s\n", err);
         idx_close(ix);
         return APP_EXIT_FAIL;
     }
-    o->up.rel_root = *root ? root : NULL;
-    ui u = {.o = o, .root = o->up.rel_root, .start = now()};
+    up.rel_root = *root ? root : NULL;
+    ui u = {.o = o, .root = up.rel_root, .start = now()};
     if (!o->quiet && !o->json) u.bar = ui_progress_create(stderr);
     o->skipped_dirs[0] = o->skipped_dirs[1] = 0;
     idx_summary sum;
-    rc = idx_update(ix, roots, n, &o->up, on_progress, &u, &sum);
+    rc = idx_update(ix, roots, n, &up, on_progress, &u, &sum);
     ui_progress_destroy(u.bar);
     int interrupted = stop_flag != 0;
     if (rc) {
@@ -304,7 +305,7 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
     app_library_remember(name);
     if (o->watch && !stop_flag) {
         if (!o->json) fprintf(stderr, "watching for changes (Ctrl-C to stop)\n");
-        rc = app_library_watch(ix, roots, n, &o->up, o->json, &stop_flag) ? APP_EXIT_FAIL : 0;
+        rc = app_library_watch(ix, roots, n, &up, o->json, &stop_flag) ? APP_EXIT_FAIL : 0;
         idx_close(ix);
         return rc; /* a signal is how watching ends: not an interruption */
     }
@@ -318,7 +319,8 @@ static int index_library(opts *o, const char *db, const char *const *roots, size
 static int rebuild_library(opts *o, const char *db, const char *const *roots, size_t n)
 {
     char tmp[PATH_MAX + 64], err[PATH_MAX + 256];
-    int fd;
+    int fd, given = o->walk_given;
+    idx_update_opts keep = o->up; /* restored for the next PATH */
     if (!o->walk_given && app_library_read_options(db, &o->up)) {
         char t[512];
         app_library_options_format(&o->up, t, sizeof t);
@@ -328,11 +330,13 @@ static int rebuild_library(opts *o, const char *db, const char *const *roots, si
     o->walk_given = 1; /* the new library keeps them */
     if (app_library_rebuild_begin(db, tmp, sizeof tmp, &fd, err, sizeof err)) {
         ui_fprintf(stderr, "folio: %s\n", err);
+        o->walk_given = given, o->up = keep;
         return APP_EXIT_FAIL;
     }
     o->final_db = db;
     int rc = index_library(o, tmp, roots, n);
     o->final_db = NULL;
+    o->walk_given = given, o->up = keep;
     int ok = (rc == APP_EXIT_OK || rc == EXIT_PARTIAL) && !stop_flag;
     if (app_library_rebuild_finish(db, tmp, ok, fd, err, sizeof err)) {
         ui_fprintf(stderr, "folio: %s\n", err);

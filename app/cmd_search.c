@@ -431,8 +431,8 @@ static void print_text(const result *r)
     }
 }
 
-/* One line on stderr naming the libraries a search without --in/--db chose (JSON hits carry
- * theirs as "library"). */
+/* One line on stderr naming the libraries that cover the folder searched (without --db or
+ * --all); in --json each hit carries its own as "library" instead. */
 static void say_searched(const sopts *o, char *const *dbs, size_t n, const char *where)
 {
     if (o->json) return;

@@ -52,6 +52,13 @@ check "and how to override them" 'grep -q -- "--default-options" "$T/o2.err"'
 check "new options replace the remembered ones, saying so" 'grep -q "options were --all --no-ignore, now --no-ignore" "$T/o3.err"'
 check "build and hidden files leave with --all gone" '[ "$(docs "$O")" -lt "$n_all" ]'
 check "the new options are remembered" '[ "$(sqlite3 "$O/.folio/index.db" "SELECT value FROM meta WHERE key = '"'options'"'")" = "--no-ignore" ]'
+# one run over two libraries: each with its own options
+O2=$T/opts2
+mkdir -p "$O2/build" && echo "capybara two" >"$O2/main.txt" && echo "capybara two built" >"$O2/build/b.txt"
+"$F" index "$O2" -q 2>/dev/null
+"$F" index "$O" --all -q 2>/dev/null
+"$F" index "$O" "$O2" -q 2>/dev/null
+check "a library's remembered options stay with it in a run over several" '[ "$(docs "$O2")" = 1 ]'
 "$F" index "$O" --default-options -q 2>/dev/null
 check "--default-options drops them" '[ -z "$(sqlite3 "$O/.folio/index.db" "SELECT value FROM meta WHERE key = '"'options'"'")" ]'
 check "only main.txt is left" '[ "$(docs "$O")" = 1 ]'
@@ -115,6 +122,17 @@ check "garbled page: not reported unchanged" '! grep -q "unchanged" "$T/d4.err"'
 check "--rebuild keeps the library's options" 'grep -q "rebuilding with the options it was built with: --all" "$T/r2.err" && [ "$(sqlite3 "$O/.folio/index.db" "SELECT value FROM meta WHERE key = '"'options'"'")" = "--all" ]'
 "$F" index --rebuild "$L" -q 2>/dev/null
 check "garbled library rebuilt" '[ "$(docs "$L")" = "$n_good" ]'
+# garbage inside the full-text index's data, where SQLite's own quick check cannot see
+pg=$(sqlite3 "$DB" "SELECT max(pageno) FROM dbstat WHERE name = 'chunks_fts_data' AND pagetype = 'leaf'" 2>/dev/null)
+if [ -n "$pg" ]; then
+  psz=$(sqlite3 "$DB" "PRAGMA page_size")
+  head -c 1200 /dev/urandom | dd of="$DB" bs=1 seek=$((pg * psz - 1300)) conv=notrunc 2>/dev/null
+  "$F" index "$L" -q >"$T/d5.out" 2>"$T/d5.err"
+  rc=$?
+  check "garbled full-text index: exit 1, damaged" '[ $rc -eq 1 ] && grep -q "damaged" "$T/d5.err"'
+  "$F" index --rebuild "$L" -q 2>/dev/null
+  check "and rebuilt" '"$F" index --check --db "$DB" >/dev/null 2>&1'
+fi
 
 # ---- a single file ----
 A=$T/alone

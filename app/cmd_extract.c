@@ -13,7 +13,7 @@
 
 typedef struct xopts {
     const char *path, *model, *rules_file, *format_name;
-    int format, list, ncat;
+    int format, list, ncat, clauses;
     const char *cats[64];
     unsigned char want[256];
     int want_set;
@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --rules FILE     a categories file in the format of assets/cuad/categories.txt\n"
             "                   instead of the built-in one\n"
             "  --list           the categories and their definitions\n"
+            "  --clauses        how the contract is cut: each clause with its page, lines and\n"
+            "                   section heading (to see why a clause was or was not found)\n"
             "exit status: 0 done, 1 a contract could not be read, 2 usage\n");
 }
 
@@ -61,6 +63,7 @@ static int parse(int argc, char **argv, xopts *o)
         else if (!strcmp(a, "--rules") && v) o->rules_file = v, i++;
         else if (!strcmp(a, "--category") && v && o->ncat < 64) o->cats[o->ncat++] = v, i++;
         else if (!strcmp(a, "--list")) o->list = 1;
+        else if (!strcmp(a, "--clauses")) o->clauses = 1;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "folio extract: unknown option or missing value: %s\n", a);
             return -1;
@@ -114,8 +117,31 @@ static int load_rules(xopts *o)
     return 0;
 }
 
+static int print_clauses(const char *path)
+{
+    app_extract_doc d;
+    char err[1024];
+    if (app_extract_doc_load(path, &d, err, sizeof err)) {
+        ui_fprintf(stderr, "folio extract: %s\n", err);
+        return APP_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < d.nclauses; i++) {
+        const app_extract_clause *c = &d.clauses[i];
+        int page, line;
+        app_extract_text_locate(&d.text, c->start, &page, &line);
+        char *text = app_extract_squeeze(d.text.text, c->start, c->end);
+        char *head = app_extract_squeeze(d.text.text, c->head_start, c->head_end);
+        ui_fprintf(stdout, "%d:%d %s[%s] %s\n", page, line, c->is_heading ? "HEADING " : "",
+                   head ? head : "", text ? text : "");
+        free(text), free(head);
+    }
+    app_extract_doc_free(&d);
+    return APP_EXIT_OK;
+}
+
 static int one_file(xopts *o, const char *path, app_extract_model *m)
 {
+    if (o->clauses) return print_clauses(path);
     app_extract_doc d;
     char err[1024];
     int rc = m ? app_extract_model_doc(m, path, o->rules, o->want, &d, err, sizeof err)

@@ -23,19 +23,56 @@ static int add(xt_run *x, int cat, size_t s, size_t e, const char *answer, doubl
                                   app_extract_confidence(&x->r->cat[cat], score));
 }
 
-/* The first short line near the top that names a kind of agreement. */
+static int is_blank(char ch) { return isspace((unsigned char)ch) != 0; }
+
+/* The length of an "Exhibit 10.1" (or Schedule, Annex, Appendix) label at s, or 0. */
+static size_t enum_len_exhibit(const char *s, size_t n)
+{
+    static const char *const words[] = {"exhibit ", "schedule ", "annex ", "appendix "};
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+        size_t l = strlen(words[w]), i = l;
+        if (n <= l || strncasecmp(s, words[w], l)) continue;
+        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-')) i++;
+        return i;
+    }
+    return 0;
+}
+
+/* A heading line cut inside a phrase: it ends with "of", "and", "for", "the", "to". */
+static int ends_mid_phrase(const char *s)
+{
+    static const char *const tails[] = {" of", " and", " for", " the", " to", " on", " in"};
+    size_t n = strlen(s);
+    for (size_t k = 0; k < sizeof tails / sizeof *tails; k++) {
+        size_t l = strlen(tails[k]);
+        if (n > l && !strcasecmp(s + n - l, tails[k])) return 1;
+    }
+    return 0;
+}
+
+/* The first short line near the top that names a kind of agreement (an "Exhibit" label
+ * before it left out). */
 static int fact_title(xt_run *x, int cat)
 {
     const xt_category *c = &x->r->cat[cat];
     for (size_t i = 0; i < x->nc && x->c[i].start < FRONT_BYTES / 2; i++) {
         if (count_words(x->ctext[i]) > 14 || strstr(x->ctext[i], "this Agreement")) continue;
+        if (isdigit((unsigned char)x->ctext[i][0])) continue; /* "1. GRANT OF LICENSE" */
         double s = app_extract_score(c, x->ctext[i], x->clen[i], "", 0, x->md);
-        if (s >= c->threshold) return add(x, cat, x->c[i].start, x->c[i].end, x->ctext[i], s);
+        if (s < c->threshold) continue;
+        size_t from = x->c[i].start;
+        if (i > 0 && x->c[i - 1].is_heading && ends_mid_phrase(x->ctext[i - 1]))
+            from = x->c[i - 1].start; /* "FORM OF" / "LICENSE AGREEMENT" on two lines */
+        size_t el = enum_len_exhibit(x->t->text + from, x->c[i].end - from);
+        for (from += el; from < x->c[i].end && is_blank(x->t->text[from]);) from++;
+        char *title = app_extract_squeeze(x->t->text, from, x->c[i].end);
+        if (!title) return -1;
+        int rc = add(x, cat, from, x->c[i].end, title, s);
+        free(title);
+        return rc;
     }
     return 0;
 }
-
-static int is_blank(char ch) { return isspace((unsigned char)ch) != 0; }
 
 /* Trims [*s, *e) of white space, commas and an opening "and"/"the". */
 static void trim_name(const char *t, size_t *s, size_t *e)
@@ -47,6 +84,23 @@ static void trim_name(const char *t, size_t *s, size_t *e)
         else if (*e - *s > 4 && !strncasecmp(t + *s, "the ", 4) && !isupper((unsigned char)t[*s + 4])) *s += 4;
         else break;
     }
+}
+
+/* Matches pat at t[i, n) caselessly, a space in pat standing for any run of white space.
+ * Returns the length matched, 0 if none. */
+static size_t match_at(const char *t, size_t i, size_t n, const char *pat)
+{
+    size_t j = i;
+    for (const char *p = pat; *p; p++) {
+        if (*p == ' ') {
+            if (j >= n || !is_blank(t[j])) return 0;
+            while (j < n && is_blank(t[j])) j++;
+        } else {
+            if (j >= n || tolower((unsigned char)t[j]) != tolower((unsigned char)*p)) return 0;
+            j++;
+        }
+    }
+    return j - i;
 }
 
 /* Where a party's name ends: before its description (", a Delaware corporation", "(", ", with
@@ -61,9 +115,8 @@ static size_t name_end(const char *t, size_t s, size_t e)
                                         " with an ", ", and ", ", each ", " each "};
     size_t end = e;
     for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
-        size_t l = strlen(stops[k]);
-        for (size_t i = s; i + l <= end; i++)
-            if (!strncasecmp(t + i, stops[k], l)) {
+        for (size_t i = s; i < end; i++)
+            if (match_at(t, i, end, stops[k])) {
                 end = i;
                 break;
             }
@@ -96,9 +149,9 @@ int app_extract_parties(const char *t, size_t n, app_extract_party *out, int cap
                                         "by "};
     size_t at = n;
     for (size_t k = 0; k < sizeof intro / sizeof *intro && at == n; k++)
-        for (size_t i = 0; i + strlen(intro[k]) <= n; i++)
-            if (!strncasecmp(t + i, intro[k], strlen(intro[k]))) {
-                at = i + strlen(intro[k]);
+        for (size_t i = 0, l; i < n; i++)
+            if ((i == 0 || is_blank(t[i - 1])) && (l = match_at(t, i, n, intro[k]))) {
+                at = i + l;
                 break;
             }
     if (at == n) return 0;
@@ -109,17 +162,17 @@ int app_extract_parties(const char *t, size_t n, app_extract_party *out, int cap
         while (e < n) {
             if (t[e] == '(') depth++;
             if (t[e] == ')' && depth) depth--;
-            if (!depth && e > at && (!strncasecmp(t + e, " and ", 5) || t[e] == ';')) break;
+            if (!depth && e > at && (match_at(t, e, n, " and ") || t[e] == ';')) break;
             e++;
         }
         size_t ns = at, ne = name_end(t, at, e);
         trim_name(t, &ns, &ne);
-        if (ne > ns && isupper((unsigned char)t[ns]) && ne - ns < 120) {
+        if (ne > ns && isalnum((unsigned char)t[ns]) && ne - ns < 120) {
             app_extract_party *p = &out[np++];
             p->name_start = ns, p->name_end = ne, p->alias_start = p->alias_end = 0;
             alias_in(t, ne, e, &p->alias_start, &p->alias_end);
         }
-        at = e + (e < n && t[e] == ';' ? 1 : 5);
+        at = e + (e >= n ? 0 : t[e] == ';' ? 1 : match_at(t, e, n, " and "));
     }
     return np;
 }
@@ -165,8 +218,29 @@ static int fact_date(xt_run *x, int cat)
         if (s < c->threshold || !app_extract_date_find(t, x->c[i].end - x->c[i].start, &ms, &me, iso))
             continue;
         snprintf(x->agreement_iso, sizeof x->agreement_iso, "%s", iso);
+        x->agreement_s = x->c[i].start + ms, x->agreement_e = x->c[i].start + me;
         return add(x, cat, x->c[i].start + ms, x->c[i].start + me, iso, s);
     }
+    return 0;
+}
+
+/* Without a date of its own, a contract whose term runs "from the date hereof" (or that takes
+ * effect on execution) is effective on its agreement date: the hit is that date's phrase. */
+static int effective_by_reference(xt_run *x, int cat)
+{
+    static const char *const refs[] = {"from the date hereof", "as of the date hereof",
+                                       "date first written above", "date first above written",
+                                       "date first set forth above", "upon execution",
+                                       "upon its execution", "date of execution", "upon signing"};
+    if (!x->agreement_e) return 0;
+    for (size_t i = 0; i < x->nc; i++)
+        for (size_t k = 0; k < sizeof refs / sizeof *refs; k++)
+            if (strcasestr(x->ctext[i], refs[k]) &&
+                (strcasestr(x->ctext[i], "term") || strcasestr(x->ctext[i], "effective"))) {
+                snprintf(x->effective_iso, sizeof x->effective_iso, "%s", x->agreement_iso);
+                return add(x, cat, x->agreement_s, x->agreement_e, x->agreement_iso,
+                           x->r->cat[cat].threshold);
+            }
     return 0;
 }
 
@@ -192,7 +266,7 @@ static int fact_effective(xt_run *x, int cat)
             from = me;
         }
     }
-    return 0;
+    return effective_by_reference(x, cat);
 }
 
 /* The answer of a term, renewal or notice clause, from its squeezed text s. */
@@ -238,10 +312,8 @@ static int fact_clause(xt_run *x, int cat)
     int idx[1];
     double score[1];
     if (!app_extract_best(x, cat, 0, idx, score, 1)) return 0;
-    size_t s = x->c[idx[0]].start, e = x->c[idx[0]].end;
-    if ((size_t)idx[0] + 1 < x->nc && !x->c[idx[0] + 1].is_heading &&
-        !strncasecmp(x->ctext[idx[0] + 1], "such ", 5))
-        e = x->c[idx[0] + 1].end;
+    size_t s, e;
+    app_extract_span(x, idx[0], &s, &e);
     char *text = app_extract_squeeze(x->t->text, s, e);
     if (!text) return -1;
     char answer[128] = {0};

@@ -36,8 +36,11 @@ typedef struct xt_run {
     size_t nc;
     char **ctext, **htext; /* [nc] squeezed clause and heading texts */
     size_t *clen, *hlen;
+    char **etext;           /* [nc] clause + the next one when that refers back to it, or NULL */
+    unsigned char *use_ext; /* [nc] set by app_extract_best: the extended clause scored higher */
     void *md; /* pcre2_match_data */
     char agreement_iso[16], effective_iso[16];
+    size_t agreement_s, agreement_e; /* the agreement date's phrase, when found */
     app_extract_result *res;
 } xt_run;
 
@@ -52,6 +55,8 @@ int app_extract_fact(xt_run *x, int cat);
 /* The best clauses of category cat: up to `cap` clause indexes, best first, with their scores;
  * only clauses starting before `limit` bytes (0: anywhere). Returns how many. */
 int app_extract_best(xt_run *x, int cat, size_t limit, int *idx, double *score, int cap);
+/* The text span of clause i as app_extract_best last scored it (with its continuation or not). */
+void app_extract_span(const xt_run *x, int i, size_t *s, size_t *e);
 void app_extract_set_err(char *err, size_t errsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

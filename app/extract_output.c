@@ -83,7 +83,9 @@ int app_extract_write_json(FILE *f, const app_extract_doc *d, const app_extract_
         json_object_object_add(c, "line_start", json_object_new_int(l0));
         json_object_object_add(c, "line_end", json_object_new_int(l1));
         json_object_object_add(c, "answer", h->answer ? json_object_new_string(h->answer) : NULL);
-        json_object_object_add(c, "confidence", json_object_new_double(h->confidence));
+        char conf[16];
+        snprintf(conf, sizeof conf, "%.3g", h->confidence);
+        json_object_object_add(c, "confidence", json_object_new_double_s(h->confidence, conf));
         json_object_array_add(arr, c);
         free(text);
     }

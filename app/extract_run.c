@@ -17,6 +17,12 @@ int app_extract_best(xt_run *x, int cat, size_t limit, int *idx, double *score, 
         if (x->c[i].is_heading && c->answer != XT_ANS_TITLE) continue;
         if (limit && x->c[i].start >= limit) break;
         double s = app_extract_score(c, x->ctext[i], x->clen[i], x->htext[i], x->hlen[i], x->md);
+        x->use_ext[i] = 0;
+        if (x->etext[i]) {
+            double se = app_extract_score(c, x->etext[i], strlen(x->etext[i]), x->htext[i],
+                                          x->hlen[i], x->md);
+            if (se > s) s = se, x->use_ext[i] = 1;
+        }
         if (s < c->threshold) continue;
         int at = n < cap ? n++ : cap; /* insertion into the best `cap`, stable by position */
         while (at > 0 && score[at - 1] < s) {
@@ -39,15 +45,19 @@ static int refers_back(const char *s)
     return 0;
 }
 
-/* The clause i, extended over the next clause when that refers back to it and is in the same
- * section, as a provision often runs over two sentences. */
-static void clause_span(const xt_run *x, int i, size_t *s, size_t *e)
+/* Whether clause i + 1 continues clause i: in the same section and pointing back at it, as a
+ * provision often runs over two sentences ("... not to renew. Such notice must be given ..."). */
+static int continues(const xt_run *x, size_t i)
+{
+    size_t k = i + 1;
+    return k < x->nc && !x->c[k].is_heading && !x->c[i].is_heading &&
+           x->c[k].head_start == x->c[i].head_start && refers_back(x->ctext[k]);
+}
+
+void app_extract_span(const xt_run *x, int i, size_t *s, size_t *e)
 {
     *s = x->c[i].start, *e = x->c[i].end;
-    size_t k = (size_t)i + 1;
-    if (k < x->nc && !x->c[k].is_heading && x->c[k].head_start == x->c[i].head_start &&
-        refers_back(x->ctext[k]))
-        *e = x->c[k].end;
+    if (x->use_ext[i]) *e = x->c[i + 1].end;
 }
 
 static int run_clause(xt_run *x, int cat)
@@ -61,7 +71,7 @@ static int run_clause(xt_run *x, int cat)
     for (int k = 0; k < n; k++) {
         if (score[k] < 0.75 * score[0]) break;
         size_t s, e;
-        clause_span(x, idx[k], &s, &e);
+        app_extract_span(x, idx[k], &s, &e);
         if (app_extract_result_add(x->res, cat, s, e, NULL, app_extract_confidence(c, score[k])))
             return -1;
     }
@@ -72,7 +82,8 @@ static void run_free(xt_run *x)
 {
     for (size_t i = 0; x->ctext && i < x->nc; i++) free(x->ctext[i]);
     for (size_t i = 0; x->htext && i < x->nc; i++) free(x->htext[i]);
-    free(x->ctext), free(x->htext), free(x->clen), free(x->hlen);
+    for (size_t i = 0; x->etext && i < x->nc; i++) free(x->etext[i]);
+    free(x->ctext), free(x->htext), free(x->etext), free(x->clen), free(x->hlen), free(x->use_ext);
     pcre2_match_data_free(x->md);
 }
 
@@ -82,8 +93,11 @@ static int run_prepare(xt_run *x)
     x->htext = calloc(x->nc + 1, sizeof *x->htext);
     x->clen = calloc(x->nc + 1, sizeof *x->clen);
     x->hlen = calloc(x->nc + 1, sizeof *x->hlen);
+    x->etext = calloc(x->nc + 1, sizeof *x->etext);
+    x->use_ext = calloc(x->nc + 1, 1);
     x->md = pcre2_match_data_create(4, NULL);
-    if (!x->ctext || !x->htext || !x->clen || !x->hlen || !x->md) return -1;
+    if (!x->ctext || !x->htext || !x->clen || !x->hlen || !x->etext || !x->use_ext || !x->md)
+        return -1;
     for (size_t i = 0; i < x->nc; i++) {
         const app_extract_clause *c = &x->c[i];
         x->ctext[i] = app_extract_squeeze(x->t->text, c->start, c->end);
@@ -91,6 +105,10 @@ static int run_prepare(xt_run *x)
         if (!x->ctext[i] || !x->htext[i]) return -1;
         x->clen[i] = strlen(x->ctext[i]), x->hlen[i] = strlen(x->htext[i]);
     }
+    for (size_t i = 0; i + 1 < x->nc; i++)
+        if (continues(x, i) && !(x->etext[i] = app_extract_squeeze(x->t->text, x->c[i].start,
+                                                                   x->c[i + 1].end)))
+            return -1;
     return 0;
 }
 

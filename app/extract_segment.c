@@ -85,8 +85,8 @@ static int looks_heading(const char *s, size_t n)
         for (size_t k = w; k < i; k++) {
             unsigned char ch = (unsigned char)s[k];
             if (isalpha(ch)) alpha++, letters++, upper += isupper(ch) != 0;
-            if ((ch == '.' || ch == '?' || ch == '!') && k + 1 < i && k > w) return 0;
         }
+        if (alpha >= 4 && strchr(".?!", s[i - 1]) && i < n) return 0; /* a sentence ends inside */
         if (alpha >= 4) longw++, caps += isupper((unsigned char)s[w]) != 0 ||
                                          (s[w] == '(' && isupper((unsigned char)s[w + 1]));
     }
@@ -175,7 +175,7 @@ static int split_block(clause_vec *cv, const char *t, size_t s, size_t e)
         cv->head_e = he = s + ih - 1;
         while (cv->head_s < he && is_sp(t[cv->head_s])) cv->head_s++, hs++;
     }
-    size_t at = s;
+    size_t at = ih ? s + ih : s; /* the heading is not part of the first sentence */
     while (at < e) {
         while (at < e && is_sp(t[at])) at++;
         if (at >= e) break;

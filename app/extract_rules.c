@@ -41,7 +41,7 @@ static int add_pattern(xt_category *c, int where, int weight, const char *re, ch
         pcre2_get_error_message(e, msg, sizeof msg);
         app_extract_set_err(err, errsz, "%s:%d: bad pattern at offset %zu: %s", name, line,
                             (size_t)off, (const char *)msg);
-        return -1;
+        return -3; /* the message is set */
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* optional: it is only faster */
     xt_pattern *p = realloc(c->pat, (size_t)(c->npat + 1) * sizeof *p);

@@ -13,7 +13,7 @@
 
 typedef struct xopts {
     const char *path, *model, *rules_file, *format_name;
-    int format, list, ncat, clauses;
+    int format, list, ncat, clauses, verbose;
     const char *cats[64];
     unsigned char want[256];
     int want_set;
@@ -35,6 +35,8 @@ static void usage(FILE *f)
             "  --model DIR      ask a model (default $FOLIO_MODEL when set) one question per\n"
             "                   category over the contract; a clause it returns that the\n"
             "                   contract does not contain is dropped and reported\n"
+            "  --verbose        with --model: per question, its prompt tokens and how many of\n"
+            "                   them came from the cache (the contract is computed once)\n"
             "  --rules FILE     a categories file in the format of assets/cuad/categories.txt\n"
             "                   instead of the built-in one\n"
             "  --list           the categories and their definitions\n"
@@ -64,6 +66,7 @@ static int parse(int argc, char **argv, xopts *o)
         else if (!strcmp(a, "--category") && v && o->ncat < 64) o->cats[o->ncat++] = v, i++;
         else if (!strcmp(a, "--list")) o->list = 1;
         else if (!strcmp(a, "--clauses")) o->clauses = 1;
+        else if (!strcmp(a, "--verbose")) o->verbose = 1;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "folio extract: unknown option or missing value: %s\n", a);
             return -1;
@@ -253,6 +256,7 @@ int app_cmd_extract(int argc, char **argv)
             app_extract_rules_destroy(o.rules);
             return APP_EXIT_FAIL;
         }
+        app_extract_model_set_verbose(m, o.verbose);
     }
     rc = S_ISDIR(st.st_mode) ? folder(&o, m) : one_file(&o, o.path, m);
     app_extract_model_close(m);

@@ -3,6 +3,7 @@
  * ones refused with file:line); the word-Jaccard of the evaluation. */
 #include "check.h"
 #include "extract.h"
+#include "extract_model.h"
 
 static void check_date(const char *s, const char *want_iso, const char *want_text)
 {
@@ -240,8 +241,44 @@ static void test_jaccard(void)
     CHECK(app_extract_jaccard("x y", "z") == 0.0);
 }
 
+/* A model's reply: the JSON found in it, clauses verified against the contract. */
+static void test_model_reply(void)
+{
+    const char *pages[] = {"LEASE\n\nThis lease is governed by\nthe laws of Ohio. Rent is due.\n"};
+    app_extract_doc d;
+    memset(&d, 0, sizeof d);
+    d.text = text_of(pages, 1, 0);
+    char why[256];
+    const char *reply = "Sure: {\"clauses\": [{\"text\": \"This lease is governed by the laws of "
+                        "Ohio.\", \"answer\": \"Ohio\"}, {\"text\": \"The tenant may sublet.\", "
+                        "\"answer\": null}, {\"answer\": \"no text\"}]} That is all.";
+    CHECK_EQ_INT(app_extract_model_accept(reply, &d, 3, NULL, why, sizeof why), 1);
+    CHECK_EQ_INT(d.dropped, 1);
+    CHECK_EQ_INT(d.res.n, 1);
+    if (d.res.n == 1) {
+        const app_extract_hit *h = &d.res.hits[0];
+        CHECK(h->category == 3 && h->answer && !strcmp(h->answer, "Ohio"));
+        CHECK(!strncmp(d.text.text + h->start, "This lease", 10));
+        CHECK(!strncmp(d.text.text + h->end - 5, "Ohio.", 5)); /* across the line break */
+        CHECK(fabs(h->confidence - 0.6) < 1e-9);
+        app_extract_result rules = {0};
+        app_extract_result_add(&rules, 3, h->start + 2, h->end, NULL, 0.5);
+        CHECK_EQ_INT(app_extract_model_accept(reply, &d, 3, &rules, why, sizeof why), 1);
+        CHECK(d.res.n == 2 && fabs(d.res.hits[1].confidence - 0.9) < 1e-9);
+        app_extract_result_free(&rules);
+    }
+    CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": []}", &d, 3, NULL, why, sizeof why), 0);
+    CHECK_EQ_INT(app_extract_model_accept("no JSON at all", &d, 3, NULL, why, sizeof why), -1);
+    CHECK(strstr(why, "not the JSON") != NULL);
+    CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": 7}", &d, 3, NULL, why, sizeof why), -1);
+    CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": [{\"text\": \"\"}]}", &d, 3, NULL, why,
+                                          sizeof why), 1); /* an empty quote is not in it */
+    app_extract_doc_free(&d);
+}
+
 int main(void)
 {
+    test_model_reply();
     test_dates();
     test_durations();
     test_jurisdictions();

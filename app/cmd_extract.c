@@ -59,18 +59,27 @@ static int parse(int argc, char **argv, xopts *o)
     o->format = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
-        else if (!strcmp(a, "--format") && v) o->format_name = v, o->format = parse_format(v), i++;
-        else if (!strcmp(a, "--model") && v) o->model = v, i++;
-        else if (!strcmp(a, "--rules") && v) o->rules_file = v, i++;
-        else if (!strcmp(a, "--category") && v && o->ncat < 64) o->cats[o->ncat++] = v, i++;
-        else if (!strcmp(a, "--list")) o->list = 1;
-        else if (!strcmp(a, "--clauses")) o->clauses = 1;
-        else if (!strcmp(a, "--verbose")) o->verbose = 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout), 1;
+        else if (!strcmp(a, "--format") && v)
+            o->format_name = v, o->format = parse_format(v), i++;
+        else if (!strcmp(a, "--model") && v)
+            o->model = v, i++;
+        else if (!strcmp(a, "--rules") && v)
+            o->rules_file = v, i++;
+        else if (!strcmp(a, "--category") && v && o->ncat < 64)
+            o->cats[o->ncat++] = v, i++;
+        else if (!strcmp(a, "--list"))
+            o->list = 1;
+        else if (!strcmp(a, "--clauses"))
+            o->clauses = 1;
+        else if (!strcmp(a, "--verbose"))
+            o->verbose = 1;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "folio extract: unknown option or missing value: %s\n", a);
             return -1;
-        } else if (!o->path) o->path = a;
+        } else if (!o->path)
+            o->path = a;
         else {
             fprintf(stderr, "folio extract: one FILE or FOLDER at a time\n");
             return -1;
@@ -85,7 +94,8 @@ static int parse(int argc, char **argv, xopts *o)
         usage(stderr);
         return -1;
     }
-    if (!o->model && getenv("FOLIO_MODEL") && *getenv("FOLIO_MODEL")) o->model = getenv("FOLIO_MODEL");
+    if (!o->model && getenv("FOLIO_MODEL") && *getenv("FOLIO_MODEL"))
+        o->model = getenv("FOLIO_MODEL");
     return 0;
 }
 
@@ -154,9 +164,10 @@ static int one_file(xopts *o, const char *path, app_extract_model *m)
         return APP_EXIT_FAIL;
     }
     if (d.dropped)
-        ui_fprintf(stderr, "folio extract: %s: %d answer%s of the model dropped: the contract "
-                           "does not contain %s\n", path, d.dropped, d.dropped == 1 ? "" : "s",
-                   d.dropped == 1 ? "it" : "them");
+        ui_fprintf(stderr,
+                   "folio extract: %s: %d answer%s of the model dropped: the contract "
+                   "does not contain %s\n",
+                   path, d.dropped, d.dropped == 1 ? "" : "s", d.dropped == 1 ? "it" : "them");
     rc = o->format == APP_EXTRACT_JSON ? app_extract_write_json(stdout, &d, o->rules)
          : o->format == APP_EXTRACT_TEXT || o->format < 0
              ? app_extract_write_text(stdout, &d, o->rules)
@@ -174,8 +185,8 @@ typedef struct folder_walk {
 static int collect(void *user, const ing_entry *e)
 {
     folder_walk *w = user;
-    if (e->skip || (e->kind != ING_KIND_PDF && e->kind != ING_KIND_TEXT &&
-                    e->kind != ING_KIND_MARKDOWN))
+    if (e->skip ||
+        (e->kind != ING_KIND_PDF && e->kind != ING_KIND_TEXT && e->kind != ING_KIND_MARKDOWN))
         return 0;
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
@@ -208,8 +219,10 @@ static int folder(xopts *o, app_extract_model *m)
             failed++;
         } else if (d.dropped) {
             if (tty) fputc('\n', stderr);
-            ui_fprintf(stderr, "folio extract: %s: %d answer%s of the model dropped: not in the "
-                               "contract\n", w.paths[i], d.dropped, d.dropped == 1 ? "" : "s");
+            ui_fprintf(stderr,
+                       "folio extract: %s: %d answer%s of the model dropped: not in the "
+                       "contract\n",
+                       w.paths[i], d.dropped, d.dropped == 1 ? "" : "s");
         }
         if (format == APP_EXTRACT_JSON) {
             if (!rc) app_extract_write_json(stdout, &d, o->rules);
@@ -221,8 +234,9 @@ static int folder(xopts *o, app_extract_model *m)
         if (!rc) app_extract_doc_free(&d);
         free(w.paths[i]);
     }
-    if (tty) fprintf(stderr, "\r\033[K%zu contract%s read, %d failed\n", w.n - (size_t)failed,
-                     w.n - (size_t)failed == 1 ? "" : "s", failed);
+    if (tty)
+        fprintf(stderr, "\r\033[K%zu contract%s read, %d failed\n", w.n - (size_t)failed,
+                w.n - (size_t)failed == 1 ? "" : "s", failed);
     free(w.paths);
     return failed ? APP_EXIT_FAIL : APP_EXIT_OK;
 }

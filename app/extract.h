@@ -1,11 +1,11 @@
 /* app/extract.h: legal clause extraction for `folio extract`, in four steps shared by the command,
  * its evaluation test and the model path:
  *   text    a contract's text as one buffer, with the page and line of every line (extract_text.c)
- *   segment clauses: numbered sections, headings and sentences, with their heading (extract_segment.c)
- *   rules   the CUAD categories of assets/cuad/categories.txt, compiled; scoring (extract_rules.c)
- *   facts   normalized answers: ISO 8601 dates, durations, jurisdictions, party names (extract_norm.c)
- * Ownership: every out-structure is owned by the caller and freed with its _free(); pointers into
- * an app_extract_text stay valid until that text is freed. */
+ *   segment clauses: numbered sections, headings and sentences, with their heading
+ * (extract_segment.c) rules   the CUAD categories of assets/cuad/categories.txt, compiled; scoring
+ * (extract_rules.c) facts   normalized answers: ISO 8601 dates, durations, jurisdictions, party
+ * names (extract_norm.c) Ownership: every out-structure is owned by the caller and freed with its
+ * _free(); pointers into an app_extract_text stay valid until that text is freed. */
 #ifndef APP_EXTRACT_H
 #define APP_EXTRACT_H
 
@@ -27,7 +27,7 @@ const app_extract_asset *app_extract_asset_find(const char *name);
 /* ---- extract_text.c: a contract's text with provenance ------------------------------------ */
 
 typedef struct app_extract_text {
-    char *text;       /* the kept lines joined by '\n'; NUL-terminated */
+    char *text; /* the kept lines joined by '\n'; NUL-terminated */
     size_t len;
     size_t nlines;
     size_t *line_off; /* [nlines] offset of each line in text */
@@ -58,8 +58,8 @@ typedef struct app_extract_clause {
 
 /* Cuts t into clauses in reading order: paragraphs and numbered items first, then sentences
  * (abbreviations such as "Inc." or "Sec." do not end one). *out is malloc'd (free()). */
-int app_extract_segment(const app_extract_text *t, app_extract_clause **out, size_t *n,
-                        char *err, size_t errsz);
+int app_extract_segment(const app_extract_text *t, app_extract_clause **out, size_t *n, char *err,
+                        size_t errsz);
 
 /* Copies text[start, end) into a malloc'd string with every run of white space made one
  * space; NULL when out of memory. */
@@ -73,8 +73,8 @@ typedef struct app_extract_rules app_extract_rules;
 
 /* Compiles a categories file (the format is at the top of assets/cuad/categories.txt); `name`
  * names it in errors ("categories.txt:12: ..."). */
-int app_extract_rules_load(const char *data, size_t len, const char *name,
-                           app_extract_rules **out, char *err, size_t errsz);
+int app_extract_rules_load(const char *data, size_t len, const char *name, app_extract_rules **out,
+                           char *err, size_t errsz);
 /* The embedded assets/cuad/categories.txt. */
 int app_extract_rules_default(app_extract_rules **out, char *err, size_t errsz);
 void app_extract_rules_destroy(app_extract_rules *r); /* NULL is a no-op */
@@ -137,8 +137,8 @@ typedef struct app_extract_doc {
     app_extract_clause *clauses;
     size_t nclauses;
     app_extract_result res;
-    int model;     /* 1: the hits come from a model (mode "model") */
-    int dropped;   /* model answers dropped because the contract does not contain them */
+    int model;      /* 1: the hits come from a model (mode "model") */
+    int dropped;    /* model answers dropped because the contract does not contain them */
     double seconds; /* time spent on it */
 } app_extract_doc;
 

@@ -40,9 +40,12 @@ double app_extract_jaccard(const char *a, const char *b)
     size_t na = word_set(a, &ba, &wa), nb = word_set(b, &bb, &wb), i = 0, j = 0, common = 0;
     while (i < na && j < nb) {
         int c = strcmp(wa[i], wb[j]);
-        if (c == 0) common++, i++, j++;
-        else if (c < 0) i++;
-        else j++;
+        if (c == 0)
+            common++, i++, j++;
+        else if (c < 0)
+            i++;
+        else
+            j++;
     }
     free(ba), free(bb), free(wa), free(wb);
     size_t uni = na + nb - common;

@@ -13,7 +13,8 @@ enum { FRONT_BYTES = 8000 }; /* where a contract names itself, its parties and i
 static size_t count_words(const char *s)
 {
     size_t w = 0;
-    for (size_t i = 0; s[i]; i++) w += !isspace((unsigned char)s[i]) && (i == 0 || isspace((unsigned char)s[i - 1]));
+    for (size_t i = 0; s[i]; i++)
+        w += !isspace((unsigned char)s[i]) && (i == 0 || isspace((unsigned char)s[i - 1]));
     return w;
 }
 
@@ -23,7 +24,10 @@ static int add(xt_run *x, int cat, size_t s, size_t e, const char *answer, doubl
                                   app_extract_confidence(&x->r->cat[cat], score));
 }
 
-static int is_blank(char ch) { return isspace((unsigned char)ch) != 0; }
+static int is_blank(char ch)
+{
+    return isspace((unsigned char)ch) != 0;
+}
 
 /* The length of an "Exhibit 10.1" (or Schedule, Annex, Appendix) label at s, or 0. */
 static size_t enum_len_exhibit(const char *s, size_t n)
@@ -80,9 +84,13 @@ static void trim_name(const char *t, size_t *s, size_t *e)
     for (;;) {
         while (*s < *e && (is_blank(t[*s]) || t[*s] == ',' || t[*s] == ';')) (*s)++;
         while (*e > *s && (is_blank(t[*e - 1]) || t[*e - 1] == ',' || t[*e - 1] == ';')) (*e)--;
-        if (*e - *s > 4 && !strncasecmp(t + *s, "and ", 4)) *s += 4;
-        else if (*e - *s > 4 && !strncasecmp(t + *s, "the ", 4) && !isupper((unsigned char)t[*s + 4])) *s += 4;
-        else break;
+        if (*e - *s > 4 && !strncasecmp(t + *s, "and ", 4))
+            *s += 4;
+        else if (*e - *s > 4 && !strncasecmp(t + *s, "the ", 4) &&
+                 !isupper((unsigned char)t[*s + 4]))
+            *s += 4;
+        else
+            break;
     }
 }
 
@@ -107,12 +115,31 @@ static size_t match_at(const char *t, size_t i, size_t n, const char *pat)
  * an address"); company suffixes (", Inc.") stay in the name. */
 static size_t name_end(const char *t, size_t s, size_t e)
 {
-    static const char *const stops[] = {", a ", ", an ", " a corporation", " a limited", ", with ",
-                                        ", having ", ", located", ", whose ", ", organized",
-                                        ", incorporated", ", which ", " organized under",
-                                        " incorporated under", ", on behalf", " existing under",
-                                        ", its ", ", acting", ", as ", " (", "(", " with its",
-                                        " with an ", ", and ", ", each ", " each "};
+    static const char *const stops[] = {", a ",
+                                        ", an ",
+                                        " a corporation",
+                                        " a limited",
+                                        ", with ",
+                                        ", having ",
+                                        ", located",
+                                        ", whose ",
+                                        ", organized",
+                                        ", incorporated",
+                                        ", which ",
+                                        " organized under",
+                                        " incorporated under",
+                                        ", on behalf",
+                                        " existing under",
+                                        ", its ",
+                                        ", acting",
+                                        ", as ",
+                                        " (",
+                                        "(",
+                                        " with its",
+                                        " with an ",
+                                        ", and ",
+                                        ", each ",
+                                        " each "};
     size_t end = e;
     for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
         for (size_t i = s; i < end; i++)
@@ -197,8 +224,8 @@ static int fact_parties(xt_run *x, int cat)
         if (!name) return -1;
         int rc = add(x, cat, c->start + p[k].name_start, c->start + p[k].name_end, name, score[0]);
         if (!rc && p[k].alias_end > p[k].alias_start)
-            rc = add(x, cat, c->start + p[k].alias_start, c->start + p[k].alias_end, name,
-                     score[0]);
+            rc =
+                add(x, cat, c->start + p[k].alias_start, c->start + p[k].alias_end, name, score[0]);
         free(name);
         if (rc) return -1;
     }
@@ -215,7 +242,8 @@ static int fact_date(xt_run *x, int cat)
         size_t ms, me;
         char iso[16];
         const char *t = x->t->text + x->c[i].start;
-        if (s < c->threshold || !app_extract_date_find(t, x->c[i].end - x->c[i].start, &ms, &me, iso))
+        if (s < c->threshold ||
+            !app_extract_date_find(t, x->c[i].end - x->c[i].start, &ms, &me, iso))
             continue;
         snprintf(x->agreement_iso, sizeof x->agreement_iso, "%s", iso);
         x->agreement_s = x->c[i].start + ms, x->agreement_e = x->c[i].start + me;
@@ -228,10 +256,10 @@ static int fact_date(xt_run *x, int cat)
  * effect on execution) is effective on its agreement date: the hit is that date's phrase. */
 static int effective_by_reference(xt_run *x, int cat)
 {
-    static const char *const refs[] = {"from the date hereof", "as of the date hereof",
-                                       "date first written above", "date first above written",
-                                       "date first set forth above", "upon execution",
-                                       "upon its execution", "date of execution", "upon signing"};
+    static const char *const refs[] = {
+        "from the date hereof",     "as of the date hereof",      "date first written above",
+        "date first above written", "date first set forth above", "upon execution",
+        "upon its execution",       "date of execution",          "upon signing"};
     if (!x->agreement_e) return 0;
     for (size_t i = 0; i < x->nc; i++)
         for (size_t k = 0; k < sizeof refs / sizeof *refs; k++)
@@ -278,9 +306,10 @@ static void term_answer(const xt_run *x, int kind, const char *s, char *out, siz
     if (kind == XT_ANS_EXPIRY) {
         if (strstr(s, "perpetu")) snprintf(out, outsz, "perpetual");
         const char *until = NULL;
-        static const char *const words[] = {"until ", "through ", "expire on ", "ending on ",
-                                            "end on ", "terminate on "};
-        for (size_t k = 0; k < sizeof words / sizeof *words && !until; k++) until = strstr(s, words[k]);
+        static const char *const words[] = {"until ",     "through ", "expire on ",
+                                            "ending on ", "end on ",  "terminate on "};
+        for (size_t k = 0; k < sizeof words / sizeof *words && !until; k++)
+            until = strstr(s, words[k]);
         const char *base = x->effective_iso[0] ? x->effective_iso : x->agreement_iso;
         if (until && app_extract_date_find(until, n - (size_t)(until - s), &ms, &me, iso))
             snprintf(out, outsz, "%s", iso);
@@ -317,8 +346,10 @@ static int fact_clause(xt_run *x, int cat)
     char *text = app_extract_squeeze(x->t->text, s, e);
     if (!text) return -1;
     char answer[128] = {0};
-    if (c->answer == XT_ANS_JURIS) app_extract_jurisdiction(text, strlen(text), answer, sizeof answer);
-    else term_answer(x, c->answer, text, answer, sizeof answer);
+    if (c->answer == XT_ANS_JURIS)
+        app_extract_jurisdiction(text, strlen(text), answer, sizeof answer);
+    else
+        term_answer(x, c->answer, text, answer, sizeof answer);
     free(text);
     return add(x, cat, s, e, answer[0] ? answer : NULL, score[0]);
 }
@@ -326,10 +357,15 @@ static int fact_clause(xt_run *x, int cat)
 int app_extract_fact(xt_run *x, int cat)
 {
     switch (x->r->cat[cat].answer) {
-    case XT_ANS_TITLE: return fact_title(x, cat);
-    case XT_ANS_PARTIES: return fact_parties(x, cat);
-    case XT_ANS_DATE: return fact_date(x, cat);
-    case XT_ANS_EFFECTIVE: return fact_effective(x, cat);
-    default: return fact_clause(x, cat);
+    case XT_ANS_TITLE:
+        return fact_title(x, cat);
+    case XT_ANS_PARTIES:
+        return fact_parties(x, cat);
+    case XT_ANS_DATE:
+        return fact_date(x, cat);
+    case XT_ANS_EFFECTIVE:
+        return fact_effective(x, cat);
+    default:
+        return fact_clause(x, cat);
     }
 }

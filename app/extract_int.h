@@ -7,8 +7,17 @@
 
 enum { XT_PHRASE, XT_HEADING, XT_REQUIRE, XT_VETO };
 /* The normalized answer a fact category gets (the "answer =" key). */
-enum { XT_ANS_NONE, XT_ANS_TITLE, XT_ANS_PARTIES, XT_ANS_DATE, XT_ANS_EFFECTIVE, XT_ANS_EXPIRY,
-       XT_ANS_RENEWAL, XT_ANS_NOTICE, XT_ANS_JURIS };
+enum {
+    XT_ANS_NONE,
+    XT_ANS_TITLE,
+    XT_ANS_PARTIES,
+    XT_ANS_DATE,
+    XT_ANS_EFFECTIVE,
+    XT_ANS_EXPIRY,
+    XT_ANS_RENEWAL,
+    XT_ANS_NOTICE,
+    XT_ANS_JURIS
+};
 
 typedef struct xt_pattern {
     void *re;   /* pcre2_code (caseless, dot matches all) */
@@ -38,7 +47,7 @@ typedef struct xt_run {
     size_t *clen, *hlen;
     char **etext;           /* [nc] clause + the next one when that refers back to it, or NULL */
     unsigned char *use_ext; /* [nc] set by app_extract_best: the extended clause scored higher */
-    void *md; /* pcre2_match_data */
+    void *md;               /* pcre2_match_data */
     char agreement_iso[16], effective_iso[16];
     size_t agreement_s, agreement_e; /* the agreement date's phrase, when found */
     app_extract_result *res;

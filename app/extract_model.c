@@ -51,7 +51,10 @@ int app_extract_model_open(const char *dir, app_extract_model **out, char *err, 
     return 0;
 }
 
-void app_extract_model_set_verbose(app_extract_model *x, int on) { x->verbose = on; }
+void app_extract_model_set_verbose(app_extract_model *x, int on)
+{
+    x->verbose = on;
+}
 
 void app_extract_model_close(app_extract_model *x)
 {
@@ -113,11 +116,13 @@ int app_extract_model_accept(const char *reply, app_extract_doc *d, int cat,
     int dropped = 0, rc = squeeze_map(&d->text, &q);
     for (size_t i = 0; !rc && i < json_object_array_length(arr); i++) {
         json_object *c = json_object_array_get_idx(arr, i), *jt, *ja;
-        if (!json_object_object_get_ex(c, "text", &jt) || !json_object_is_type(jt, json_type_string))
+        if (!json_object_object_get_ex(c, "text", &jt) ||
+            !json_object_is_type(jt, json_type_string))
             continue;
-        const char *a = json_object_object_get_ex(c, "answer", &ja) &&
-                                json_object_is_type(ja, json_type_string)
-                            ? json_object_get_string(ja) : NULL;
+        const char *a =
+            json_object_object_get_ex(c, "answer", &ja) && json_object_is_type(ja, json_type_string)
+                ? json_object_get_string(ja)
+                : NULL;
         const char *jtext = json_object_get_string(jt);
         char *want = app_extract_squeeze(jtext, 0, strlen(jtext));
         char *hit = want && *want ? strstr(q.s, want) : NULL;
@@ -159,8 +164,8 @@ static int ask(app_extract_model *x, const app_pack_chat *chat, const app_pack_d
     size_t room = max > x->max_tokens ? (size_t)(max - x->max_tokens) : 1;
     int rc = out ? app_pack_build(x->tok, chat, doc, 1, question, room, &p, err, errsz) : -1;
     int eos[2] = {eng_engine_config(x->e)->eos_token_id, eng_tok_eos_id(x->tok)};
-    eng_gen_params gp = {.sampling = {.temperature = 0}, .max_tokens = x->max_tokens,
-                         .eos_ids = eos, .n_eos = 2};
+    eng_gen_params gp = {
+        .sampling = {.temperature = 0}, .max_tokens = x->max_tokens, .eos_ids = eos, .n_eos = 2};
     eng_gen_stats st;
     if (!rc) rc = app_pack_generate(x->s, x->kc, &p, &gp, out, x->max_tokens, &n, &st, err, errsz);
     if (!rc && x->verbose) {
@@ -199,9 +204,11 @@ int app_extract_model_doc(app_extract_model *x, const char *path, const app_extr
         char *q = question_for(r, cat), *reply = NULL, why[256];
         rc = q ? ask(x, &chat, &doc, q, &reply, err, errsz) : -1;
         if (!rc && app_extract_model_accept(reply, d, cat, &rules, why, sizeof why) < 0) {
-            if (!strcmp(why, "out of memory")) rc = -1;
-            else ui_fprintf(stderr, "folio extract: %s: %s: %s\n", path,
-                            app_extract_rules_name(r, cat), why);
+            if (!strcmp(why, "out of memory"))
+                rc = -1;
+            else
+                ui_fprintf(stderr, "folio extract: %s: %s: %s\n", path,
+                           app_extract_rules_name(r, cat), why);
         }
         free(q), free(reply);
     }

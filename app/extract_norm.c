@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MONTH                                                                                     \
-    "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"              \
+#define MONTH                                                                                      \
+    "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"               \
     "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?"
 #define BLANK "(?:\\[[^\\]\\n]{0,16}\\]|_{2,}|\\*{1,3}|\\s{2,12})"
 
@@ -22,7 +22,8 @@ static const struct {
 } date_res[] = {
     {"\\b" MONTH "\\s+(\\d{1,2})(?:st|nd|rd|th)?\\s*,?\\s+(\\d{4})\\b", "mdy"},
     {"\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:day\\s+of\\s+)?" MONTH ",?\\s+(?:in\\s+the\\s+year\\s+)?"
-     "(\\d{4})\\b", "dmy"},
+     "(\\d{4})\\b",
+     "dmy"},
     {"\\b(\\d{4})-(\\d{2})-(\\d{2})\\b", "ymd"},
     {"\\b(\\d{1,2})/(\\d{1,2})/(\\d{4}|\\d{2})\\b", "mdy"},
     {"\\b" MONTH ",?\\s+(\\d{4})\\b", "my"},
@@ -63,9 +64,12 @@ static int date_fill(const char *s, const PCRE2_SIZE *ov, const char *order, cha
     if (y < 1800 || y > 2200 || mo < 0 || mo > 12 || d < 0 || d > 31) return 0;
     if (strchr(order, 'm') && mo == 0) return 0;
     if (strchr(order, 'd') && d == 0) return 0;
-    if (d) snprintf(iso, 16, "%04d-%02d-%02d", y % 10000, mo & 15, d & 31);
-    else if (mo) snprintf(iso, 16, "%04d-%02d", y % 10000, mo & 15);
-    else snprintf(iso, 16, "%04d", y % 10000);
+    if (d)
+        snprintf(iso, 16, "%04d-%02d-%02d", y % 10000, mo & 15, d & 31);
+    else if (mo)
+        snprintf(iso, 16, "%04d-%02d", y % 10000, mo & 15);
+    else
+        snprintf(iso, 16, "%04d", y % 10000);
     return 1;
 }
 
@@ -103,15 +107,38 @@ int app_extract_date_find(const char *s, size_t n, size_t *ms, size_t *me, char 
 static const struct {
     const char *w;
     int n;
-} numwords[] = {{"one", 1}, {"two", 2}, {"three", 3}, {"four", 4}, {"five", 5}, {"six", 6},
-                {"seven", 7}, {"eight", 8}, {"nine", 9}, {"ten", 10}, {"eleven", 11},
-                {"twelve", 12}, {"thirteen", 13}, {"fourteen", 14}, {"fifteen", 15},
-                {"sixteen", 16}, {"eighteen", 18}, {"twenty", 20}, {"twenty-four", 24},
-                {"thirty", 30}, {"forty-five", 45}, {"forty", 40}, {"fifty", 50}, {"sixty", 60},
-                {"seventy-five", 75}, {"ninety", 90}, {"one hundred twenty", 120},
-                {"one hundred eighty", 180}, {"a", 1}, {"an", 1}};
+} numwords[] = {{"one", 1},
+                {"two", 2},
+                {"three", 3},
+                {"four", 4},
+                {"five", 5},
+                {"six", 6},
+                {"seven", 7},
+                {"eight", 8},
+                {"nine", 9},
+                {"ten", 10},
+                {"eleven", 11},
+                {"twelve", 12},
+                {"thirteen", 13},
+                {"fourteen", 14},
+                {"fifteen", 15},
+                {"sixteen", 16},
+                {"eighteen", 18},
+                {"twenty", 20},
+                {"twenty-four", 24},
+                {"thirty", 30},
+                {"forty-five", 45},
+                {"forty", 40},
+                {"fifty", 50},
+                {"sixty", 60},
+                {"seventy-five", 75},
+                {"ninety", 90},
+                {"one hundred twenty", 120},
+                {"one hundred eighty", 180},
+                {"a", 1},
+                {"an", 1}};
 
-#define NUMWORD                                                                                   \
+#define NUMWORD                                                                                    \
     "(one hundred (?:twenty|eighty)|twenty-four|forty-five|seventy-five|one|two|three|four|five|"  \
     "six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|"    \
     "thirty|forty|fifty|sixty|ninety|an?)"
@@ -128,8 +155,10 @@ int app_extract_duration_find(const char *s, size_t n, size_t *ms, size_t *me, c
     if (md && pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         int num = 0;
-        if (ov[4] != PCRE2_UNSET) num = atoi(s + ov[4]);
-        else if (ov[6] != PCRE2_UNSET) num = atoi(s + ov[6]);
+        if (ov[4] != PCRE2_UNSET)
+            num = atoi(s + ov[4]);
+        else if (ov[6] != PCRE2_UNSET)
+            num = atoi(s + ov[6]);
         else {
             size_t g = ov[2] != PCRE2_UNSET ? 1 : 4, len = ov[2 * g + 1] - ov[2 * g];
             for (size_t i = 0; i < sizeof numwords / sizeof *numwords; i++)
@@ -138,7 +167,8 @@ int app_extract_duration_find(const char *s, size_t n, size_t *ms, size_t *me, c
         }
         char unit[8] = {0};
         size_t ul = ov[11] - ov[10];
-        for (size_t i = 0; i < ul && i < 5; i++) unit[i] = (char)tolower((unsigned char)s[ov[10] + i]);
+        for (size_t i = 0; i < ul && i < 5; i++)
+            unit[i] = (char)tolower((unsigned char)s[ov[10] + i]);
         if (num > 0) {
             snprintf(out, 32, "%d %.5s%s", num & 0xffff, unit, num == 1 ? "" : "s");
             *ms = ov[0], *me = ov[1];
@@ -177,17 +207,21 @@ int app_extract_date_add(const char *iso, const char *duration, char out[16])
 {
     int y, m, d, k;
     char unit[16];
-    if (!iso || !duration || strlen(iso) != 10 || sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3) return 0;
+    if (!iso || !duration || strlen(iso) != 10 || sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3)
+        return 0;
     if (sscanf(duration, "%d %15s", &k, unit) != 2 || k <= 0 || k > 1200) return 0;
-    if (!strncmp(unit, "year", 4)) m += 12 * k;
-    else if (!strncmp(unit, "month", 5)) m += k;
+    if (!strncmp(unit, "year", 4))
+        m += 12 * k;
+    else if (!strncmp(unit, "month", 5))
+        m += k;
     if (!strncmp(unit, "year", 4) || !strncmp(unit, "month", 5)) {
         y += (m - 1) / 12, m = (m - 1) % 12 + 1;
         static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
         int last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0));
         if (d > last) d = last;
     } else {
-        long z = days_from_civil(y, (unsigned)m, (unsigned)d) + (!strncmp(unit, "week", 4) ? 7L * k : k);
+        long z =
+            days_from_civil(y, (unsigned)m, (unsigned)d) + (!strncmp(unit, "week", 4) ? 7L * k : k);
         civil_from_days(z, &y, &m, &d);
     }
     if (y < 0 || y > 9999) return 0;

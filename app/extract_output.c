@@ -104,8 +104,8 @@ int app_extract_write_text(FILE *f, const app_extract_doc *d, const app_extract_
     ui_style(f, UI_STYLE_BOLD);
     ui_fprintf(f, "%s", d->path);
     ui_style(f, UI_STYLE_RESET);
-    fprintf(f, "  (%s; %zu clauses read, %zu found)\n", d->model ? "model" : "rules",
-            d->nclauses, d->res.n);
+    fprintf(f, "  (%s; %zu clauses read, %zu found)\n", d->model ? "model" : "rules", d->nclauses,
+            d->res.n);
     for (size_t i = 0; i < d->res.n; i++) {
         const app_extract_hit *h = &d->res.hits[i];
         char *text = app_extract_hit_text(d, h);
@@ -121,8 +121,10 @@ int app_extract_write_text(FILE *f, const app_extract_doc *d, const app_extract_
             fputc('\n', f);
         }
         ui_style(f, UI_STYLE_DIM);
-        if (page) fprintf(f, "  p. %d, ", page);
-        else fprintf(f, "  ");
+        if (page)
+            fprintf(f, "  p. %d, ", page);
+        else
+            fprintf(f, "  ");
         fprintf(f, "lines %d-%d, confidence %.2f\n", l0, l1, h->confidence);
         ui_style(f, UI_STYLE_RESET);
         fputs("    ", f);
@@ -203,8 +205,10 @@ static void cell_text(const app_extract_doc *d, int cat, char *out, size_t outsz
         int page, l0, l1;
         hit_lines(d, h, &page, &l0, &l1);
         char where[32] = "";
-        if (page) snprintf(where, sizeof where, " (p. %d)", page);
-        else snprintf(where, sizeof where, " (line %d)", l0);
+        if (page)
+            snprintf(where, sizeof where, " (p. %d)", page);
+        else
+            snprintf(where, sizeof where, " (line %d)", l0);
         int w = snprintf(out + o, outsz - o, "%s%s%s", o ? "; " : "", h->answer ? h->answer : text,
                          where);
         o = w < 0 || (size_t)w >= outsz - o ? outsz - 1 : o + (size_t)w;
@@ -218,14 +222,17 @@ int app_extract_matrix_row(FILE *f, int format, const app_extract_rules *r,
 {
     int md = format == APP_EXTRACT_MD;
     char cell[1024];
+    int first = 1;
     if (md) fputs("|", f);
     put_cell(f, format, file);
     for (int c = 0; c < app_extract_rules_count(r); c++) {
         if (want && !want[c]) continue;
         if (!md) fputc(',', f);
-        if (err) snprintf(cell, sizeof cell, "%s", c == 0 || (want && c == 0) ? err : "");
-        else cell_text(d, c, cell, sizeof cell);
-        if (err && cell[0] == 0 && c > 0) snprintf(cell, sizeof cell, "(not read)");
+        if (err) /* the reason in the first column, the others say why they are empty */
+            snprintf(cell, sizeof cell, "%s", first ? err : "(not read)");
+        else
+            cell_text(d, c, cell, sizeof cell);
+        first = 0;
         put_cell(f, format, cell);
     }
     fputc('\n', f);

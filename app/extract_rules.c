@@ -1,5 +1,6 @@
-/* app/extract_rules.c: the CUAD categories of a categories file (format: assets/cuad/categories.txt)
- * compiled to PCRE2 patterns, and the rule-based scoring of every clause for every category. */
+/* app/extract_rules.c: the CUAD categories of a categories file (format:
+ * assets/cuad/categories.txt) compiled to PCRE2 patterns, and the rule-based scoring of every
+ * clause for every category. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "extract.h"
 #include "extract_int.h"
@@ -53,8 +54,8 @@ static int add_pattern(xt_category *c, int where, int weight, const char *re, ch
 
 static int parse_answer(const char *v)
 {
-    static const char *const names[] = {"none", "title", "parties", "date", "effective",
-                                        "expiry", "renewal", "notice", "jurisdiction"};
+    static const char *const names[] = {"none",   "title",   "parties", "date",        "effective",
+                                        "expiry", "renewal", "notice",  "jurisdiction"};
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (!strcmp(v, names[i])) return i;
     return -1;
@@ -67,11 +68,11 @@ static int parse_line(xt_category *c, char *key, char *val, char *err, size_t er
     int weight = 0;
     char *sp = strchr(key, ' ');
     if (sp) *sp = 0, weight = atoi(sp + 1);
-    if (!strcmp(key, "phrase")) return add_pattern(c, XT_PHRASE, weight, val, err, errsz, name, line);
+    if (!strcmp(key, "phrase"))
+        return add_pattern(c, XT_PHRASE, weight, val, err, errsz, name, line);
     if (!strcmp(key, "heading"))
         return add_pattern(c, XT_HEADING, weight, val, err, errsz, name, line);
-    if (!strcmp(key, "require"))
-        return add_pattern(c, XT_REQUIRE, 0, val, err, errsz, name, line);
+    if (!strcmp(key, "require")) return add_pattern(c, XT_REQUIRE, 0, val, err, errsz, name, line);
     if (!strcmp(key, "veto")) return add_pattern(c, XT_VETO, 0, val, err, errsz, name, line);
     if (!strcmp(key, "threshold")) return (c->threshold = atof(val)) > 0 ? 0 : -2;
     if (!strcmp(key, "max")) return (c->max = atoi(val)) > 0 ? 0 : -2;
@@ -96,8 +97,8 @@ static int new_category(app_extract_rules *r, const char *name, size_t n)
     return c->name ? 0 : -1;
 }
 
-int app_extract_rules_load(const char *data, size_t len, const char *name,
-                           app_extract_rules **out, char *err, size_t errsz)
+int app_extract_rules_load(const char *data, size_t len, const char *name, app_extract_rules **out,
+                           char *err, size_t errsz)
 {
     *out = NULL;
     app_extract_rules *r = calloc(1, sizeof *r);
@@ -126,7 +127,8 @@ int app_extract_rules_load(const char *data, size_t len, const char *name,
         }
         *eq = 0;
         rc = parse_line(&r->cat[r->n - 1], t, eq + 3, err, errsz, name, line);
-        if (rc == -2) app_extract_set_err(err, errsz, "%s:%d: unknown key or bad value '%s'", name, line, t);
+        if (rc == -2)
+            app_extract_set_err(err, errsz, "%s:%d: unknown key or bad value '%s'", name, line, t);
     }
     free(buf);
     if (!rc && r->n == 0) app_extract_set_err(err, errsz, "%s: no category in it", name), rc = -3;
@@ -156,13 +158,22 @@ void app_extract_rules_destroy(app_extract_rules *r)
     free(r);
 }
 
-int app_extract_rules_count(const app_extract_rules *r) { return r->n; }
-const char *app_extract_rules_name(const app_extract_rules *r, int c) { return r->cat[c].name; }
+int app_extract_rules_count(const app_extract_rules *r)
+{
+    return r->n;
+}
+const char *app_extract_rules_name(const app_extract_rules *r, int c)
+{
+    return r->cat[c].name;
+}
 const char *app_extract_rules_define(const app_extract_rules *r, int c)
 {
     return r->cat[c].define ? r->cat[c].define : "";
 }
-int app_extract_rules_kind(const app_extract_rules *r, int c) { return r->cat[c].kind; }
+int app_extract_rules_kind(const app_extract_rules *r, int c)
+{
+    return r->cat[c].kind;
+}
 
 int app_extract_rules_find(const app_extract_rules *r, const char *name)
 {

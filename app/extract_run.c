@@ -37,9 +37,9 @@ int app_extract_best(xt_run *x, int cat, size_t limit, int *idx, double *score, 
 /* A sentence that opens by pointing back at the one before it. */
 static int refers_back(const char *s)
 {
-    static const char *const openers[] = {"such ", "said ", "any such ", "in such event",
-                                          "the foregoing", "thereafter", "in that event",
-                                          "this right", "this license", "this notice"};
+    static const char *const openers[] = {
+        "such ",      "said ",         "any such ",  "in such event", "the foregoing",
+        "thereafter", "in that event", "this right", "this license",  "this notice"};
     for (size_t i = 0; i < sizeof openers / sizeof *openers; i++)
         if (!strncasecmp(s, openers[i], strlen(openers[i]))) return 1;
     return 0;
@@ -106,8 +106,8 @@ static int run_prepare(xt_run *x)
         x->clen[i] = strlen(x->ctext[i]), x->hlen[i] = strlen(x->htext[i]);
     }
     for (size_t i = 0; i + 1 < x->nc; i++)
-        if (continues(x, i) && !(x->etext[i] = app_extract_squeeze(x->t->text, x->c[i].start,
-                                                                   x->c[i + 1].end)))
+        if (continues(x, i) &&
+            !(x->etext[i] = app_extract_squeeze(x->t->text, x->c[i].start, x->c[i + 1].end)))
             return -1;
     return 0;
 }

@@ -30,15 +30,18 @@ static int push(clause_vec *cv, size_t s, size_t e, int is_heading, size_t hs, s
     return 0;
 }
 
-static int is_sp(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_sp(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /* Length of an enumerator at s ("1.", "1.2.3", "12)", "(a)", "a.", "(iv)", "Section 5.1",
  * "ARTICLE IV") followed by white space or the end; 0 when there is none. */
 static size_t enum_len(const char *s, size_t n)
 {
     size_t i = 0;
-    static const char *const words[] = {"section ", "article ", "clause ", "schedule ", "exhibit ",
-                                        "annex ", "appendix ", "part "};
+    static const char *const words[] = {"section ", "article ", "clause ",   "schedule ",
+                                        "exhibit ", "annex ",   "appendix ", "part "};
     for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
         size_t wl = strlen(words[w]);
         if (n > wl && !strncasecmp(s, words[w], wl)) {
@@ -51,8 +54,8 @@ static size_t enum_len(const char *s, size_t n)
     if (paren) i++;
     size_t start = i;
     if (i < n && isdigit((unsigned char)s[i])) {
-        while (i < n && (isdigit((unsigned char)s[i]) || (s[i] == '.' && i + 1 < n &&
-                                                          isdigit((unsigned char)s[i + 1]))))
+        while (i < n && (isdigit((unsigned char)s[i]) ||
+                         (s[i] == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1]))))
             i++;
         if (i - start > 8) return 0;
     } else {
@@ -60,9 +63,12 @@ static size_t enum_len(const char *s, size_t n)
         if (i == start && i < n && isalpha((unsigned char)s[i])) i++;
         if (i == start) return 0;
     }
-    if (i < n && (s[i] == ')' || (!paren && s[i] == '.'))) i++;
-    else if (!paren && !isdigit((unsigned char)s[start])) return 0; /* "a" alone is a word */
-    else if (paren) return 0;
+    if (i < n && (s[i] == ')' || (!paren && s[i] == '.')))
+        i++;
+    else if (!paren && !isdigit((unsigned char)s[start]))
+        return 0; /* "a" alone is a word */
+    else if (paren)
+        return 0;
     if (i < n && !is_sp(s[i])) return 0;
     return i;
 }
@@ -87,8 +93,9 @@ static int looks_heading(const char *s, size_t n)
             if (isalpha(ch)) alpha++, letters++, upper += isupper(ch) != 0;
         }
         if (alpha >= 4 && strchr(".?!", s[i - 1]) && i < n) return 0; /* a sentence ends inside */
-        if (alpha >= 4) longw++, caps += isupper((unsigned char)s[w]) != 0 ||
-                                         (s[w] == '(' && isupper((unsigned char)s[w + 1]));
+        if (alpha >= 4)
+            longw++, caps += isupper((unsigned char)s[w]) != 0 ||
+                             (s[w] == '(' && isupper((unsigned char)s[w + 1]));
     }
     if (words > 12 || letters < 3) return 0;
     if (upper * 10 >= letters * 7) return 1;
@@ -126,12 +133,12 @@ static int is_abbrev(const char *s, size_t dot, size_t from)
     if (n == 1 && isalpha((unsigned char)s[b])) return 1; /* initials, "a." */
     if (memchr(s + b, '.', n)) return 1;                  /* "U.S", "e.g", "N.A" */
     if (isdigit((unsigned char)s[b]) && n <= 4 && b == from) return 1;
-    static const char *const ab[] = {"inc", "corp", "co", "ltd", "no", "nos", "sec", "sect",
-                                     "st", "mr", "mrs", "ms", "dr", "jr", "sr", "vs", "v",
-                                     "art", "para", "pte", "bhd", "llc", "lp", "plc", "approx",
-                                     "fig", "dept", "ave", "blvd", "rd", "ste", "pty", "s.a",
-                                     "etc", "cf", "ibid", "id", "hon", "jan", "feb", "mar", "apr",
-                                     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"};
+    static const char *const ab[] = {
+        "inc", "corp", "co",  "ltd", "no",     "nos",  "sec",  "sect", "st",   "mr",
+        "mrs", "ms",   "dr",  "jr",  "sr",     "vs",   "v",    "art",  "para", "pte",
+        "bhd", "llc",  "lp",  "plc", "approx", "fig",  "dept", "ave",  "blvd", "rd",
+        "ste", "pty",  "s.a", "etc", "cf",     "ibid", "id",   "hon",  "jan",  "feb",
+        "mar", "apr",  "jun", "jul", "aug",    "sep",  "sept", "oct",  "nov",  "dec"};
     for (size_t i = 0; i < sizeof ab / sizeof *ab; i++)
         if (strlen(ab[i]) == n && !strncasecmp(s + b, ab[i], n)) return 1;
     return 0;
@@ -232,8 +239,8 @@ static int heading_piece(const char *s, const piece *p, size_t i)
     return strchr(".:;)\"", prev) != NULL || looks_heading(s + p[i - 1].s, p[i - 1].e - p[i - 1].s);
 }
 
-int app_extract_segment(const app_extract_text *t, app_extract_clause **out, size_t *n,
-                        char *err, size_t errsz)
+int app_extract_segment(const app_extract_text *t, app_extract_clause **out, size_t *n, char *err,
+                        size_t errsz)
 {
     *out = NULL, *n = 0;
     size_t np = 0;

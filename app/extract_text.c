@@ -108,8 +108,8 @@ int app_extract_text_from_pages(const char *const *pages, int npages, int is_pdf
     out->line_off = malloc(n * sizeof *out->line_off);
     out->line_page = malloc(n * sizeof *out->line_page);
     out->line_no = malloc(n * sizeof *out->line_no);
-    int rc = (!l || !drop || !out->text || !out->line_off || !out->line_page || !out->line_no)
-                 ? -1 : 0;
+    int rc =
+        (!l || !drop || !out->text || !out->line_off || !out->line_page || !out->line_no) ? -1 : 0;
     if (!rc) split_lines(pages, npages, l);
     if (!rc && is_pdf) rc = mark_running_lines(l, n, npages, drop);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -170,7 +170,8 @@ static int load_pdf(const char *path, const void *data, size_t len, app_extract_
     else if (letters < 40)
         set_err(err, errsz,
                 "%s: no text layer in this PDF (%d page%s, a scan?): run OCR on it first, e.g. "
-                "'ocrmypdf in.pdf out.pdf'", path, npages, npages == 1 ? "" : "s");
+                "'ocrmypdf in.pdf out.pdf'",
+                path, npages, npages == 1 ? "" : "s");
     else
         rc = app_extract_text_from_pages(pages, npages, 1, out, err, errsz);
     free(pages);
@@ -212,8 +213,10 @@ void app_extract_text_locate(const app_extract_text *t, size_t off, int *page, i
     size_t lo = 0, hi = t->nlines;
     while (hi - lo > 1) { /* the last line starting at or before off */
         size_t mid = (lo + hi) / 2;
-        if (t->line_off[mid] <= off) lo = mid;
-        else hi = mid;
+        if (t->line_off[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
     }
     *page = t->nlines ? t->line_page[lo] : 0;
     *line = t->nlines ? t->line_no[lo] : 1;

@@ -52,9 +52,11 @@ static void test_durations(void)
         size_t ms, me;
         char out[32] = "";
         int found = app_extract_duration_find(cases[i].s, strlen(cases[i].s), &ms, &me, out);
-        if (!cases[i].want) CHECK_MSG(!found, "'%s' gave %s", cases[i].s, out);
-        else CHECK_MSG(found && !strcmp(out, cases[i].want), "'%s': '%s', expected '%s'",
-                       cases[i].s, found ? out : "none", cases[i].want);
+        if (!cases[i].want)
+            CHECK_MSG(!found, "'%s' gave %s", cases[i].s, out);
+        else
+            CHECK_MSG(found && !strcmp(out, cases[i].want), "'%s': '%s', expected '%s'", cases[i].s,
+                      found ? out : "none", cases[i].want);
     }
     char iso[16];
     CHECK(app_extract_date_add("2018-01-10", "12 months", iso) && !strcmp(iso, "2019-01-10"));
@@ -79,9 +81,11 @@ static void test_jurisdictions(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char out[64] = "";
         int found = app_extract_jurisdiction(cases[i].s, strlen(cases[i].s), out, sizeof out);
-        if (!cases[i].want) CHECK_MSG(!found, "'%s' gave %s", cases[i].s, out);
-        else CHECK_MSG(found && !strcmp(out, cases[i].want), "'%s': '%s', expected '%s'",
-                       cases[i].s, out, cases[i].want);
+        if (!cases[i].want)
+            CHECK_MSG(!found, "'%s' gave %s", cases[i].s, out);
+        else
+            CHECK_MSG(found && !strcmp(out, cases[i].want), "'%s': '%s', expected '%s'", cases[i].s,
+                      out, cases[i].want);
     }
 }
 
@@ -94,9 +98,11 @@ static void test_parties(void)
     int n = app_extract_parties(s, strlen(s), p, 8);
     CHECK_EQ_INT(n, 2);
     if (n == 2) {
-        CHECK(!strncmp(s + p[0].name_start, "Acme Widgets, Inc.", p[0].name_end - p[0].name_start) &&
-              p[0].name_end - p[0].name_start == strlen("Acme Widgets, Inc."));
-        CHECK(!strncmp(s + p[0].alias_start, "Supplier", 8) && p[0].alias_end - p[0].alias_start == 8);
+        CHECK(
+            !strncmp(s + p[0].name_start, "Acme Widgets, Inc.", p[0].name_end - p[0].name_start) &&
+            p[0].name_end - p[0].name_start == strlen("Acme Widgets, Inc."));
+        CHECK(!strncmp(s + p[0].alias_start, "Supplier", 8) &&
+              p[0].alias_end - p[0].alias_start == 8);
         CHECK(!strncmp(s + p[1].name_start, "Beta Foods LLC", 14) &&
               p[1].name_end - p[1].name_start == 14);
         CHECK(!strncmp(s + p[1].alias_start, "Buyer", 5));
@@ -142,8 +148,8 @@ static void test_segment(void)
     size_t i = find_clause(&t, c, n, "This Agreement is made by Acme Corp. and Beta Inc. on");
     CHECK_MSG(i != (size_t)-1, "the abbreviations cut the first sentence");
     if (i != (size_t)-1) {
-        CHECK(t.text[c[i].end - 1] == '.' && strstr(t.text + c[i].start, "below.") ==
-                                                  t.text + c[i].end - 6);
+        CHECK(t.text[c[i].end - 1] == '.' &&
+              strstr(t.text + c[i].start, "below.") == t.text + c[i].end - 6);
         int page, line;
         app_extract_text_locate(&t, c[i].start, &page, &line);
         CHECK_EQ_INT(page, 1);
@@ -203,7 +209,8 @@ static void test_rules_file(void)
     CHECK(app_extract_run(r, &t, c, n, NULL, &res, err, sizeof err) == 0);
     CHECK_EQ_INT(res.n, 2);
     if (res.n == 2) {
-        CHECK(res.hits[0].category == 0 && res.hits[0].answer && !strcmp(res.hits[0].answer, "Iowa"));
+        CHECK(res.hits[0].category == 0 && res.hits[0].answer &&
+              !strcmp(res.hits[0].answer, "Iowa"));
         CHECK(res.hits[0].confidence >= 0.5 && res.hits[0].confidence < 1);
         CHECK(res.hits[1].category == 1 && res.hits[1].answer == NULL);
     }
@@ -271,8 +278,9 @@ static void test_model_reply(void)
     CHECK_EQ_INT(app_extract_model_accept("no JSON at all", &d, 3, NULL, why, sizeof why), -1);
     CHECK(strstr(why, "not the JSON") != NULL);
     CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": 7}", &d, 3, NULL, why, sizeof why), -1);
-    CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": [{\"text\": \"\"}]}", &d, 3, NULL, why,
-                                          sizeof why), 1); /* an empty quote is not in it */
+    CHECK_EQ_INT(
+        app_extract_model_accept("{\"clauses\": [{\"text\": \"\"}]}", &d, 3, NULL, why, sizeof why),
+        1); /* an empty quote is not in it */
     app_extract_doc_free(&d);
 }
 

@@ -66,7 +66,8 @@ static void score_contract(eval *ev, const app_extract_rules *r, const app_extra
             for (size_t k = 0; k < ns; k++)
                 if (app_extract_jaccard(text, gold[k]) >= 0.5) ok = 1, found[k] = 1;
             c.pred++, c.correct += ok;
-            if (ev->verbose && !ok) printf("  FP %s [%s] %.160s\n", name, json_object_get_string(jc), text);
+            if (ev->verbose && !ok)
+                printf("  FP %s [%s] %.160s\n", name, json_object_get_string(jc), text);
             free(text);
         }
         for (size_t k = 0; k < ns; k++) {
@@ -122,7 +123,8 @@ static double run(const char *dir, const char *which, const app_extract_rules *r
     fclose(f);
     counts all = {0};
     double p, rr, f1v;
-    if (table) printf("\n%-36s %5s %5s %5s %5s %5s %5s\n", "category", "pred", "gold", "P", "R", "F1", "");
+    if (table)
+        printf("\n%-36s %5s %5s %5s %5s %5s %5s\n", "category", "pred", "gold", "P", "R", "F1", "");
     for (int c = 0; c < app_extract_rules_count(r) && c < MAX_CATS; c++) {
         add_counts(&all, &ev.cat[c]);
         f1v = f1(&ev.cat[c], &p, &rr);
@@ -145,8 +147,10 @@ int main(int argc, char **argv)
     double min_f1 = 0;
     int verbose = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--min-f1") && i + 1 < argc) min_f1 = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--verbose")) verbose = 1;
+        if (!strcmp(argv[i], "--min-f1") && i + 1 < argc)
+            min_f1 = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--verbose"))
+            verbose = 1;
     }
     const char *shared = getenv("FOLIO_SHARED");
     char dir[4096];

@@ -230,13 +230,13 @@ static piece *make_pieces(const char *t, size_t len, size_t *np)
 
 /* A piece is a heading when it looks like one and stands apart: after a blank line, a finished
  * sentence or a colon, or numbered; a wrapped line's last word ("Agreement.") is not. */
-static int heading_piece(const char *s, const piece *p, size_t i)
+static int heading_piece(const char *s, const piece *p, size_t i, const unsigned char *was_head)
 {
     size_t n = p[i].e - p[i].s;
     if (!looks_heading(s + p[i].s, n) || inline_heading(s + p[i].s, n)) return 0;
     if (p[i].blank_before || i == 0 || enum_len(s + p[i].s, n)) return 1;
-    char prev = s[p[i - 1].e - 1];
-    return strchr(".:;)\"", prev) != NULL || looks_heading(s + p[i - 1].s, p[i - 1].e - p[i - 1].s);
+    char prev = s[p[i - 1].e - 1]; /* a line of an all-capitals paragraph is not a heading */
+    return strchr(".:;)\"", prev) != NULL || was_head[i - 1];
 }
 
 int app_extract_segment(const app_extract_text *t, app_extract_clause **out, size_t *n, char *err,
@@ -245,8 +245,9 @@ int app_extract_segment(const app_extract_text *t, app_extract_clause **out, siz
     *out = NULL, *n = 0;
     size_t np = 0;
     piece *p = make_pieces(t->text, t->len, &np);
+    unsigned char *head = calloc(np + 1, 1);
     clause_vec cv = {0};
-    int rc = p ? 0 : -1;
+    int rc = p && head ? 0 : -1;
     const char *s = t->text;
     for (size_t i = 0; !rc && i < np;) {
         size_t el = enum_len(s + p[i].s, p[i].e - p[i].s);
@@ -255,7 +256,8 @@ int app_extract_segment(const app_extract_text *t, app_extract_clause **out, siz
             i++;
             continue;
         }
-        if (heading_piece(s, p, i)) {
+        if (heading_piece(s, p, i, head)) {
+            head[i] = 1;
             size_t hs = p[i].s + enum_len(s + p[i].s, p[i].e - p[i].s);
             while (hs < p[i].e && is_sp(s[hs])) hs++;
             cv.head_s = hs, cv.head_e = p[i].e;
@@ -265,12 +267,13 @@ int app_extract_segment(const app_extract_text *t, app_extract_clause **out, siz
         }
         size_t j = i + 1; /* the block goes on to a blank line, a heading or a numbered item */
         while (j < np && !p[j].blank_before && !enum_len(s + p[j].s, p[j].e - p[j].s) &&
-               !heading_piece(s, p, j))
+               !heading_piece(s, p, j, head))
             j++;
         rc = split_block(&cv, s, p[i].s, p[j - 1].e);
         i = j;
     }
     free(p);
+    free(head);
     if (rc) {
         free(cv.v);
         if (err && errsz) snprintf(err, errsz, "out of memory while cutting clauses");

@@ -182,7 +182,8 @@ static int split_block(clause_vec *cv, const char *t, size_t s, size_t e)
         cv->head_e = he = s + ih - 1;
         while (cv->head_s < he && is_sp(t[cv->head_s])) cv->head_s++, hs++;
     }
-    size_t at = ih ? s + ih : s; /* the heading is not part of the first sentence */
+    /* The heading is not part of the first sentence, nor is a number before it ("8.1"). */
+    size_t at = ih ? s + ih : s + enum_len(t + s, e - s);
     while (at < e) {
         while (at < e && is_sp(t[at])) at++;
         if (at >= e) break;

@@ -161,7 +161,7 @@ static void test_segment(void)
         CHECK(c[i].head_end - c[i].head_start == strlen("Governing Law") &&
               !strncmp(t.text + c[i].head_start, "Governing Law", 13));
     }
-    i = find_clause(&t, c, n, "(a) Neither party may assign");
+    i = find_clause(&t, c, n, "Neither party may assign"); /* "(a) " is left out */
     CHECK_MSG(i != (size_t)-1, "the numbered item is not a clause of its own");
     if (i != (size_t)-1) {
         int page, line;
@@ -284,8 +284,84 @@ static void test_model_reply(void)
     app_extract_doc_free(&d);
 }
 
+/* tests/data/extract_sample_contract.txt holds one ordinary clause per category, in wording of
+ * its own: each of the 41 must be found, by the clause that states it. */
+static void test_sample_contract(void)
+{
+    static const struct {
+        const char *cat, *in_first;
+    } want[] = {
+        {"Document Name", "MASTER SUPPLY AND LICENSE AGREEMENT"},
+        {"Parties", "Northwind Components, Inc."},
+        {"Agreement Date", "March 3, 2021"},
+        {"Effective Date", "March 3, 2021"},
+        {"Expiration Date", "three (3) years"},
+        {"Renewal Term", "successive one (1) year"},
+        {"Notice Period To Terminate Renewal", "sixty (60) days"},
+        {"Governing Law", "State of New York"},
+        {"Most Favored Nation", "more favorable than"},
+        {"Competitive Restriction Exception", "less than five percent"},
+        {"Non-Compete", "competes with"},
+        {"Exclusivity", "exclusively from Supplier"},
+        {"No-Solicit Of Customers", "solicit or induce any customer"},
+        {"No-Solicit Of Employees", "hire any employee"},
+        {"Non-Disparagement", "disparages"},
+        {"Termination For Convenience", "for convenience"},
+        {"Rofr/Rofo/Rofn", "right of first refusal"},
+        {"Change Of Control", "change of control"},
+        {"Anti-Assignment", "may assign this Agreement"},
+        {"Revenue/Profit Sharing", "royalty equal to five percent"},
+        {"Price Restrictions", "shall not increase the prices"},
+        {"Minimum Commitment", "minimum of 10,000 units"},
+        {"Volume Restriction", "exceed 50,000 units"},
+        {"Ip Ownership Assignment", "hereby assigns"},
+        {"Joint Ip Ownership", "jointly owned"},
+        {"License Grant", "hereby grants"},
+        {"Non-Transferable License", "non-transferable"},
+        {"Affiliate License-Licensor", "on behalf of itself and its Affiliates"},
+        {"Affiliate License-Licensee", "Customer and its Affiliates"},
+        {"Unlimited/All-You-Can-Eat-License", "unlimited number of users"},
+        {"Irrevocable Or Perpetual License", "perpetual, irrevocable"},
+        {"Source Code Escrow", "escrow agent"},
+        {"Post-Termination Services", "continue to provide support"},
+        {"Audit Rights", "audit the books and records"},
+        {"Uncapped Liability", "shall not apply to a party's indemnification"},
+        {"Cap On Liability", "aggregate liability"},
+        {"Liquidated Damages", "as liquidated damages"},
+        {"Warranty Duration", "twelve (12) months from the date of delivery"},
+        {"Insurance", "liability insurance"},
+        {"Covenant Not To Sue", "shall not contest or challenge"},
+        {"Third Party Beneficiary", "intended third party beneficiaries"},
+    };
+    const char *src = getenv("FOLIO_SOURCE");
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/tests/data/extract_sample_contract.txt", src ? src : ".");
+    app_extract_rules *r = NULL;
+    app_extract_doc d;
+    CHECK(app_extract_rules_default(&r, err, sizeof err) == 0);
+    int rc = app_extract_doc_rules(path, r, NULL, &d, err, sizeof err);
+    CHECK_MSG(rc == 0, "%s", err);
+    CHECK_EQ_INT(sizeof want / sizeof *want, 41);
+    for (size_t k = 0; !rc && k < sizeof want / sizeof *want; k++) {
+        int cat = app_extract_rules_find(r, want[k].cat);
+        CHECK_MSG(cat >= 0, "no category %s", want[k].cat);
+        const app_extract_hit *h = NULL;
+        for (size_t i = 0; i < d.res.n && !h; i++)
+            if (d.res.hits[i].category == cat) h = &d.res.hits[i];
+        CHECK_MSG(h != NULL, "%s: not found", want[k].cat);
+        if (!h) continue;
+        char *text = app_extract_hit_text(&d, h);
+        CHECK_MSG(text && strcasestr(text, want[k].in_first), "%s: '%s' lacks '%s'", want[k].cat,
+                  text, want[k].in_first);
+        free(text);
+    }
+    if (!rc) app_extract_doc_free(&d);
+    app_extract_rules_destroy(r);
+}
+
 int main(void)
 {
+    test_sample_contract();
     test_model_reply();
     test_dates();
     test_durations();

@@ -278,6 +278,7 @@ static int fact_effective(xt_run *x, int cat)
 {
     const xt_category *c = &x->r->cat[cat];
     for (size_t i = 0; i < x->nc; i++) {
+        if (!strcasestr(x->ctext[i], "effective")) continue;
         const char *t = x->t->text + x->c[i].start;
         size_t n = x->c[i].end - x->c[i].start, ms, me, from = 0;
         char iso[16];

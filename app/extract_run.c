@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { SCORE_BYTES = 8192 };
+
 int app_extract_best(xt_run *x, int cat, size_t limit, int *idx, double *score, int cap)
 {
     const xt_category *c = &x->r->cat[cat];
@@ -100,13 +102,16 @@ static int run_prepare(xt_run *x)
         return -1;
     for (size_t i = 0; i < x->nc; i++) {
         const app_extract_clause *c = &x->c[i];
-        x->ctext[i] = app_extract_squeeze(x->t->text, c->start, c->end);
+        /* A clause is scored on its first SCORE_BYTES: patterns look at most a few hundred
+         * bytes apart, and a run-on "sentence" of megabytes must not cost quadratic time. */
+        size_t end = c->end - c->start > SCORE_BYTES ? c->start + SCORE_BYTES : c->end;
+        x->ctext[i] = app_extract_squeeze(x->t->text, c->start, end);
         x->htext[i] = app_extract_squeeze(x->t->text, c->head_start, c->head_end);
         if (!x->ctext[i] || !x->htext[i]) return -1;
         x->clen[i] = strlen(x->ctext[i]), x->hlen[i] = strlen(x->htext[i]);
     }
     for (size_t i = 0; i + 1 < x->nc; i++)
-        if (continues(x, i) &&
+        if (continues(x, i) && x->c[i + 1].end - x->c[i].start <= SCORE_BYTES &&
             !(x->etext[i] = app_extract_squeeze(x->t->text, x->c[i].start, x->c[i + 1].end)))
             return -1;
     return 0;

@@ -8,3 +8,5 @@ folio_add_test(e2e_extract COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e_extract.sh LA
 # Benchmark (label bench, -DFOLIO_BENCH=ON): pages/s on a 300-page agreement and on the CUAD PDFs,
 # against pdftotext on the same files in the same run.
 folio_bench(bench_extract COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_extract.sh TIMEOUT 300)
+# Fuzz target (-DFOLIO_FUZZ=ON with clang): any text through clause cutting, scoring, normalizers.
+folio_fuzz(fuzz_extract SOURCES fuzz/fuzz_extract.c LIBS folio_app)

@@ -139,16 +139,80 @@ int app_extract_text_from_pages(const char *const *pages, int npages, int is_pdf
     return rc;
 }
 
-/* A text file: NUL bytes mean it is not text (a binary or a PDF under another name). */
-static int load_plain(const char *path, char *data, size_t len, app_extract_text *out, char *err,
-                      size_t errsz)
+static size_t put_utf8(char *o, unsigned cp)
 {
-    if (memchr(data, 0, len)) {
+    if (cp < 0x80) return o[0] = (char)cp, 1;
+    if (cp < 0x800) return o[0] = (char)(0xC0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3F)), 2;
+    o[0] = (char)(0xE0 | cp >> 12), o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    o[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+/* The length of the valid UTF-8 sequence at p (n bytes left), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    size_t k = p[0] < 0x80             ? 1
+               : (p[0] & 0xE0) == 0xC0 ? 2
+               : (p[0] & 0xF0) == 0xE0 ? 3
+               : (p[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
+    if (!k || k > n || (k == 2 && p[0] < 0xC2)) return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return k;
+}
+
+/* The file's text as UTF-8 (malloc'd): a byte order mark dropped, UTF-16 converted, and a file
+ * that is not valid UTF-8 read as Windows-1252, as old EDGAR filings are. NULL on memory. */
+static char *text_utf8(const unsigned char *p, size_t len)
+{
+    char *o = malloc(len * 3 + 1), *q = o;
+    if (!o) return NULL;
+    int be = len >= 2 && p[0] == 0xFE && p[1] == 0xFF,
+        le = len >= 2 && p[0] == 0xFF && p[1] == 0xFE;
+    if (be || le) {
+        for (size_t i = 2; i + 1 < len; i += 2) { /* surrogate pairs become U+FFFD */
+            unsigned u = be ? (unsigned)p[i] << 8 | p[i + 1] : (unsigned)p[i + 1] << 8 | p[i];
+            q += put_utf8(q, u >= 0xD800 && u < 0xE000 ? 0xFFFD : u);
+        }
+        *q = 0;
+        return o;
+    }
+    size_t i = len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0, k;
+    int valid = 1;
+    for (size_t j = i; j < len && valid; j += k) valid = (k = utf8_len(p + j, len - j)) != 0;
+    static const unsigned short cp1252[32] = {
+        0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+    for (; i < len; i++) {
+        unsigned c = p[i];
+        if (valid || c < 0x80)
+            *q++ = (char)c;
+        else
+            q += put_utf8(q, c < 0xA0 ? cp1252[c - 0x80] : c);
+    }
+    *q = 0;
+    return o;
+}
+
+/* A text file in UTF-8, UTF-16 (with its byte order mark) or Windows-1252; other NUL bytes mean
+ * it is not text (a binary, or a PDF under another name). */
+static int load_plain(const char *path, const char *data, size_t len, app_extract_text *out,
+                      char *err, size_t errsz)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    int utf16 = len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF));
+    if (!utf16 && memchr(data, 0, len)) {
         set_err(err, errsz, "%s: a binary file, not text; give a PDF or a text file", path);
         return -1;
     }
-    const char *pages[1] = {data};
-    return app_extract_text_from_pages(pages, 1, 0, out, err, errsz);
+    char *text = text_utf8(u, len);
+    if (!text) return set_err(err, errsz, "%s: out of memory", path), -1;
+    const char *pages[1] = {text};
+    int rc = app_extract_text_from_pages(pages, 1, 0, out, err, errsz);
+    free(text);
+    return rc;
 }
 
 static int load_pdf(const char *path, const void *data, size_t len, app_extract_text *out,

@@ -391,8 +391,44 @@ static void test_sample_variants(void)
     check_sample("extract_sample_variants.txt", want, sizeof want / sizeof *want);
 }
 
+/* Text files as they come: Windows-1252, UTF-16 with a byte order mark, and binaries refused. */
+static void test_text_encodings(void)
+{
+    const char *tmp = getenv("FOLIO_TEST_TMP");
+    char path[4096], err[512];
+    static const struct {
+        const char *bytes;
+        size_t n;
+        const char *want; /* in the text, or NULL: refused */
+    } files[] = {
+        {"Caf\xe9 \x93quoted\x94\n", 14, "Caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d"},
+        {"\xff\xfeO\0h\0i\0o\0", 10, "Ohio"},
+        {"\xef\xbb\xbfOhio\n", 8, "Ohio"},
+        {"ELF\0\1\2", 6, NULL},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/extract_enc_%zu.txt", tmp ? tmp : "/tmp", i);
+        FILE *f = fopen(path, "wb");
+        CHECK(f != NULL);
+        if (!f) continue;
+        fwrite(files[i].bytes, 1, files[i].n, f);
+        fclose(f);
+        app_extract_text t;
+        int rc = app_extract_text_load(path, &t, err, sizeof err);
+        if (!files[i].want) {
+            CHECK_MSG(rc < 0 && strstr(err, "binary"), "file %zu: %s", i, err);
+            continue;
+        }
+        CHECK_MSG(rc == 0 && !strncmp(t.text, files[i].want, strlen(files[i].want)),
+                  "file %zu: '%s'", i, rc ? err : t.text);
+        if (!rc) app_extract_text_free(&t);
+        remove(path);
+    }
+}
+
 int main(void)
 {
+    test_text_encodings();
     test_sample_contract();
     test_sample_variants();
     test_model_reply();

@@ -50,14 +50,22 @@ char *app_extract_hit_text(const app_extract_doc *d, const app_extract_hit *h)
     return app_extract_squeeze(d->text.text, h->start, h->end);
 }
 
+/* The hit's page and lines; a clause that runs onto the next page ends, for its citation, at the
+ * last line of the page it starts on. */
 static void hit_lines(const app_extract_doc *d, const app_extract_hit *h, int *page, int *l0,
                       int *l1)
 {
-    int p1;
-    app_extract_text_locate(&d->text, h->start, page, l0);
-    app_extract_text_locate(&d->text, h->end > h->start ? h->end - 1 : h->start, &p1, l1);
-    if (p1 != *page) *l1 = *l0; /* runs onto the next page: the lines on its first page */
-    while (*l1 < *l0) *l1 = *l0;
+    const app_extract_text *t = &d->text;
+    app_extract_text_locate(t, h->start, page, l0);
+    *l1 = *l0;
+    size_t lo = 0, hi = t->nlines; /* the line holding h->start */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (t->line_off[mid] <= h->start) lo = mid;
+        else hi = mid;
+    }
+    for (size_t i = lo + 1; i < t->nlines && t->line_off[i] < h->end; i++)
+        if (t->line_page[i] == *page) *l1 = t->line_no[i];
 }
 
 int app_extract_write_json(FILE *f, const app_extract_doc *d, const app_extract_rules *r)

@@ -232,12 +232,13 @@ static int fact_parties(xt_run *x, int cat)
     return 0;
 }
 
-/* The agreement date: the first date in the first clause near the top that dates the contract. */
-static int fact_date(xt_run *x, int cat)
+/* The agreement date: the first date in the first clause before `limit` that dates the
+ * contract. */
+static int fact_date_in(xt_run *x, int cat, size_t limit)
 {
     const xt_category *c = &x->r->cat[cat];
-    for (size_t i = 0; i < x->nc && x->c[i].start < FRONT_BYTES; i++) {
-        if (x->c[i].is_heading) continue;
+    for (size_t i = 0; i < x->nc && x->c[i].start < limit; i++) {
+        /* headings too: a signature block's "Dated: ..." looks like one */
         double s = app_extract_score(c, x->ctext[i], x->clen[i], "", 0, x->md);
         size_t ms, me;
         char iso[16];
@@ -250,6 +251,13 @@ static int fact_date(xt_run *x, int cat)
         return add(x, cat, x->c[i].start + ms, x->c[i].start + me, iso, s);
     }
     return 0;
+}
+
+/* Near the top first, else anywhere: a contract dated only where it is signed ("Date: ..."). */
+static int fact_date(xt_run *x, int cat)
+{
+    int rc = fact_date_in(x, cat, FRONT_BYTES);
+    return rc || x->agreement_e ? rc : fact_date_in(x, cat, (size_t)-1);
 }
 
 /* Without a date of its own, a contract whose term runs "from the date hereof" (or that takes

@@ -39,6 +39,7 @@ static void usage(FILE *f)
             "                   them came from the cache (the contract is computed once)\n"
             "  --rules FILE     a categories file in the format of assets/cuad/categories.txt\n"
             "                   instead of the built-in one\n"
+            "  --color WHEN     auto (a terminal, unless NO_COLOR is set), always or never\n"
             "  --list           the categories and their definitions\n"
             "  --clauses        how the contract is cut: each clause with its page, lines and\n"
             "                   section heading (to see why a clause was or was not found)\n"
@@ -75,6 +76,8 @@ static int parse(int argc, char **argv, xopts *o)
             o->clauses = 1;
         else if (!strcmp(a, "--verbose"))
             o->verbose = 1;
+        else if (!strcmp(a, "--color") && v && ui_color_parse(v) >= 0)
+            ui_color_set(ui_color_parse(v)), i++;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "folio extract: unknown option or missing value: %s\n", a);
             return -1;

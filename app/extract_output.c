@@ -122,8 +122,9 @@ int app_extract_write_text(FILE *f, const app_extract_doc *d, const app_extract_
         hit_lines(d, h, &page, &l0, &l1);
         int first = i == 0 || d->res.hits[i - 1].category != h->category;
         if (first) {
+            fputc('\n', f);
             ui_style(f, UI_STYLE_BOLD);
-            fprintf(f, "\n%s", app_extract_rules_name(r, h->category));
+            fprintf(f, "%s", app_extract_rules_name(r, h->category));
             ui_style(f, UI_STYLE_RESET);
             if (h->answer) ui_fprintf(f, ": %s", h->answer);
             fputc('\n', f);

@@ -168,6 +168,9 @@ PY
   n=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['clauses']))" "$T/model.json")
   r=$(grep -c "not the JSON asked for" "$T/model.err")
   check "model: every reply parsed or reported ($n clauses kept, $r replies reported)" '[ $((n + r)) -ge 1 ]'
+  mkdir "$T/leases" && cp "$T/lease.txt" "$T/leases/a.txt" && cp "$T/lease.txt" "$T/leases/b.txt"
+  "$F" extract "$T/leases" --model "$M" --rules "$T/two.txt" --format csv >"$T/lm.csv" 2>/dev/null
+  check "model over a folder: a matrix of 2 contracts" '[ $? -eq 0 ] && [ $(wc -l <"$T/lm.csv") -eq 3 ]'
   "$F" extract "$T/lease.txt" --model "$T/no-such-model" 2>"$T/nomodel.err"
   check "model: a missing checkpoint is an error naming it" '[ $? -eq 1 ] && grep -q "no-such-model" "$T/nomodel.err"'
   "$F" extract "$PDF" --model "$M" --rules "$T/two.txt" 2>"$T/toolong.err" >/dev/null

@@ -96,16 +96,27 @@ static int rules_agree(const app_extract_result *rules, int cat, size_t s, size_
     return 0;
 }
 
+/* The first JSON object in a reply: after a reasoning model's "</think>", inside a ``` fence or
+ * not, text after it ignored. NULL when there is none. */
+static json_object *first_object(const char *reply)
+{
+    const char *think = strstr(reply, "</think>");
+    const char *p = think ? think + 8 : reply;
+    json_object *o = NULL;
+    for (p = strchr(p, '{'); p && !o; p = strchr(p + 1, '{')) {
+        json_tokener *tk = json_tokener_new();
+        if (!tk) return NULL;
+        o = json_tokener_parse_ex(tk, p, (int)strlen(p));
+        if (o && !json_object_is_type(o, json_type_object)) json_object_put(o), o = NULL;
+        json_tokener_free(tk);
+    }
+    return o;
+}
+
 int app_extract_model_accept(const char *reply, app_extract_doc *d, int cat,
                              const app_extract_result *rules, char *why, size_t whysz)
 {
-    const char *open = strchr(reply, '{'), *close = strrchr(reply, '}');
-    json_object *o = open && close > open ? json_tokener_parse(open) : NULL, *arr = NULL;
-    if (!o) { /* trailing text after the object: parse just the object */
-        char *cut = open && close > open ? strndup(open, (size_t)(close - open + 1)) : NULL;
-        o = cut ? json_tokener_parse(cut) : NULL;
-        free(cut);
-    }
+    json_object *o = first_object(reply), *arr = NULL;
     if (!o || !json_object_object_get_ex(o, "clauses", &arr) ||
         !json_object_is_type(arr, json_type_array)) {
         snprintf(why, whysz, "the reply is not the JSON asked for");

@@ -275,6 +275,10 @@ static void test_model_reply(void)
         app_extract_result_free(&rules);
     }
     CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": []}", &d, 3, NULL, why, sizeof why), 0);
+    const char *fenced = "<think>{maybe}</think>```json\n{\"clauses\": [{\"text\": \"Rent is "
+                         "due.\", \"answer\": null}]}\n``` and {\"clauses\": []}";
+    CHECK_EQ_INT(app_extract_model_accept(fenced, &d, 4, NULL, why, sizeof why), 0);
+    CHECK(d.res.n >= 1 && d.res.hits[d.res.n - 1].category == 4);
     CHECK_EQ_INT(app_extract_model_accept("no JSON at all", &d, 3, NULL, why, sizeof why), -1);
     CHECK(strstr(why, "not the JSON") != NULL);
     CHECK_EQ_INT(app_extract_model_accept("{\"clauses\": 7}", &d, 3, NULL, why, sizeof why), -1);

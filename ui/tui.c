@@ -386,7 +386,8 @@ static void on_key(tui *t, int key)
         if (key == UI_KEYCODE + KEY_DOWN) t->help_top++;
         else if (key == UI_KEYCODE + KEY_UP && t->help_top) t->help_top--;
         else t->mode = MODE_NORMAL;
-        return all_dirty(t);
+        /* The help covered the separator too, which lives on stdscr: draw everything again. */
+        return t->mode == MODE_NORMAL ? relayout(t) : all_dirty(t);
     }
     if (key == UI_KEYCODE + KEY_MOUSE) return on_mouse(t);
     if (t->mode == MODE_PROMPT) {

@@ -395,7 +395,15 @@ static void draw_help(tui *t)
     int h = n + 4 < t->rows - 2 ? n + 4 : t->rows - 2, wd = 64 < t->cols - 4 ? 64 : t->cols - 4;
     WINDOW *w = newwin(h, wd, (t->rows - h) / 2, (t->cols - wd) / 2);
     if (!w) return;
-    box(w, 0, 0);
+    /* Box-drawing characters as text: the terminal's alternate character set is not always
+     * there (or not translated by multiplexers). */
+    for (int y = 0; y < h; y++) {
+        wmove(w, y, 0);
+        const char *l = y == 0 ? "┌" : y == h - 1 ? "└" : "│", *r = y == 0 ? "┐" : y == h - 1 ? "┘" : "│";
+        waddstr(w, l);
+        for (int x = 1; x < wd - 1; x++) waddstr(w, y == 0 || y == h - 1 ? "─" : " ");
+        waddstr(w, r);
+    }
     mvwaddstr(w, 0, 2, " folio keys (any key closes) ");
     if (t->help_top > n - (h - 3)) t->help_top = n - (h - 3) > 0 ? n - (h - 3) : 0;
     for (int i = 0; i + 2 < h - 1 && t->help_top + i < n; i++) {

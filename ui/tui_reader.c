@@ -92,7 +92,7 @@ static int split_lines(tui_reader *rd)
             if (!l) return -1;
             rd->lines = l;
         }
-        int header = len > 2 && rd->text[at] == '\x01';
+        int header = rd->pages > 0 && len > 8 && !memcmp(rd->text + at, "\x01 page ", 7);
         if (header) page = atoi(rd->text + at + 7), lineno = 0;
         else lineno++;
         rd->lines[rd->nlines++] = (tui_line){at, len, page, header ? 0 : lineno};

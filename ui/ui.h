@@ -24,7 +24,8 @@ int ui_text_width_n(const char *s, size_t n);
  * takes (at least one character when n > 0, even one wider than cols) and its width in *width.
  * Breaks after the last space that fits when the text goes on, else between characters;
  * combining marks and zero-width joiners stay with the character before them. A '\n' ends the
- * row (it is counted in the bytes, not in the width). */
+ * row (it is counted in the bytes, not in the width), and so do spaces at a break past the
+ * budget (taken, not counted), so the next row starts on text. */
 size_t ui_wrap_next(const char *s, size_t n, int cols, int *width);
 
 /* The interface's regions; the status bar is the last row, the input line the one above it. */

@@ -155,9 +155,9 @@ static void prompt_done(tui *t)
     }
 }
 
-/* The identifier nearest the start of the reader's current line that holds a query word, or
- * its first identifier: what `d` and `r` offer to look up. */
-static void word_at_cursor(const tui *t, char *out, size_t outsz)
+/* What `d` and `r` offer to look up: the first identifier on the reader's current line that the
+ * library has a definition of, else its first identifier (the prompt lets the user edit it). */
+static void word_at_cursor(tui *t, char *out, size_t outsz)
 {
     *out = 0;
     if (!t->rd.text || !t->rd.code) return;
@@ -168,13 +168,17 @@ static void word_at_cursor(const tui *t, char *out, size_t outsz)
         while (s + n < end && (s[n] == '_' || (s[n] >= 'a' && s[n] <= 'z') ||
                                (s[n] >= 'A' && s[n] <= 'Z') || (n && s[n] >= '0' && s[n] <= '9')))
             n++;
-        if (n >= 2) {
-            snprintf(out, outsz, "%.*s", (int)(n < outsz - 1 ? n : outsz - 1), s);
-            static const char *const skip[] = {"static", "int", "void", "const", "char",
-                                               "def", "return", "struct", "unsigned", "if"};
-            int common = 0;
-            for (size_t k = 0; k < sizeof skip / sizeof skip[0]; k++) common |= !strcmp(out, skip[k]);
-            if (!common) return;
+        if (n >= 2 && n < 128 && (s == t->rd.text + l->off || !(s[-1] >= '0' && s[-1] <= '9'))) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)n, s);
+            if (!*out) snprintf(out, outsz, "%s", name);
+            idx_symbol *sym;
+            size_t ns = 0;
+            if (!idx_symbols_find(t->ix, name, 1, &sym, &ns)) idx_symbols_free(sym, ns);
+            if (ns) {
+                snprintf(out, outsz, "%s", name);
+                return;
+            }
         }
         s += n;
     }
@@ -222,11 +226,11 @@ static void open_hit(tui *t, int i)
         t->dirty[UI_PANE_INPUT] = 1;
         return;
     }
-    /* In a PDF the hit's lines count from its page: its first line with the words. */
-    if (x->page > 0) {
-        int at = tui_reader_next_hit(t, t->rd.cur, 1);
-        if (at >= 0 && t->rd.lines[at].page == x->page) t->rd.cur = at;
-    }
+    /* Then the first line of the hit (its page, or its lines) that holds the words. */
+    int at = tui_reader_next_hit(t, t->rd.cur - 1, 1);
+    if (at >= 0 && (x->page > 0 ? t->rd.lines[at].page == x->page
+                                : t->rd.lines[at].lineno <= x->line_end))
+        t->rd.cur = at;
     t->rd.top = -1;
     t->focus = UI_PANE_READER;
     all_dirty(t);
@@ -245,7 +249,8 @@ static void open_cite(tui *t, int n)
     int64_t id = -1;
     for (int i = 0; i < t->ndocs; i++)
         if (!strcmp(t->docs[i].path, c.path)) id = t->docs[i].id;
-    tui_hit h = {.doc_id = id, .page = c.page, .line = c.line_start};
+    tui_hit h = {.doc_id = id, .page = c.page, .line = c.line_start,
+                 .line_end = c.line_end};
     free(c.path);
     if (id < 0) return notice(t, "the cited document is not in the library");
     tui_hit *save = t->hits;

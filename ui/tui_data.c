@@ -149,6 +149,7 @@ int tui_search(tui *t, const char *query, ing_kind kind)
         if (h[i].page > 0) snprintf(where, sizeof where, "p.%d", h[i].page);
         else snprintf(where, sizeof where, "l.%d-%d", h[i].line_start, h[i].line_end);
         x->doc_id = h[i].doc_id, x->page = h[i].page, x->line = h[i].line_start;
+        x->line_end = h[i].line_end;
         x->path = strdup(h[i].path), x->where = strdup(where);
         x->snippet = strdup(h[i].snippet ? h[i].snippet : "");
     }
@@ -186,6 +187,7 @@ int tui_symbols(tui *t, const char *name)
                      s[i].scope ? s[i].scope : "", s[i].signature ? s[i].signature : s[i].name) < 0)
             snip = NULL;
         x->doc_id = doc_by_path(t, s[i].path), x->line = s[i].line_start;
+        x->line_end = s[i].line_start;
         x->path = strdup(s[i].path), x->where = strdup(where), x->snippet = snip;
     }
     idx_symbols_free(s, n);

@@ -48,7 +48,7 @@ typedef struct tui_row { /* one row of the library pane's tree */
 typedef struct tui_hit {
     int64_t doc_id;
     char *path, *snippet, *where; /* snippet marked with TUI_MARK_OPEN/CLOSE */
-    int page, line;
+    int page, line, line_end;
 } tui_hit;
 
 #define TUI_MARK_OPEN "\x02"

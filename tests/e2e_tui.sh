@@ -130,8 +130,18 @@ keys / printf Enter Enter
 check "code opens with line numbers" 'wait_for "line 14/" && screen | grep -qE "^.*14 +printf"'
 keys d Enter
 check "d: the definition of the name on the line" 'wait_for "definitions: ledger_total (1)" && screen | grep -q "l.4-"'
-keys q
-wait_for "FOLIO_EXIT=0" >/dev/null
+# a double click (X10 mouse reports, as the terminal sends them) on row 1 of the library
+for i in 1 2; do tm send-keys -t folio -H 1b 5b 4d 20 24 22; tm send-keys -t folio -H 1b 5b 4d 23 24 22; done
+check "a double click on a document opens it" 'wait_for "line 1/2  evil.txt"'
+pid=$(pgrep -P "$(tm display -p -t folio '#{pane_pid}')" | head -1)
+kill -TERM "$pid"
+check "SIGTERM: folio ends cleanly and restores the terminal" 'wait_for "FOLIO_EXIT=0" && screen | grep -q "^TTY_RAW=0"'
+start 100 30 "'$L'"
+wait_for " Library" >/dev/null
+pid=$(pgrep -P "$(tm display -p -t folio '#{pane_pid}')" | head -1)
+kill -SEGV "$pid"
+check "a crash (SIGSEGV) still restores the terminal" 'wait_for "FOLIO_EXIT=139" && screen | grep -q "^TTY_RAW=0" && [ "$(tm display -p -t folio "#{alternate_on}")" = 0 ]'
+check "the library survives the crash" '"$F" index --check --db "$L/.folio/index.db" >/dev/null'
 
 # ---- a larger folder: search while indexing, Esc stops it, the next run completes ------------
 B=$T/big

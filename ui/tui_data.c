@@ -77,8 +77,33 @@ static int tree_build(tui *t)
     return 0;
 }
 
+/* The selected row's document (or folder label) before a reload, to select it again after. */
+static void keep_selection(const tui *t, int64_t *doc, char *label, size_t labelsz)
+{
+    *doc = -1, *label = 0;
+    if (t->lib_sel >= t->ntree) return;
+    const tui_row *r = &t->tree[t->lib_sel];
+    if (r->doc >= 0) *doc = t->docs[r->doc].id;
+    else snprintf(label, labelsz, "%s", r->label);
+}
+
+static void restore_selection(tui *t, int64_t doc, const char *label)
+{
+    for (int i = 0; i < t->ntree; i++) {
+        const tui_row *r = &t->tree[i];
+        if ((doc >= 0 && r->doc >= 0 && t->docs[r->doc].id == doc) ||
+            (doc < 0 && *label && r->doc < 0 && !strcmp(r->label, label))) {
+            t->lib_sel = i;
+            return;
+        }
+    }
+}
+
 int tui_library_load(tui *t)
 {
+    int64_t keep_doc;
+    char keep_label[256];
+    keep_selection(t, &keep_doc, keep_label, sizeof keep_label);
     sqlite3_stmt *st;
     const char *sql = "SELECT id, path, key, kind, pages, status FROM documents ORDER BY path";
     if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
@@ -100,6 +125,7 @@ int tui_library_load(tui *t)
     }
     sqlite3_finalize(st);
     if (!rc) rc = tree_build(t);
+    restore_selection(t, keep_doc, keep_label);
     if (t->lib_sel >= t->ntree) t->lib_sel = t->ntree ? t->ntree - 1 : 0;
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { ST_TITLE = 1, ST_TITLE_FOCUS, ST_MATCH, ST_DIM, ST_WARN, ST_ERROR, ST_SELECT, ST_BAR };
 
@@ -360,11 +361,10 @@ static void draw_status(tui *t)
     tui_work *k = &t->work;
     char bg[600], model[300], ctx[200];
     pthread_mutex_lock(&k->mu);
-    double el = (k->index_running ? 0 : 0);
     if (k->index_running) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        el = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - k->index_t0;
+        double el = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - k->index_t0;
         double rate = el > 0 ? (double)k->files_done / el : 0;
         double eta = rate > 0 ? (double)(k->files_total - k->files_done) / rate : 0;
         snprintf(bg, sizeof bg, "indexing %zu/%zu files %.0f files/s ETA %d:%02d", k->files_done,
@@ -373,9 +373,14 @@ static void draw_status(tui *t)
         snprintf(bg, sizeof bg, "%s", *k->index_msg ? k->index_msg : "idle");
     }
     const ui_task_stats *s = &k->stats;
-    snprintf(ctx, sizeof ctx, "ctx %lld/%lld  cached %lld  %.1f tok/s", s->context_tokens,
-             s->context_max, s->cached_tokens,
-             s->decode_tok_s > 0 ? s->decode_tok_s : s->prefill_tok_s);
+    int n = snprintf(ctx, sizeof ctx, "ctx %lld/%lld  cached %lld", s->context_tokens,
+                     s->context_max, s->cached_tokens);
+    /* While the prompt is read: its speed and what is left; then the speed of the answer. */
+    if (k->task_running && s->decode_tok_s <= 0 && s->prefill_tok_s > 0)
+        snprintf(ctx + n, sizeof ctx - (size_t)n, "  prefill %.0f tok/s ETA %d:%02d",
+                 s->prefill_tok_s, (int)s->eta_s / 60, (int)s->eta_s % 60);
+    else
+        snprintf(ctx + n, sizeof ctx - (size_t)n, "  %.1f tok/s", s->decode_tok_s);
     pthread_mutex_unlock(&k->mu);
     snprintf(model, sizeof model, "model: %s", t->cfg->model ? t->cfg->model : "none");
     char line[1400];

@@ -104,7 +104,8 @@ void tui_index_poll(tui *t)
     t->dirty[UI_PANE_STATUS] = 1;
     /* The library pane follows the index about once a second, and once at the end. */
     double at = now();
-    if (done || at - t->lib_loaded > 1.0) {
+    /* Reading the documents again costs about 1 ms per thousand: a large library waits longer. */
+    if (done || at - t->lib_loaded > 1.0 + t->ndocs / 20000.0) {
         if (done) pthread_join(w->index_thread, NULL), w->index_started = 0;
         tui_library_load(t);
         t->lib_loaded = at;

@@ -95,7 +95,7 @@ tm resize-window -t folio -x 120 -y 40; sleep 0.5
 check "back to 120x40, panes again" 'wait_for " Library" && screen | grep -q "Results"'
 
 keys q
-check "q quits with exit 0" 'wait_for "FOLIO_EXIT=0"'
+check "q quits with exit 0" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=0"'
 check "terminal restored: echo and canonical mode back" 'screen | grep -q "^TTY_RAW=0"'
 check "terminal restored: the alternate screen is gone" '[ "$(tm display -p -t folio "#{alternate_on}")" = 0 ] && ! screen | grep -q " Library"'
 
@@ -135,12 +135,12 @@ for i in 1 2; do tm send-keys -t folio -H 1b 5b 4d 20 24 22; tm send-keys -t fol
 check "a double click on a document opens it" 'wait_for "line 1/2  evil.txt"'
 pid=$(pgrep -P "$(tm display -p -t folio '#{pane_pid}')" | head -1)
 kill -TERM "$pid"
-check "SIGTERM: folio ends cleanly and restores the terminal" 'wait_for "FOLIO_EXIT=0" && screen | grep -q "^TTY_RAW=0"'
+check "SIGTERM: folio ends cleanly and restores the terminal" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=0" && screen | grep -q "^TTY_RAW=0"'
 start 100 30 "'$L'"
 wait_for " Library" >/dev/null
 pid=$(pgrep -P "$(tm display -p -t folio '#{pane_pid}')" | head -1)
 kill -SEGV "$pid"
-check "a crash (SIGSEGV) still restores the terminal" 'wait_for "FOLIO_EXIT=139" && screen | grep -q "^TTY_RAW=0" && [ "$(tm display -p -t folio "#{alternate_on}")" = 0 ]'
+check "a crash (SIGSEGV) still restores the terminal" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=139" && screen | grep -q "^TTY_RAW=0" && [ "$(tm display -p -t folio "#{alternate_on}")" = 0 ]'
 check "the library survives the crash" '"$F" index --check --db "$L/.folio/index.db" >/dev/null'
 
 # ---- a larger folder: search while indexing, Esc stops it, the next run completes ------------
@@ -160,7 +160,7 @@ check "search works while indexing" 'wait_for "search: termination (" && ! scree
 keys Escape
 check "Esc stops the indexing" 'wait_for "indexing stopped at" 20'
 keys q
-check "quit after the stop: exit 0" 'wait_for "FOLIO_EXIT=0"'
+check "quit after the stop: exit 0" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=0"'
 part=$(sqlite3 "$BDB" "SELECT count(*) FROM documents")
 check "part of the folder is indexed ($part of $total)" '[ "$part" -gt 0 ] && [ "$part" -lt "$total" ]'
 check "the stopped library passes the integrity checks" '"$F" index --check --db "$BDB" >/dev/null'
@@ -169,7 +169,7 @@ check "the next run completes it" 'wait_for "unchanged $part," 60'
 full=$(sqlite3 "$BDB" "SELECT count(*) FROM documents")
 check "every file is indexed now ($full of $total)" '[ "$full" = "$total" ]'
 keys q
-wait_for "FOLIO_EXIT=0" >/dev/null
+wait_for "TTY_RAW=" >/dev/null
 
 [ $fails -eq 0 ] && rm -rf "$T"
 echo "$fails failed"

@@ -16,7 +16,7 @@ const tui_key tui_keys[] = {
     {'/', 0, "/", ACT_SEARCH, "search the library"},
     {'n', 0, "n", ACT_NEXT_HIT, "next hit (in the reader: next line with the words)"},
     {'N', 0, "N", ACT_PREV_HIT, "previous hit"},
-    {'\n', K(KEY_ENTER), "Enter", ACT_OPEN, "open the document, hit or citation"},
+    {'\n', K(KEY_ENTER), "Enter", ACT_OPEN, "open the document, hit or citation; fold a folder"},
     {'a', 0, "a", ACT_ASK, "ask a question about the library"},
     {'s', 0, "s", ACT_SUMMARIZE, "summarize the open document"},
     {'x', 0, "x", ACT_EXTRACT, "extract the clauses of the open document"},

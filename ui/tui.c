@@ -262,7 +262,10 @@ static void open_cite(tui *t, int n)
 
 static void act_open(tui *t)
 {
-    if (t->focus == UI_PANE_LIBRARY && t->lib_sel < t->ntree && t->tree[t->lib_sel].doc >= 0) {
+    if (t->focus == UI_PANE_LIBRARY && t->lib_sel < t->ntree && t->tree[t->lib_sel].doc < 0) {
+        tui_library_fold(t, t->lib_sel);
+        t->dirty[UI_PANE_LIBRARY] = 1;
+    } else if (t->focus == UI_PANE_LIBRARY && t->lib_sel < t->ntree) {
         if (!tui_reader_open(t, t->docs[t->tree[t->lib_sel].doc].id, 1, 1))
             t->focus = UI_PANE_READER;
         all_dirty(t);
@@ -420,11 +423,13 @@ static int screen_start(tui *t, char *err, size_t errsz)
     const char *loc = setlocale(LC_ALL, "");
     if (!loc || (!strstr(loc, "UTF-8") && !strstr(loc, "utf8"))) setlocale(LC_ALL, "C.UTF-8");
     if (!getenv("ESCDELAY")) set_escdelay(25);
-    if (!initscr()) {
+    /* newterm rather than initscr: its screen can be freed (delscreen) on the way out. */
+    if (!(t->screen = newterm(NULL, stdout, stdin))) {
         snprintf(err, errsz, "cannot start the terminal interface (TERM=%s)",
                  getenv("TERM") ? getenv("TERM") : "");
         return -1;
     }
+    set_term(t->screen);
     screen_up = 1;
     raw(); /* Ctrl-C arrives as a key: it cancels, as Esc does */
     noecho();
@@ -449,6 +454,8 @@ static void tui_free(tui *t)
     for (int p = 0; p < UI_PANE_COUNT; p++)
         if (t->win[p]) delwin(t->win[p]);
     tui_library_free(t);
+    for (int i = 0; i < t->nclosed; i++) free(t->closed[i]);
+    free(t->closed);
     tui_hits_free(t);
     for (int i = 0; i < t->nterms; i++) free(t->terms[i]);
     free(t->terms);
@@ -493,6 +500,7 @@ int ui_tui_run(const ui_tui_config *cfg, char *err, size_t errsz)
     }
     if (screen_up) endwin(), screen_up = 0;
     tui_free(t);
+    if (t->screen) delscreen(t->screen);
     free(t);
     return rc;
 }

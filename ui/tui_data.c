@@ -35,75 +35,117 @@ static char *dup_col(sqlite3_stmt *st, int i)
     return strdup(s ? (const char *)s : "");
 }
 
+static void tree_free(tui *t)
+{
+    for (int i = 0; i < t->ntree; i++) free(t->tree[i].label), free(t->tree[i].dir);
+    free(t->tree);
+    t->tree = NULL, t->ntree = 0;
+}
+
 void tui_library_free(tui *t)
 {
     for (int i = 0; i < t->ndocs; i++)
         free(t->docs[i].path), free(t->docs[i].key), free(t->docs[i].kind),
             free(t->docs[i].status);
-    for (int i = 0; i < t->ntree; i++) free(t->tree[i].label);
-    free(t->docs), free(t->tree);
-    t->docs = NULL, t->tree = NULL, t->ndocs = t->ntree = 0;
+    free(t->docs);
+    t->docs = NULL, t->ndocs = 0;
+    tree_free(t);
 }
 
-static int tree_add(tui *t, int doc, int depth, const char *label, size_t n)
+/* A folder row (doc -1) carries its path from the root, ending in '/', in dir. */
+static int tree_add(tui *t, int doc, int depth, const char *label, size_t n, const char *path,
+                    size_t dirlen)
 {
     tui_row *r = realloc(t->tree, (size_t)(t->ntree + 1) * sizeof *r);
     if (!r) return -1;
     t->tree = r;
-    r[t->ntree] = (tui_row){doc, depth, strndup(label, n)};
-    return r[t->ntree].label ? (t->ntree++, 0) : -1;
+    r[t->ntree] = (tui_row){doc, depth, strndup(label, n), doc < 0 ? strndup(path, dirlen) : NULL};
+    if (!r[t->ntree].label || (doc < 0 && !r[t->ntree].dir)) return -1;
+    t->ntree++;
+    return 0;
 }
 
-/* The folders of each path that the previous path did not share, then the file. Paths come
- * sorted, so a folder's files follow it. */
+static int is_closed(const tui *t, const char *path, size_t n)
+{
+    for (int i = 0; i < t->nclosed; i++)
+        if (strlen(t->closed[i]) == n && !strncmp(t->closed[i], path, n)) return 1;
+    return 0;
+}
+
+/* The folders of each path that the previous path did not share, then the file; nothing under
+ * a folded folder. Paths come sorted, so a folder's files follow it. */
 static int tree_build(tui *t)
 {
+    tree_free(t);
     const char *prev = "";
     for (int i = 0; i < t->ndocs; i++) {
         const char *p = t->docs[i].path;
         size_t common = 0;
         for (size_t k = 0; p[k] && p[k] == prev[k]; k++)
             if (p[k] == '/') common = k + 1;
-        int depth = 0;
-        for (size_t k = 0; k < common; k++) depth += p[k] == '/';
-        for (const char *s = p + common, *slash; (slash = strchr(s, '/')); s = slash + 1) {
-            if (tree_add(t, -1, depth++, s, (size_t)(slash - s) + 1)) return -1;
+        prev = p;
+        int depth = 0, hidden = 0;
+        for (size_t k = 0; k < common && !hidden; k++)
+            if (p[k] == '/') depth++, hidden = is_closed(t, p, k + 1);
+        for (const char *s = p + common, *slash; !hidden && (slash = strchr(s, '/'));
+             s = slash + 1) {
+            size_t dirlen = (size_t)(slash - p) + 1;
+            if (tree_add(t, -1, depth++, s, (size_t)(slash - s) + 1, p, dirlen)) return -1;
+            hidden = is_closed(t, p, dirlen);
         }
+        if (hidden) continue;
         const char *base = strrchr(p, '/');
         base = base ? base + 1 : p;
-        if (tree_add(t, i, depth, base, strlen(base))) return -1;
-        prev = p;
+        if (tree_add(t, i, depth, base, strlen(base), NULL, 0)) return -1;
     }
     return 0;
 }
 
-/* The selected row's document (or folder label) before a reload, to select it again after. */
-static void keep_selection(const tui *t, int64_t *doc, char *label, size_t labelsz)
+/* The selected row's document (or folder) before a reload, to select it again after. */
+static void keep_selection(const tui *t, int64_t *doc, char *dir, size_t dirsz)
 {
-    *doc = -1, *label = 0;
+    *doc = -1, *dir = 0;
     if (t->lib_sel >= t->ntree) return;
     const tui_row *r = &t->tree[t->lib_sel];
     if (r->doc >= 0) *doc = t->docs[r->doc].id;
-    else snprintf(label, labelsz, "%s", r->label);
+    else snprintf(dir, dirsz, "%s", r->dir);
 }
 
-static void restore_selection(tui *t, int64_t doc, const char *label)
+static void restore_selection(tui *t, int64_t doc, const char *dir)
 {
     for (int i = 0; i < t->ntree; i++) {
         const tui_row *r = &t->tree[i];
         if ((doc >= 0 && r->doc >= 0 && t->docs[r->doc].id == doc) ||
-            (doc < 0 && *label && r->doc < 0 && !strcmp(r->label, label))) {
+            (doc < 0 && *dir && r->doc < 0 && !strcmp(r->dir, dir))) {
             t->lib_sel = i;
             return;
         }
     }
 }
 
+int tui_library_fold(tui *t, int row)
+{
+    if (row < 0 || row >= t->ntree || t->tree[row].doc >= 0) return -1;
+    const char *dir = t->tree[row].dir;
+    for (int i = 0; i < t->nclosed; i++)
+        if (!strcmp(t->closed[i], dir)) {
+            free(t->closed[i]);
+            t->closed[i] = t->closed[--t->nclosed];
+            return tree_build(t);
+        }
+    char **c = realloc(t->closed, (size_t)(t->nclosed + 1) * sizeof *c);
+    if (!c) return -1;
+    t->closed = c;
+    if (!(c[t->nclosed] = strdup(dir))) return -1;
+    t->nclosed++;
+    return tree_build(t);
+}
+
 int tui_library_load(tui *t)
 {
     int64_t keep_doc;
-    char keep_label[256];
-    keep_selection(t, &keep_doc, keep_label, sizeof keep_label);
+    char keep_dir[4096];
+    keep_selection(t, &keep_doc, keep_dir, sizeof keep_dir);
     sqlite3_stmt *st;
     const char *sql = "SELECT id, path, key, kind, pages, status FROM documents ORDER BY path";
     if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
@@ -125,7 +167,7 @@ int tui_library_load(tui *t)
     }
     sqlite3_finalize(st);
     if (!rc) rc = tree_build(t);
-    restore_selection(t, keep_doc, keep_label);
+    restore_selection(t, keep_doc, keep_dir);
     if (t->lib_sel >= t->ntree) t->lib_sel = t->ntree ? t->ntree - 1 : 0;
     return rc;
 }

@@ -109,7 +109,10 @@ static void draw_library(tui *t)
         int indent = r->depth * 2 < cols / 2 ? r->depth * 2 : cols / 2;
         wmove(w, i + 1, indent);
         if (r->doc < 0) {
-            put_str(w, r->label, cols - indent, a | A_BOLD);
+            int closed = 0;
+            for (int c = 0; c < t->nclosed && !closed; c++) closed = !strcmp(t->closed[c], r->dir);
+            put_str(w, closed ? "▸ " : "▾ ", 2, a | style(t, ST_DIM));
+            put_str(w, r->label, cols - indent - 2, a | A_BOLD);
             continue;
         }
         const tui_doc *d = &t->docs[r->doc];

@@ -43,6 +43,7 @@ typedef struct tui_row { /* one row of the library pane's tree */
     int doc;             /* index into docs, or -1 for a folder */
     int depth;
     char *label;         /* a folder's name (with '/'), or the file's name */
+    char *dir;           /* a folder's path from the root (with '/'); NULL for a file */
 } tui_row;
 
 typedef struct tui_hit {
@@ -136,6 +137,7 @@ typedef struct tui {
     char libname[256];
     int color, too_small, quit;
     int rows, cols;
+    SCREEN *screen;
     ui_rect r[UI_PANE_COUNT];
     WINDOW *win[UI_PANE_COUNT];
     int dirty[UI_PANE_COUNT];
@@ -148,6 +150,8 @@ typedef struct tui {
     int ndocs, ncode;
     tui_row *tree;
     int ntree, lib_sel, lib_top;
+    char **closed; /* folded folders (tui_row.dir) */
+    int nclosed;
     double lib_loaded;
     /* results */
     tui_hit *hits;
@@ -172,6 +176,8 @@ int tui_data_open(tui *t, char *err, size_t errsz);
 void tui_data_close(tui *t);
 int tui_library_load(tui *t);
 void tui_library_free(tui *t);
+/* Folds or unfolds the folder on tree row `row` (Enter on it). */
+int tui_library_fold(tui *t, int row);
 int tui_search(tui *t, const char *query, ing_kind kind);
 int tui_symbols(tui *t, const char *name);
 void tui_hits_free(tui *t);

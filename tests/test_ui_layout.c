@@ -154,6 +154,8 @@ static void test_keys(void)
     CHECK_EQ_INT(tui_key_action('/'), ACT_SEARCH);
     CHECK_EQ_INT(tui_key_action(UI_KEYCODE + KEY_BTAB), ACT_PREV_PANE);
     CHECK_EQ_INT(tui_key_action('Z'), ACT_NONE);
+    CHECK_EQ_INT(tui_key_action(3), ACT_CANCEL); /* Ctrl-C, as raw mode delivers it */
+    CHECK_EQ_INT(tui_key_action(27), ACT_CANCEL);
 }
 
 int main(void)

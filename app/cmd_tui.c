@@ -20,32 +20,36 @@ typedef struct topts {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: folio [FOLDER] [--db FILE] [--model DIR] [--no-index] [--color WHEN]\n"
-            "Opens the interactive interface on FOLDER's library (FOLDER/.folio/index.db),\n"
-            "indexing new and changed files in the background while you search and read.\n"
-            "Without FOLDER: the library of the current folder or above, else the current\n"
-            "folder. Press ? inside for the keys.\n"
-            "  --db FILE      the library database (for a folder you cannot write into)\n"
-            "  --model DIR    the model for answers (default: $FOLIO_MODEL; none: extractive)\n"
-            "  --no-index     only read the library, do not update it\n"
-            "  --color WHEN   auto (default; NO_COLOR turns colors off), always, never\n");
+    fprintf(f, "usage: folio [FOLDER] [--db FILE] [--model DIR] [--no-index] [--color WHEN]\n"
+               "Opens the interactive interface on FOLDER's library (FOLDER/.folio/index.db),\n"
+               "indexing new and changed files in the background while you search and read.\n"
+               "Without FOLDER: the library of the current folder or above, else the current\n"
+               "folder. Press ? inside for the keys.\n"
+               "  --db FILE      the library database (for a folder you cannot write into)\n"
+               "  --model DIR    the model for answers (default: $FOLIO_MODEL; none: extractive)\n"
+               "  --no-index     only read the library, do not update it\n"
+               "  --color WHEN   auto (default; NO_COLOR turns colors off), always, never\n");
 }
 
 static int parse(int argc, char **argv, topts *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
-        else if (!strcmp(a, "--db") && v) o->db = v, i++;
-        else if (!strcmp(a, "--model") && v) o->model = v, i++;
-        else if (!strcmp(a, "--no-index")) o->no_index = 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout), 1;
+        else if (!strcmp(a, "--db") && v)
+            o->db = v, i++;
+        else if (!strcmp(a, "--model") && v)
+            o->model = v, i++;
+        else if (!strcmp(a, "--no-index"))
+            o->no_index = 1;
         else if (!strcmp(a, "--color") && v && ui_color_parse(v) >= 0)
             ui_color_set(ui_color_parse(v)), i++;
         else if (a[0] == '-' || o->folder) {
             fprintf(stderr, "folio: unknown, incomplete or extra argument '%s'\n", a);
             return usage(stderr), -1;
-        } else o->folder = a;
+        } else
+            o->folder = a;
     }
     return 0;
 }
@@ -76,7 +80,8 @@ static int pick_library(const topts *o, char *db, size_t dbsz, char *root, size_
     if (app_library_db_for(folder, 1, db, dbsz)) {
         fprintf(stderr,
                 "folio: %s: cannot create the library folder .folio there (read-only?); "
-                "keep the library elsewhere with --db FILE\n", folder);
+                "keep the library elsewhere with --db FILE\n",
+                folder);
         return -1;
     }
     return 0;
@@ -97,8 +102,11 @@ int app_cmd_tui(int argc, char **argv)
     up.rel_root = *root ? root : NULL;
     if (!o.model) o.model = getenv("FOLIO_MODEL");
     if (o.model && !*o.model) o.model = NULL;
-    ui_tui_config cfg = {.db = db, .root = *root && !o.no_index ? root : NULL, .update = &up,
-                         .model = o.model, .tasks = app_tui_tasks};
+    ui_tui_config cfg = {.db = db,
+                         .root = *root && !o.no_index ? root : NULL,
+                         .update = &up,
+                         .model = o.model,
+                         .tasks = app_tui_tasks};
     if (ui_tui_run(&cfg, err, sizeof err)) {
         fprintf(stderr, "folio: ");
         ui_fprintf(stderr, "%s\n", err);

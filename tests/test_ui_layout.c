@@ -85,8 +85,11 @@ static void test_wrap(void)
     wrap("终", 1, out, sizeof out);
     CHECK_STR(out, "终");
     /* invalid bytes count one column each and are never split further */
-    wrap("ab\xff\xfe" "cd", 3, out, sizeof out);
-    CHECK_STR(out, "ab\xff|\xfe" "cd");
+    wrap("ab\xff\xfe"
+         "cd",
+         3, out, sizeof out);
+    CHECK_STR(out, "ab\xff|\xfe"
+                   "cd");
     CHECK_EQ_INT(ui_text_width_n("终止合同", 6), 4);
 }
 

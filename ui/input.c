@@ -10,7 +10,7 @@ enum { HISTORY_MAX = 200 };
 
 struct ui_input {
     char *buf;
-    size_t len, cap, cur;   /* bytes; cur is a character boundary */
+    size_t len, cap, cur;    /* bytes; cur is a character boundary */
     char *hist[HISTORY_MAX]; /* oldest first */
     int nhist, browse;       /* browse: index into hist while browsing, nhist when not */
 };
@@ -99,8 +99,10 @@ static int insert_cp(ui_input *in, int cp)
 {
     char enc[4];
     size_t k;
-    if (cp < 0x80) enc[0] = (char)cp, k = 1;
-    else if (cp < 0x800) enc[0] = (char)(0xc0 | cp >> 6), enc[1] = (char)(0x80 | (cp & 0x3f)), k = 2;
+    if (cp < 0x80)
+        enc[0] = (char)cp, k = 1;
+    else if (cp < 0x800)
+        enc[0] = (char)(0xc0 | cp >> 6), enc[1] = (char)(0x80 | (cp & 0x3f)), k = 2;
     else if (cp < 0x10000)
         enc[0] = (char)(0xe0 | cp >> 12), enc[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
         enc[2] = (char)(0x80 | (cp & 0x3f)), k = 3;
@@ -151,21 +153,46 @@ static void rubout_word(ui_input *in)
 static int edit_key(ui_input *in, int key)
 {
     switch (key) {
-    case 1: case UI_KEYCODE + KEY_HOME: in->cur = 0; return UI_INPUT_EDITED;
-    case 5: case UI_KEYCODE + KEY_END: in->cur = in->len; return UI_INPUT_EDITED;
-    case 2: case UI_KEYCODE + KEY_LEFT: in->cur = prev_char(in, in->cur); return UI_INPUT_EDITED;
-    case 6: case UI_KEYCODE + KEY_RIGHT: in->cur = next_char(in, in->cur); return UI_INPUT_EDITED;
-    case 11: cut(in, in->cur, in->len); return UI_INPUT_EDITED;
-    case 21: cut(in, 0, in->cur); return UI_INPUT_EDITED;
-    case 23: rubout_word(in); return UI_INPUT_EDITED;
-    case 8: case 127: case UI_KEYCODE + KEY_BACKSPACE:
+    case 1:
+    case UI_KEYCODE + KEY_HOME:
+        in->cur = 0;
+        return UI_INPUT_EDITED;
+    case 5:
+    case UI_KEYCODE + KEY_END:
+        in->cur = in->len;
+        return UI_INPUT_EDITED;
+    case 2:
+    case UI_KEYCODE + KEY_LEFT:
+        in->cur = prev_char(in, in->cur);
+        return UI_INPUT_EDITED;
+    case 6:
+    case UI_KEYCODE + KEY_RIGHT:
+        in->cur = next_char(in, in->cur);
+        return UI_INPUT_EDITED;
+    case 11:
+        cut(in, in->cur, in->len);
+        return UI_INPUT_EDITED;
+    case 21:
+        cut(in, 0, in->cur);
+        return UI_INPUT_EDITED;
+    case 23:
+        rubout_word(in);
+        return UI_INPUT_EDITED;
+    case 8:
+    case 127:
+    case UI_KEYCODE + KEY_BACKSPACE:
         if (in->cur) cut(in, prev_char(in, in->cur), in->cur);
         return UI_INPUT_EDITED;
-    case 4: case UI_KEYCODE + KEY_DC:
+    case 4:
+    case UI_KEYCODE + KEY_DC:
         if (in->cur < in->len) cut(in, in->cur, next_char(in, in->cur));
         return UI_INPUT_EDITED;
-    case 16: case UI_KEYCODE + KEY_UP: return browse(in, -1);
-    case 14: case UI_KEYCODE + KEY_DOWN: return browse(in, 1);
+    case 16:
+    case UI_KEYCODE + KEY_UP:
+        return browse(in, -1);
+    case 14:
+    case UI_KEYCODE + KEY_DOWN:
+        return browse(in, 1);
     }
     return -1;
 }

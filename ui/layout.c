@@ -8,8 +8,11 @@
  * which ui_text_width counts as one column too. */
 static size_t char_len(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                 : (s[0] & 0xf8) == 0xf0                  ? 4 : 1;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xe0) == 0xc0 ? 2
+                 : (s[0] & 0xf0) == 0xe0 ? 3
+                 : (s[0] & 0xf8) == 0xf0 ? 4
+                                         : 1;
     if (len > n) return 1;
     for (size_t i = 1; i < len; i++)
         if ((s[i] & 0xc0) != 0x80) return 1;

@@ -15,8 +15,10 @@ static volatile sig_atomic_t screen_up;
 
 static void on_quit_signal(int sig)
 {
-    if (sig == SIGINT) got_int = 1;
-    else got_quit = 1;
+    if (sig == SIGINT)
+        got_int = 1;
+    else
+        got_quit = 1;
 }
 
 /* A crash must not leave the terminal in raw mode with the alternate screen: put it back, then
@@ -100,7 +102,8 @@ static void run_search(tui *t, const char *q, int refs)
     if (!*q) return;
     int rc = tui_search(t, q, refs ? ING_KIND_CODE : ING_KIND_SKIP);
     snprintf(t->results_title, sizeof t->results_title, "%s", refs ? "references" : "search");
-    if (rc) notice(t, idx_errmsg(t->ix));
+    if (rc)
+        notice(t, idx_errmsg(t->ix));
     else {
         char m[160];
         snprintf(m, sizeof m, "%d hit%s (Enter opens, n/N next/previous)", t->nhits,
@@ -116,7 +119,7 @@ static void run_goto(tui *t, const char *s)
     if (!t->rd.text) return notice(t, "open a document first (Enter on it in the library)");
     int n = atoi(s + (*s == 'p' || *s == 'l'));
     int at = t->rd.pages > 0 && *s != 'l' ? tui_reader_find(&t->rd, n, 0)
-                                           : tui_reader_find(&t->rd, 0, n);
+                                          : tui_reader_find(&t->rd, 0, n);
     if (t->rd.pages > 0 && *s == 'l') at = tui_reader_find(&t->rd, t->rd.lines[t->rd.cur].page, n);
     if (at < 0) return notice(t, t->rd.pages > 0 ? "no such page" : "no such line");
     t->rd.cur = at, t->focus = UI_PANE_READER;
@@ -130,9 +133,15 @@ static void prompt_done(tui *t)
     t->mode = MODE_NORMAL;
     t->dirty[UI_PANE_INPUT] = 1;
     switch (t->prompt) {
-    case PROMPT_SEARCH: run_search(t, text, 0); break;
-    case PROMPT_REFERENCES: run_search(t, text, 1); break;
-    case PROMPT_GOTO: run_goto(t, text); break;
+    case PROMPT_SEARCH:
+        run_search(t, text, 0);
+        break;
+    case PROMPT_REFERENCES:
+        run_search(t, text, 1);
+        break;
+    case PROMPT_GOTO:
+        run_goto(t, text);
+        break;
     case PROMPT_ASK:
         if (*text) tui_task_start(t, t->ncode * 2 > t->ndocs ? "code" : "ask", text);
         t->focus = UI_PANE_CONVERSATION;
@@ -142,14 +151,18 @@ static void prompt_done(tui *t)
         if (!*text) break;
         if (tui_symbols(t, text)) notice(t, idx_errmsg(t->ix));
         snprintf(t->results_title, sizeof t->results_title, "definitions");
-        if (!t->nhits) notice(t, "no definition of that name in the library");
-        else t->focus = UI_PANE_RESULTS;
+        if (!t->nhits)
+            notice(t, "no definition of that name in the library");
+        else
+            t->focus = UI_PANE_RESULTS;
         all_dirty(t);
         break;
     case PROMPT_EXPORT: {
         char err[512], ok[600];
-        if (tui_export(t, text, t->focus == UI_PANE_RESULTS, err, sizeof err)) notice(t, err);
-        else snprintf(ok, sizeof ok, "exported to %.500s", text), notice(t, ok);
+        if (tui_export(t, text, t->focus == UI_PANE_RESULTS, err, sizeof err))
+            notice(t, err);
+        else
+            snprintf(ok, sizeof ok, "exported to %.500s", text), notice(t, ok);
         break;
     }
     }
@@ -189,9 +202,15 @@ static void word_at_cursor(tui *t, char *out, size_t outsz)
 static int *pane_sel(tui *t, int *n)
 {
     switch (t->focus) {
-    case UI_PANE_LIBRARY: *n = t->ntree; return &t->lib_sel;
-    case UI_PANE_RESULTS: *n = t->nhits; return &t->res_sel;
-    case UI_PANE_READER: *n = t->rd.nlines; return &t->rd.cur;
+    case UI_PANE_LIBRARY:
+        *n = t->ntree;
+        return &t->lib_sel;
+    case UI_PANE_RESULTS:
+        *n = t->nhits;
+        return &t->res_sel;
+    case UI_PANE_READER:
+        *n = t->rd.nlines;
+        return &t->rd.cur;
     }
     *n = 0;
     return NULL;
@@ -228,8 +247,8 @@ static void open_hit(tui *t, int i)
     }
     /* Then the first line of the hit (its page, or its lines) that holds the words. */
     int at = tui_reader_next_hit(t, t->rd.cur - 1, 1);
-    if (at >= 0 && (x->page > 0 ? t->rd.lines[at].page == x->page
-                                : t->rd.lines[at].lineno <= x->line_end))
+    if (at >= 0 &&
+        (x->page > 0 ? t->rd.lines[at].page == x->page : t->rd.lines[at].lineno <= x->line_end))
         t->rd.cur = at;
     t->rd.top = -1;
     t->focus = UI_PANE_READER;
@@ -249,8 +268,7 @@ static void open_cite(tui *t, int n)
     int64_t id = -1;
     for (int i = 0; i < t->ndocs; i++)
         if (!strcmp(t->docs[i].path, c.path)) id = t->docs[i].id;
-    tui_hit h = {.doc_id = id, .page = c.page, .line = c.line_start,
-                 .line_end = c.line_end};
+    tui_hit h = {.doc_id = id, .page = c.page, .line = c.line_start, .line_end = c.line_end};
     free(c.path);
     if (id < 0) return notice(t, "the cited document is not in the library");
     tui_hit *save = t->hits;
@@ -280,7 +298,8 @@ static void next_hit(tui *t, int dir)
 {
     if (t->focus == UI_PANE_READER && t->rd.text) {
         int at = tui_reader_next_hit(t, t->rd.cur, dir);
-        if (at < 0) return notice(t, t->nterms ? "no more hits in this document" : "search first (/)");
+        if (at < 0)
+            return notice(t, t->nterms ? "no more hits in this document" : "search first (/)");
         t->rd.cur = at;
         t->dirty[UI_PANE_READER] = 1;
         return;
@@ -317,41 +336,87 @@ static void act_focus(tui *t, int step)
     all_dirty(t);
 }
 
+/* One case per action of the key table (longer than our usual function, but one flat switch
+ * that reads like the table beats a second table of handlers). */
 static void dispatch(tui *t, tui_action a, int key)
 {
     char word[128];
     switch (a) {
-    case ACT_NEXT_PANE: act_focus(t, 1); break;
-    case ACT_PREV_PANE: act_focus(t, -1); break;
-    case ACT_UP: move_sel(t, -1, 0); break;
-    case ACT_DOWN: move_sel(t, 1, 0); break;
-    case ACT_PGUP: move_sel(t, -page_rows(t), 0); break;
-    case ACT_PGDN: move_sel(t, page_rows(t), 0); break;
-    case ACT_HOME: move_sel(t, 0, 1); break;
-    case ACT_END: move_sel(t, 1, 1); break;
-    case ACT_SEARCH: prompt_open(t, PROMPT_SEARCH, ""); break;
-    case ACT_NEXT_HIT: next_hit(t, 1); break;
-    case ACT_PREV_HIT: next_hit(t, -1); break;
-    case ACT_OPEN: act_open(t); break;
-    case ACT_ASK: prompt_open(t, PROMPT_ASK, ""); break;
-    case ACT_SUMMARIZE: act_task(t, "summarize"); break;
-    case ACT_EXTRACT: act_task(t, "extract"); break;
-    case ACT_GOTO: prompt_open(t, PROMPT_GOTO, ""); break;
+    case ACT_NEXT_PANE:
+        act_focus(t, 1);
+        break;
+    case ACT_PREV_PANE:
+        act_focus(t, -1);
+        break;
+    case ACT_UP:
+        move_sel(t, -1, 0);
+        break;
+    case ACT_DOWN:
+        move_sel(t, 1, 0);
+        break;
+    case ACT_PGUP:
+        move_sel(t, -page_rows(t), 0);
+        break;
+    case ACT_PGDN:
+        move_sel(t, page_rows(t), 0);
+        break;
+    case ACT_HOME:
+        move_sel(t, 0, 1);
+        break;
+    case ACT_END:
+        move_sel(t, 1, 1);
+        break;
+    case ACT_SEARCH:
+        prompt_open(t, PROMPT_SEARCH, "");
+        break;
+    case ACT_NEXT_HIT:
+        next_hit(t, 1);
+        break;
+    case ACT_PREV_HIT:
+        next_hit(t, -1);
+        break;
+    case ACT_OPEN:
+        act_open(t);
+        break;
+    case ACT_ASK:
+        prompt_open(t, PROMPT_ASK, "");
+        break;
+    case ACT_SUMMARIZE:
+        act_task(t, "summarize");
+        break;
+    case ACT_EXTRACT:
+        act_task(t, "extract");
+        break;
+    case ACT_GOTO:
+        prompt_open(t, PROMPT_GOTO, "");
+        break;
     case ACT_DEFINITION:
     case ACT_REFERENCES:
         word_at_cursor(t, word, sizeof word);
         if (!*word && t->nterms) snprintf(word, sizeof word, "%s", t->terms[0]);
         prompt_open(t, a == ACT_DEFINITION ? PROMPT_DEFINITION : PROMPT_REFERENCES, word);
         break;
-    case ACT_CITE: open_cite(t, key - '0'); break;
-    case ACT_EXPORT: prompt_open(t, PROMPT_EXPORT, t->focus == UI_PANE_RESULTS ? "results.md"
-                                                                               : "conversation.md");
+    case ACT_CITE:
+        open_cite(t, key - '0');
         break;
-    case ACT_HELP: t->mode = MODE_HELP, t->help_top = 0; break;
-    case ACT_CANCEL: act_cancel(t); break;
-    case ACT_REDRAW: clearok(curscr, TRUE), all_dirty(t); break;
-    case ACT_QUIT: t->quit = 1; break;
-    case ACT_NONE: break;
+    case ACT_EXPORT:
+        prompt_open(t, PROMPT_EXPORT,
+                    t->focus == UI_PANE_RESULTS ? "results.md" : "conversation.md");
+        break;
+    case ACT_HELP:
+        t->mode = MODE_HELP, t->help_top = 0;
+        break;
+    case ACT_CANCEL:
+        act_cancel(t);
+        break;
+    case ACT_REDRAW:
+        clearok(curscr, TRUE), all_dirty(t);
+        break;
+    case ACT_QUIT:
+        t->quit = 1;
+        break;
+    case ACT_NONE:
+        break;
     }
 }
 
@@ -376,7 +441,8 @@ static void on_mouse(tui *t)
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED))) return;
     t->focus = p;
     int row = ev.y - t->r[p].y - 1;
-    if (row >= 0 && p == UI_PANE_LIBRARY && t->lib_top + row < t->ntree) t->lib_sel = t->lib_top + row;
+    if (row >= 0 && p == UI_PANE_LIBRARY && t->lib_top + row < t->ntree)
+        t->lib_sel = t->lib_top + row;
     if (row >= 0 && p == UI_PANE_RESULTS && t->res_top + row / 2 < t->nhits)
         t->res_sel = t->res_top + row / 2;
     if (row >= 0 && p == UI_PANE_READER && t->rd.rows && t->rd.top + row < t->rd.nrows)
@@ -391,17 +457,22 @@ static void on_key(tui *t, int key)
     if (t->mode == MODE_HELP) {
         int n = 0;
         while (tui_keys[n].label) n++;
-        if (key == UI_KEYCODE + KEY_DOWN) t->help_top++;
-        else if (key == UI_KEYCODE + KEY_UP && t->help_top) t->help_top--;
-        else t->mode = MODE_NORMAL;
+        if (key == UI_KEYCODE + KEY_DOWN)
+            t->help_top++;
+        else if (key == UI_KEYCODE + KEY_UP && t->help_top)
+            t->help_top--;
+        else
+            t->mode = MODE_NORMAL;
         /* The help covered the separator too, which lives on stdscr: draw everything again. */
         return t->mode == MODE_NORMAL ? relayout(t) : all_dirty(t);
     }
     if (key == UI_KEYCODE + KEY_MOUSE) return on_mouse(t);
     if (t->mode == MODE_PROMPT) {
         int r = ui_input_key(t->input, key);
-        if (r == UI_INPUT_ENTER) prompt_done(t);
-        else if (r == UI_INPUT_CANCEL) t->mode = MODE_NORMAL;
+        if (r == UI_INPUT_ENTER)
+            prompt_done(t);
+        else if (r == UI_INPUT_CANCEL)
+            t->mode = MODE_NORMAL;
         t->dirty[UI_PANE_INPUT] = 1;
         return;
     }
@@ -415,8 +486,9 @@ static void on_key(tui *t, int key)
 static int screen_start(tui *t, char *err, size_t errsz)
 {
     if (!isatty(0) || !isatty(1)) {
-        snprintf(err, errsz, "the interface needs a terminal (use folio search / folio ask in "
-                             "scripts)");
+        snprintf(err, errsz,
+                 "the interface needs a terminal (use folio search / folio ask in "
+                 "scripts)");
         return -1;
     }
     /* Wide characters need a UTF-8 locale; take the user's, else C.UTF-8. */
@@ -489,7 +561,8 @@ int ui_tui_run(const ui_tui_config *cfg, char *err, size_t errsz)
     snprintf(t->libname, sizeof t->libname, "%s", slash && slash[1] ? slash + 1 : name);
     int rc = -1;
     /* The writer first: on a first run it creates the library the reader then opens. */
-    if (!(t->input = ui_input_create())) snprintf(err, errsz, "out of memory");
+    if (!(t->input = ui_input_create()))
+        snprintf(err, errsz, "out of memory");
     else if (!tui_index_start(t, err, errsz) && !tui_data_open(t, err, errsz)) {
         tui_library_load(t);
         install_signals();

@@ -45,8 +45,7 @@ static void tree_free(tui *t)
 void tui_library_free(tui *t)
 {
     for (int i = 0; i < t->ndocs; i++)
-        free(t->docs[i].path), free(t->docs[i].key), free(t->docs[i].kind),
-            free(t->docs[i].status);
+        free(t->docs[i].path), free(t->docs[i].key), free(t->docs[i].kind), free(t->docs[i].status);
     free(t->docs);
     t->docs = NULL, t->ndocs = 0;
     tree_free(t);
@@ -107,8 +106,10 @@ static void keep_selection(const tui *t, int64_t *doc, char *dir, size_t dirsz)
     *doc = -1, *dir = 0;
     if (t->lib_sel >= t->ntree) return;
     const tui_row *r = &t->tree[t->lib_sel];
-    if (r->doc >= 0) *doc = t->docs[r->doc].id;
-    else snprintf(dir, dirsz, "%s", r->dir);
+    if (r->doc >= 0)
+        *doc = t->docs[r->doc].id;
+    else
+        snprintf(dir, dirsz, "%s", r->dir);
 }
 
 static void restore_selection(tui *t, int64_t doc, const char *dir)
@@ -155,7 +156,10 @@ int tui_library_load(tui *t)
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (t->ndocs == cap) {
             tui_doc *d = realloc(t->docs, (size_t)(cap = cap ? cap * 2 : 64) * sizeof *d);
-            if (!d) { rc = -1; break; }
+            if (!d) {
+                rc = -1;
+                break;
+            }
             t->docs = d;
         }
         tui_doc *d = &t->docs[t->ndocs++];
@@ -202,8 +206,12 @@ static void terms_set(tui *t, const char *query)
 
 int tui_search(tui *t, const char *query, ing_kind kind)
 {
-    idx_query q = {.text = query, .kind = kind, .limit = 100, .mark_open = TUI_MARK_OPEN,
-                   .mark_close = TUI_MARK_CLOSE, .snippet_tokens = 32};
+    idx_query q = {.text = query,
+                   .kind = kind,
+                   .limit = 100,
+                   .mark_open = TUI_MARK_OPEN,
+                   .mark_close = TUI_MARK_CLOSE,
+                   .snippet_tokens = 32};
     idx_hit *h;
     size_t n;
     if (idx_search(t->ix, &q, &h, &n)) return -1;
@@ -214,8 +222,10 @@ int tui_search(tui *t, const char *query, ing_kind kind)
     for (size_t i = 0; t->hits && i < n; i++) {
         tui_hit *x = &t->hits[t->nhits++];
         char where[64];
-        if (h[i].page > 0) snprintf(where, sizeof where, "p.%d", h[i].page);
-        else snprintf(where, sizeof where, "l.%d-%d", h[i].line_start, h[i].line_end);
+        if (h[i].page > 0)
+            snprintf(where, sizeof where, "p.%d", h[i].page);
+        else
+            snprintf(where, sizeof where, "l.%d-%d", h[i].line_start, h[i].line_end);
         x->doc_id = h[i].doc_id, x->page = h[i].page, x->line = h[i].line_start;
         x->line_end = h[i].line_end;
         x->path = strdup(h[i].path), x->where = strdup(where);
@@ -271,8 +281,10 @@ int tui_terms_find(const tui *t, const char *s, size_t n, size_t *spans, int max
             size_t tl = strlen(t->terms[j]);
             if (tl > best && tl <= n - i && !strncasecmp(s + i, t->terms[j], tl)) best = tl;
         }
-        if (best) spans[2 * k] = i, spans[2 * k + 1] = i + best, k++, i += best;
-        else i++;
+        if (best)
+            spans[2 * k] = i, spans[2 * k + 1] = i + best, k++, i += best;
+        else
+            i++;
     }
     return k;
 }

@@ -32,8 +32,9 @@ void tui_draw_init_colors(tui *t)
 /* Monochrome (NO_COLOR, --color never, no color support): attributes alone tell them apart. */
 static attr_t style(const tui *t, int which)
 {
-    static const attr_t mono[] = {0, A_BOLD, A_REVERSE | A_BOLD, A_BOLD | A_UNDERLINE, A_DIM,
-                                  A_BOLD, A_BOLD, A_REVERSE, A_REVERSE};
+    static const attr_t mono[] = {
+        0,      A_BOLD,    A_REVERSE | A_BOLD, A_BOLD | A_UNDERLINE, A_DIM, A_BOLD,
+        A_BOLD, A_REVERSE, A_REVERSE};
     if (!t->color) return mono[which];
     attr_t extra = which == ST_MATCH || which == ST_ERROR || which == ST_TITLE_FOCUS ? A_BOLD : 0;
     return COLOR_PAIR(which) | extra;
@@ -118,8 +119,9 @@ static void draw_library(tui *t)
         const tui_doc *d = &t->docs[r->doc];
         char info[32], pages[16] = "";
         int bad = strcmp(d->status, "ok") != 0;
-        const char *kind = !strcmp(d->kind, "markdown") ? "md" : !strcmp(d->kind, "text") ? "txt"
-                                                                                      : d->kind;
+        const char *kind = !strcmp(d->kind, "markdown") ? "md"
+                           : !strcmp(d->kind, "text")   ? "txt"
+                                                        : d->kind;
         if (d->pages > 0) snprintf(pages, sizeof pages, "%dp", d->pages);
         /* A fixed-width column: kind, pages, and "!" for a document read only in part. */
         snprintf(info, sizeof info, " %-4.4s%5.5s%s", kind, pages, bad ? "!" : " ");
@@ -135,8 +137,8 @@ static void draw_results(tui *t)
     WINDOW *w = t->win[UI_PANE_RESULTS];
     int h = t->r[UI_PANE_RESULTS].h - 1, cols = t->r[UI_PANE_RESULTS].w, per = 2;
     char head[1200];
-    snprintf(head, sizeof head, " Results  %.100s%s%.900s (%d)", t->results_title, *t->query ? ": " : "",
-             t->query, t->nhits);
+    snprintf(head, sizeof head, " Results  %.100s%s%.900s (%d)", t->results_title,
+             *t->query ? ": " : "", t->query, t->nhits);
     title(t, UI_PANE_RESULTS, *t->results_title ? head : " Results  (/ to search)");
     int fit = h / per > 0 ? h / per : 1;
     if (t->res_sel < t->res_top) t->res_top = t->res_sel;
@@ -195,8 +197,8 @@ static void reader_title(tui *t)
     }
     const tui_line *l = &rd->lines[rd->cur];
     if (rd->pages > 0)
-        snprintf(head, sizeof head, " page %d/%d  %.1000s", l->page > 0 ? l->page : 1,
-                 rd->pages, rd->path);
+        snprintf(head, sizeof head, " page %d/%d  %.1000s", l->page > 0 ? l->page : 1, rd->pages,
+                 rd->path);
     else
         snprintf(head, sizeof head, " line %d/%d  %.1000s", l->lineno,
                  rd->lines[rd->nlines - 1].lineno, rd->path);
@@ -230,9 +232,12 @@ static void draw_reader(tui *t)
             put_str(w, head, cols, style(t, cur ? ST_TITLE_FOCUS : ST_TITLE));
             continue;
         }
-        if (rd->pages > 0) snprintf(num, sizeof num, "%s", cur && lead ? ">" : " ");
-        else if (lead) snprintf(num, sizeof num, "%*d", gut - 1, l->lineno);
-        else snprintf(num, sizeof num, "%*s", gut - 1, "");
+        if (rd->pages > 0)
+            snprintf(num, sizeof num, "%s", cur && lead ? ">" : " ");
+        else if (lead)
+            snprintf(num, sizeof num, "%*d", gut - 1, l->lineno);
+        else
+            snprintf(num, sizeof num, "%*s", gut - 1, "");
         put_str(w, num, gut - 1, g);
         waddch(w, ' ');
         reader_row(t, w, vr, cols - gut);
@@ -261,8 +266,7 @@ static int crow_add(crow **rows, int *n, int *cap, crow r)
 }
 
 /* Wraps text into rows of width cols (each text line on its own rows). */
-static void wrap_rows(crow **rows, int *n, int *cap, const char *s, attr_t a, int indent,
-                      int cols)
+static void wrap_rows(crow **rows, int *n, int *cap, const char *s, attr_t a, int indent, int cols)
 {
     size_t left = strlen(s);
     if (!left) crow_add(rows, n, cap, (crow){s, 0, a, indent, ""});
@@ -277,8 +281,10 @@ static void wrap_rows(crow **rows, int *n, int *cap, const char *s, attr_t a, in
 
 static void entry_rows(tui *t, const tui_entry *e, crow **rows, int *n, int *cap, int cols)
 {
-    attr_t a = e->role == ENTRY_QUESTION ? A_BOLD : e->role == ENTRY_INFO ? style(t, ST_DIM)
-               : e->role == ENTRY_ERROR  ? style(t, ST_ERROR) : 0;
+    attr_t a = e->role == ENTRY_QUESTION ? A_BOLD
+               : e->role == ENTRY_INFO   ? style(t, ST_DIM)
+               : e->role == ENTRY_ERROR  ? style(t, ST_ERROR)
+                                         : 0;
     crow r = {"", 0, a, 0, ""};
     if (e->role == ENTRY_QUESTION) {
         snprintf(r.own, sizeof r.own, "%s> ", e->task ? e->task : "");
@@ -288,9 +294,11 @@ static void entry_rows(tui *t, const tui_entry *e, crow **rows, int *n, int *cap
     for (int c = 0; c < e->ncites; c++) {
         crow x = {NULL, 0, style(t, ST_DIM), 2, ""};
         const tui_cite *ct = &e->cites[c];
-        if (ct->page > 0) snprintf(x.own, sizeof x.own, "[%d] %s p.%d", c + 1, ct->path, ct->page);
-        else snprintf(x.own, sizeof x.own, "[%d] %s l.%d-%d", c + 1, ct->path, ct->line_start,
-                      ct->line_end);
+        if (ct->page > 0)
+            snprintf(x.own, sizeof x.own, "[%d] %s p.%d", c + 1, ct->path, ct->page);
+        else
+            snprintf(x.own, sizeof x.own, "[%d] %s l.%d-%d", c + 1, ct->path, ct->line_start,
+                     ct->line_end);
         crow_add(rows, n, cap, x);
     }
     for (int i = 0; i < e->nrows; i++) {
@@ -307,9 +315,9 @@ static void draw_conversation(tui *t)
 {
     WINDOW *w = t->win[UI_PANE_CONVERSATION];
     int h = t->r[UI_PANE_CONVERSATION].h - 1, cols = t->r[UI_PANE_CONVERSATION].w;
-    title(t, UI_PANE_CONVERSATION, t->work.task_running
-                                       ? " Conversation  (answering... Esc cancels)"
-                                       : " Conversation  (a asks, s summarizes, x extracts)");
+    title(t, UI_PANE_CONVERSATION,
+          t->work.task_running ? " Conversation  (answering... Esc cancels)"
+                               : " Conversation  (a asks, s summarizes, x extracts)");
     crow *rows = NULL;
     int n = 0, cap = 0;
     pthread_mutex_lock(&t->work.mu);
@@ -329,8 +337,8 @@ static void draw_conversation(tui *t)
 
 /* ---- input line, status bar, help --------------------------------------------------------- */
 
-static const char *const prompt_names[] = {"search: ", "ask: ", "go to: ", "definition of: ",
-                                           "references to: ", "export to: "};
+static const char *const prompt_names[] = {
+    "search: ", "ask: ", "go to: ", "definition of: ", "references to: ", "export to: "};
 
 static void draw_input(tui *t)
 {
@@ -407,7 +415,12 @@ static void draw_help(tui *t)
      * there (or not translated by multiplexers). */
     for (int y = 0; y < h; y++) {
         wmove(w, y, 0);
-        const char *l = y == 0 ? "┌" : y == h - 1 ? "└" : "│", *r = y == 0 ? "┐" : y == h - 1 ? "┘" : "│";
+        const char *l = y == 0       ? "┌"
+                        : y == h - 1 ? "└"
+                                     : "│",
+                   *r = y == 0       ? "┐"
+                        : y == h - 1 ? "┘"
+                                     : "│";
         waddstr(w, l);
         for (int x = 1; x < wd - 1; x++) waddstr(w, y == 0 || y == h - 1 ? "─" : " ");
         waddstr(w, r);
@@ -443,8 +456,8 @@ void tui_draw(tui *t)
         doupdate();
         return;
     }
-    static void (*const fn[UI_PANE_COUNT])(tui *) = {draw_library, draw_results, draw_reader,
-                                                     draw_conversation, draw_input, draw_status};
+    static void (*const fn[UI_PANE_COUNT])(tui *) = {draw_library,      draw_results, draw_reader,
+                                                     draw_conversation, draw_input,   draw_status};
     for (int p = 0; p < UI_PANE_COUNT; p++) {
         if (!t->dirty[p] || !t->win[p]) continue;
         werase(t->win[p]);

@@ -32,8 +32,10 @@ static void csv_field(FILE *f, const char *s, int last)
 static void put_unmarked(FILE *f, const char *s, const char *mark)
 {
     for (; *s; s++) {
-        if (*s == TUI_MARK_OPEN[0] || *s == TUI_MARK_CLOSE[0]) fputs(mark, f);
-        else fputc(*s == '\n' ? ' ' : *s, f);
+        if (*s == TUI_MARK_OPEN[0] || *s == TUI_MARK_CLOSE[0])
+            fputs(mark, f);
+        else
+            fputc(*s == '\n' ? ' ' : *s, f);
     }
 }
 
@@ -85,17 +87,20 @@ static void export_results(tui *t, FILE *f, int fmt)
 
 static const char *role_name(int role)
 {
-    return role == ENTRY_QUESTION ? "question" : role == ENTRY_ANSWER ? "answer"
-           : role == ENTRY_INFO   ? "notice"   : "error";
+    return role == ENTRY_QUESTION ? "question"
+           : role == ENTRY_ANSWER ? "answer"
+           : role == ENTRY_INFO   ? "notice"
+                                  : "error";
 }
 
 static void md_entry(FILE *f, const tui_entry *e)
 {
-    if (e->role == ENTRY_QUESTION) fprintf(f, "## %s: %s\n\n", e->task ? e->task : "", e->text);
-    else if (*e->text) fprintf(f, "%s\n\n", e->text);
+    if (e->role == ENTRY_QUESTION)
+        fprintf(f, "## %s: %s\n\n", e->task ? e->task : "", e->text);
+    else if (*e->text)
+        fprintf(f, "%s\n\n", e->text);
     for (int c = 0; c < e->ncites; c++)
-        fprintf(f, "- [%d] %s%s%d\n", c + 1, e->cites[c].path,
-                e->cites[c].page > 0 ? " p." : " l.",
+        fprintf(f, "- [%d] %s%s%d\n", c + 1, e->cites[c].path, e->cites[c].page > 0 ? " p." : " l.",
                 e->cites[c].page > 0 ? e->cites[c].page : e->cites[c].line_start);
     for (int r = 0; r < e->nrows; r++) {
         fputs("|", f);
@@ -124,7 +129,8 @@ static json_object *json_entry(const tui_entry *e)
     for (int c = 0; c < e->ncites; c++) {
         json_object *x = json_object_new_object();
         json_object_object_add(x, "path", json_object_new_string(e->cites[c].path));
-        json_object_object_add(x, "page", e->cites[c].page > 0 ? json_object_new_int(e->cites[c].page) : NULL);
+        json_object_object_add(x, "page",
+                               e->cites[c].page > 0 ? json_object_new_int(e->cites[c].page) : NULL);
         json_object_object_add(x, "line_start", json_object_new_int(e->cites[c].line_start));
         json_object_object_add(x, "line_end", json_object_new_int(e->cites[c].line_end));
         json_object_array_add(cites, x);
@@ -151,7 +157,8 @@ static void csv_conversation(tui *t, FILE *f)
         const tui_entry *e = &t->conv[i];
         if (!e->nrows) continue;
         for (int r = 0; r < e->nrows; r++)
-            for (int c = 0; c < e->table_n[r]; c++) csv_field(f, e->table[r][c], c == e->table_n[r] - 1);
+            for (int c = 0; c < e->table_n[r]; c++)
+                csv_field(f, e->table[r][c], c == e->table_n[r] - 1);
         return;
     }
     fputs("\"role\",\"task\",\"text\",\"citations\"\r\n", f);
@@ -200,8 +207,10 @@ int tui_export(tui *t, const char *path, int results, char *err, size_t errsz)
         snprintf(err, errsz, "export: cannot write %.300s: %s", path, strerror(errno));
         return -1;
     }
-    if (results) export_results(t, f, fmt);
-    else export_conversation(t, f, fmt);
+    if (results)
+        export_results(t, f, fmt);
+    else
+        export_conversation(t, f, fmt);
     if (fclose(f)) {
         snprintf(err, errsz, "export: writing %.300s failed: %s", path, strerror(errno));
         return -1;

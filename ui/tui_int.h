@@ -14,15 +14,36 @@
 /* ---- keys (keys.c): one table; dispatch and the `?` help both read it ---------------------- */
 
 typedef enum tui_action {
-    ACT_NONE, ACT_NEXT_PANE, ACT_PREV_PANE, ACT_UP, ACT_DOWN, ACT_PGUP, ACT_PGDN, ACT_HOME,
-    ACT_END, ACT_SEARCH, ACT_NEXT_HIT, ACT_PREV_HIT, ACT_OPEN, ACT_ASK, ACT_SUMMARIZE,
-    ACT_EXTRACT, ACT_GOTO, ACT_DEFINITION, ACT_REFERENCES, ACT_EXPORT, ACT_HELP, ACT_CANCEL,
-    ACT_QUIT, ACT_CITE, ACT_REDRAW
+    ACT_NONE,
+    ACT_NEXT_PANE,
+    ACT_PREV_PANE,
+    ACT_UP,
+    ACT_DOWN,
+    ACT_PGUP,
+    ACT_PGDN,
+    ACT_HOME,
+    ACT_END,
+    ACT_SEARCH,
+    ACT_NEXT_HIT,
+    ACT_PREV_HIT,
+    ACT_OPEN,
+    ACT_ASK,
+    ACT_SUMMARIZE,
+    ACT_EXTRACT,
+    ACT_GOTO,
+    ACT_DEFINITION,
+    ACT_REFERENCES,
+    ACT_EXPORT,
+    ACT_HELP,
+    ACT_CANCEL,
+    ACT_QUIT,
+    ACT_CITE,
+    ACT_REDRAW
 } tui_action;
 
 typedef struct tui_key {
-    int key, key2;      /* as ui_input_key takes them; key2 an alternative (or 0) */
-    const char *label;  /* as the help shows it */
+    int key, key2;     /* as ui_input_key takes them; key2 an alternative (or 0) */
+    const char *label; /* as the help shows it */
     tui_action action;
     const char *help;
 } tui_key;
@@ -42,8 +63,8 @@ typedef struct tui_doc {
 typedef struct tui_row { /* one row of the library pane's tree */
     int doc;             /* index into docs, or -1 for a folder */
     int depth;
-    char *label;         /* a folder's name (with '/'), or the file's name */
-    char *dir;           /* a folder's path from the root (with '/'); NULL for a file */
+    char *label; /* a folder's name (with '/'), or the file's name */
+    char *dir;   /* a folder's path from the root (with '/'); NULL for a file */
 } tui_row;
 
 typedef struct tui_hit {
@@ -52,7 +73,7 @@ typedef struct tui_hit {
     int page, line, line_end;
 } tui_hit;
 
-#define TUI_MARK_OPEN "\x02"
+#define TUI_MARK_OPEN  "\x02"
 #define TUI_MARK_CLOSE "\x03"
 
 typedef struct tui_line {
@@ -88,12 +109,12 @@ enum { ENTRY_QUESTION, ENTRY_ANSWER, ENTRY_INFO, ENTRY_ERROR };
 
 typedef struct tui_entry {
     int role;
-    char *task;       /* the task's name, or NULL */
+    char *task; /* the task's name, or NULL */
     char *text;
     size_t len, cap;
     tui_cite *cites;
     int ncites;
-    char ***table;    /* rows of cells */
+    char ***table; /* rows of cells */
     int *table_n, nrows;
 } tui_entry;
 
@@ -118,8 +139,8 @@ typedef struct tui_work {
     ui_task_io io;
     char task_input[4096], task_doc[4096], task_key[4096];
     const ui_task *task;
-    int answer; /* the conversation entry the task writes into */
-    unsigned conv_gen;  /* bumps whenever the conversation changes */
+    int answer;        /* the conversation entry the task writes into */
+    unsigned conv_gen; /* bumps whenever the conversation changes */
     ui_task_stats stats;
     int have_stats;
 } tui_work;
@@ -127,13 +148,19 @@ typedef struct tui_work {
 /* ---- the whole interface ------------------------------------------------------------------- */
 
 enum { MODE_NORMAL, MODE_PROMPT, MODE_HELP };
-enum { PROMPT_SEARCH, PROMPT_ASK, PROMPT_GOTO, PROMPT_DEFINITION, PROMPT_REFERENCES,
-       PROMPT_EXPORT };
+enum {
+    PROMPT_SEARCH,
+    PROMPT_ASK,
+    PROMPT_GOTO,
+    PROMPT_DEFINITION,
+    PROMPT_REFERENCES,
+    PROMPT_EXPORT
+};
 
 typedef struct tui {
     const ui_tui_config *cfg;
-    idx *ix;       /* reader: search and symbols */
-    sqlite3 *db;   /* reader: documents and pages */
+    idx *ix;     /* reader: search and symbols */
+    sqlite3 *db; /* reader: documents and pages */
     char libname[256];
     int color, too_small, quit;
     int rows, cols;

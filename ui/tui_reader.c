@@ -93,8 +93,10 @@ static int split_lines(tui_reader *rd)
             rd->lines = l;
         }
         int header = rd->pages > 0 && len > 8 && !memcmp(rd->text + at, "\x01 page ", 7);
-        if (header) page = atoi(rd->text + at + 7), lineno = 0;
-        else lineno++;
+        if (header)
+            page = atoi(rd->text + at + 7), lineno = 0;
+        else
+            lineno++;
         rd->lines[rd->nlines++] = (tui_line){at, len, page, header ? 0 : lineno};
         at += len + 1;
         if (at > n) break;
@@ -145,8 +147,8 @@ int tui_reader_find(const tui_reader *rd, int page, int line)
 {
     for (int i = 0; i < rd->nlines; i++) {
         const tui_line *l = &rd->lines[i];
-        if (rd->pages > 0 && page > 0 && l->page == page && (line <= 0 ? l->lineno == 0
-                                                                        : l->lineno == line))
+        if (rd->pages > 0 && page > 0 && l->page == page &&
+            (line <= 0 ? l->lineno == 0 : l->lineno == line))
             return i;
         if (rd->pages == 0 && line > 0 && l->lineno == line) return i;
     }

@@ -250,8 +250,10 @@ int tui_task_start(tui *t, const char *name, const char *input)
         return -1;
     }
     const ui_task *k = task_find(t, name);
-    if (input) tui_conv_add(t, ENTRY_QUESTION, name, input);
-    else if (t->rd.path) tui_conv_add(t, ENTRY_QUESTION, name, t->rd.path);
+    if (input)
+        tui_conv_add(t, ENTRY_QUESTION, name, input);
+    else if (t->rd.path)
+        tui_conv_add(t, ENTRY_QUESTION, name, t->rd.path);
     if (!k) {
         char msg[128];
         snprintf(msg, sizeof msg, "%s is not available in this build", name);
@@ -261,11 +263,16 @@ int tui_task_start(tui *t, const char *name, const char *input)
     snprintf(w->task_input, sizeof w->task_input, "%s", input ? input : "");
     snprintf(w->task_doc, sizeof w->task_doc, "%s", t->rd.path ? t->rd.path : "");
     snprintf(w->task_key, sizeof w->task_key, "%s", t->rd.key ? t->rd.key : "");
-    w->io = (ui_task_io){.db = t->cfg->db, .model = t->cfg->model,
+    w->io = (ui_task_io){.db = t->cfg->db,
+                         .model = t->cfg->model,
                          .input = input ? w->task_input : NULL,
                          .doc = t->rd.path ? w->task_doc : NULL,
-                         .doc_key = t->rd.key ? w->task_key : NULL, .cancel = &w->task_cancel,
-                         .user = t, .emit = on_emit, .cite = on_cite, .row = on_row,
+                         .doc_key = t->rd.key ? w->task_key : NULL,
+                         .cancel = &w->task_cancel,
+                         .user = t,
+                         .emit = on_emit,
+                         .cite = on_cite,
+                         .row = on_row,
                          .stats = on_stats};
     if (!tui_conv_add(t, ENTRY_ANSWER, name, "")) return -1;
     w->answer = t->nconv - 1;

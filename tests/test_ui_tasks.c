@@ -52,11 +52,11 @@ static const ui_task tasks[] = {
 
 static void wait_idle(tui *t)
 {
-    for (int i = 0; i < 5000 && (t->work.task_running || t->work.task_joinable); i++) {
+    for (int i = 0; i < 5000 && (t->answering || t->work.task_joinable); i++) {
         tui_task_poll(t);
         usleep(1000);
     }
-    CHECK(!t->work.task_running && !t->work.task_joinable);
+    CHECK(!t->answering && !t->work.task_joinable);
 }
 
 static char *slurp(const char *path)

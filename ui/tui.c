@@ -319,10 +319,10 @@ static void act_task(tui *t, const char *name)
 
 static void act_cancel(tui *t)
 {
-    if (t->work.task_running) {
+    if (t->answering) {
         tui_task_cancel(t);
         notice(t, "cancelling the answer...");
-    } else if (t->work.index_running) {
+    } else if (t->indexing) {
         t->work.index_stop = 1;
         notice(t, "stopping the indexing (what is indexed stays; the next run goes on)");
     } else {
@@ -544,7 +544,7 @@ static void loop(tui *t)
         if (got_int) got_int = 0, act_cancel(t);
         tui_index_poll(t);
         tui_task_poll(t);
-        if (t->work.index_running || t->work.task_running) t->dirty[UI_PANE_STATUS] = 1;
+        if (t->indexing || t->answering) t->dirty[UI_PANE_STATUS] = 1;
         tui_draw(t);
         int key;
         if (read_key(&key)) on_key(t, key);

@@ -96,11 +96,11 @@ static void draw_library(tui *t)
     int h = t->r[UI_PANE_LIBRARY].h - 1, cols = t->r[UI_PANE_LIBRARY].w;
     char head[256];
     snprintf(head, sizeof head, " Library  %d document%s%s", t->ndocs, t->ndocs == 1 ? "" : "s",
-             t->work.index_running ? "  (indexing)" : "");
+             t->indexing ? "  (indexing)" : "");
     title(t, UI_PANE_LIBRARY, head);
     if (t->lib_sel < t->lib_top) t->lib_top = t->lib_sel;
     if (t->lib_sel >= t->lib_top + h) t->lib_top = t->lib_sel - h + 1;
-    if (!t->ntree) mvwaddstr(w, 1, 1, t->work.index_running ? "indexing..." : "(empty)");
+    if (!t->ntree) mvwaddstr(w, 1, 1, t->indexing ? "indexing..." : "(empty)");
     for (int i = 0; i < h && t->lib_top + i < t->ntree; i++) {
         const tui_row *r = &t->tree[t->lib_top + i];
         int sel = t->lib_top + i == t->lib_sel;
@@ -316,7 +316,7 @@ static void draw_conversation(tui *t)
     WINDOW *w = t->win[UI_PANE_CONVERSATION];
     int h = t->r[UI_PANE_CONVERSATION].h - 1, cols = t->r[UI_PANE_CONVERSATION].w;
     title(t, UI_PANE_CONVERSATION,
-          t->work.task_running ? " Conversation  (answering... Esc cancels)"
+          t->answering ? " Conversation  (answering... Esc cancels)"
                                : " Conversation  (a asks, s summarizes, x extracts)");
     crow *rows = NULL;
     int n = 0, cap = 0;

@@ -195,6 +195,8 @@ typedef struct tui {
     /* help */
     int help_top;
     unsigned seen_index_gen, seen_conv_gen;
+    /* The workers' running flags as of the last poll: the main thread reads only these. */
+    int indexing, answering;
     tui_work work;
 } tui;
 

@@ -98,6 +98,7 @@ void tui_index_poll(tui *t)
     pthread_mutex_lock(&w->mu);
     unsigned gen = w->index_gen;
     int done = w->index_done && w->index_started;
+    t->indexing = w->index_running;
     pthread_mutex_unlock(&w->mu);
     if (gen == t->seen_index_gen) return;
     t->seen_index_gen = gen;
@@ -244,7 +245,7 @@ int tui_task_start(tui *t, const char *name, const char *input)
 {
     tui_work *w = &t->work;
     tui_task_poll(t);
-    if (w->task_running || w->task_joinable) {
+    if (t->answering || w->task_joinable) {
         snprintf(t->message, sizeof t->message, "%s is still running (Esc cancels it)",
                  w->task ? w->task->name : "a task");
         return -1;
@@ -276,7 +277,7 @@ int tui_task_start(tui *t, const char *name, const char *input)
                          .stats = on_stats};
     if (!tui_conv_add(t, ENTRY_ANSWER, name, "")) return -1;
     w->answer = t->nconv - 1;
-    w->task = k, w->task_cancel = 0, w->task_running = 1;
+    w->task = k, w->task_cancel = 0, w->task_running = 1, t->answering = 1;
     if (pthread_create(&w->task_thread, NULL, task_main, t)) {
         w->task_running = 0;
         tui_conv_add(t, ENTRY_ERROR, name, "cannot start a thread for the task");
@@ -291,6 +292,7 @@ void tui_task_poll(tui *t)
     tui_work *w = &t->work;
     pthread_mutex_lock(&w->mu);
     int finished = w->task_joinable && !w->task_running;
+    t->answering = w->task_running;
     unsigned gen = w->conv_gen;
     pthread_mutex_unlock(&w->mu);
     if (finished) pthread_join(w->task_thread, NULL), w->task_joinable = 0;

@@ -572,6 +572,9 @@ int ui_tui_run(const ui_tui_config *cfg, char *err, size_t errsz)
         }
     }
     if (screen_up) endwin(), screen_up = 0;
+    if (t->indexing)
+        fprintf(stderr, "folio: stopping the indexing after the file it is reading (the next run "
+                        "goes on from there)\n");
     tui_free(t);
     if (t->screen) delscreen(t->screen);
     free(t);

@@ -12,7 +12,7 @@ static void print_help(FILE *out)
 {
     fprintf(out,
             "folio %s: ask questions about a folder of PDFs, contracts and source code\n\n"
-            "usage: folio [FOLDER]                 open the interactive interface (not available yet)\n"
+            "usage: folio [FOLDER] [--db FILE]     open the interactive interface (folio FOLDER --help)\n"
             "       folio COMMAND [ARGS...]\n"
             "       folio COMMAND --help           options of one command\n\n"
             "commands:\n",
@@ -79,7 +79,10 @@ int main(int argc, char **argv)
     }
     for (const app_command *c = app_commands; c->name; c++)
         if (!strcmp(cmd, c->name)) return c->run(argc - 1, argv + 1);
-    if (argc == 2 && is_directory(cmd)) return app_cmd_tui(argc - 1, argv + 1);
+    /* folio FOLDER [options], or folio --db FILE ...: the interface (it reads its own options) */
+    if (is_directory(cmd) || !strcmp(cmd, "--db") || !strcmp(cmd, "--model") ||
+        !strcmp(cmd, "--no-index") || !strcmp(cmd, "--color"))
+        return app_cmd_tui(argc, argv);
     fprintf(stderr, "folio: unknown command '%s' (see 'folio --help')\n", cmd);
     return APP_EXIT_USAGE;
 }

@@ -15,6 +15,59 @@ int ui_text_width(const char *s);
  * outsz bytes), ending with "…" when something was cut. Returns the columns used. */
 int ui_text_fit(const char *s, int cols, char *out, size_t outsz);
 
+/* ---- layout and width (ui/layout.c): pure functions, no terminal needed ------------------- */
+
+/* Columns of the first n bytes of s (as ui_text_width). */
+int ui_text_width_n(const char *s, size_t n);
+
+/* The next screen row of the n bytes at s in at most `cols` columns: returns how many bytes it
+ * takes (at least one character when n > 0, even one wider than cols) and its width in *width.
+ * Breaks after the last space that fits when the text goes on, else between characters;
+ * combining marks and zero-width joiners stay with the character before them. A '\n' ends the
+ * row (it is counted in the bytes, not in the width), and so do spaces at a break past the
+ * budget (taken, not counted), so the next row starts on text. */
+size_t ui_wrap_next(const char *s, size_t n, int cols, int *width);
+
+/* The interface's regions; the status bar is the last row, the input line the one above it. */
+enum {
+    UI_PANE_LIBRARY, UI_PANE_RESULTS, UI_PANE_READER, UI_PANE_CONVERSATION, UI_PANE_INPUT,
+    UI_PANE_STATUS, UI_PANE_COUNT
+};
+enum { UI_MIN_COLS = 80, UI_MIN_ROWS = 24 };
+
+typedef struct ui_rect {
+    int y, x, h, w;
+} ui_rect;
+
+/* Splits a rows×cols screen: the library on the left, results, reader and conversation stacked
+ * on the right, one column between them, then the input line and the status bar. Returns 0, or
+ * -1 (out zeroed) when the screen is smaller than UI_MIN_COLS×UI_MIN_ROWS. */
+int ui_layout_compute(int rows, int cols, ui_rect out[UI_PANE_COUNT]);
+
+/* ---- the input line (ui/input.c): readline-like editing and history ------------------------ */
+
+/* Keys as the interface passes them: a character (Unicode code point), or a function key as
+ * UI_KEYCODE + ncurses' KEY_* code. */
+enum { UI_KEYCODE = 0x110000 };
+enum { UI_INPUT_IGNORED, UI_INPUT_EDITED, UI_INPUT_ENTER, UI_INPUT_CANCEL };
+
+typedef struct ui_input ui_input;
+ui_input *ui_input_create(void);
+void ui_input_destroy(ui_input *in);
+/* Replaces the text (UTF-8) and puts the cursor at its end; history browsing restarts. */
+int ui_input_set(ui_input *in, const char *text);
+/* The text (owned by the line, valid until the next edit). */
+const char *ui_input_text(const ui_input *in);
+/* Columns between the start of the text and the cursor. */
+int ui_input_cursor_col(const ui_input *in);
+/* Applies one key: printable characters insert; Left/Right, Home/End, Ctrl-A/E move; Backspace,
+ * Delete, Ctrl-K (to the end), Ctrl-U (to the start), Ctrl-W (the word before) delete; Up/Down
+ * browse the history; Enter adds the text to the history and returns UI_INPUT_ENTER; Esc and
+ * Ctrl-G return UI_INPUT_CANCEL. */
+int ui_input_key(ui_input *in, int key);
+/* Adds a line to the history (empty lines and repeats of the last one are not kept). */
+int ui_input_history_add(ui_input *in, const char *text);
+
 /* ---- The sanitizer: every byte of untrusted text (document content, snippets, headings, file
  * names, errors that quote them) reaches a terminal or pipe through these functions.
  * Shown instead of the byte: C0 controls as control pictures (ESC as U+241B), DEL as U+2421,
@@ -82,5 +135,50 @@ void ui_progress_update(ui_progress *p, double frac, const char *info, const cha
 /* Erases the line on a terminal so that other output can follow (it comes back at the next
  * update). */
 void ui_progress_clear(ui_progress *p);
+/* ---- the interactive interface (ui/tui*.c) ------------------------------------------------- */
+
+/* A task the interface runs on a worker thread: ask, summarize, extract, code. The interface
+ * works without any of them; an absent task says "not available in this build". */
+typedef struct ui_task_stats {
+    long long context_tokens, context_max, cached_tokens; /* 0 when not known */
+    double prefill_tok_s, decode_tok_s, eta_s;
+} ui_task_stats;
+
+typedef struct ui_task_io {
+    const char *db;      /* the library database */
+    const char *model;   /* the model folder, or NULL: the task works without one */
+    const char *input;   /* the question (ask, code), or NULL */
+    const char *doc;     /* the open document's path as the library shows it, or NULL */
+    const char *doc_key; /* its absolute path, or NULL */
+    volatile int *cancel; /* set when the user presses Esc: return soon, with what is done */
+    void *user;           /* for the callbacks below; they may be called from the task's thread */
+    /* Text of the answer as it is made (streamed): appended to the conversation. */
+    void (*emit)(void *user, const char *text, size_t n);
+    /* A citation: [1] is the first call, [2] the next... (path as the library shows it). */
+    void (*cite)(void *user, const char *path, int page, int line_start, int line_end);
+    /* One row of a table (an extraction); the first row is its header. */
+    void (*row)(void *user, const char *const *cells, int ncells);
+    void (*stats)(void *user, const ui_task_stats *s);
+    char err[512]; /* what failed, when run returns < 0 */
+} ui_task_io;
+
+typedef struct ui_task {
+    const char *name; /* "ask", "summarize", "extract" or "code" */
+    int (*run)(ui_task_io *io); /* 0, or < 0 with io->err filled */
+} ui_task;
+
+typedef struct idx_update_opts idx_update_opts;
+
+typedef struct ui_tui_config {
+    const char *db;        /* the library database (created when missing) */
+    const char *root;      /* the folder indexed in the background, or NULL: no indexing */
+    const idx_update_opts *update; /* options for the background indexing (stop is the UI's) */
+    const char *model;     /* shown in the status bar and given to tasks; NULL: none */
+    const ui_task *tasks;  /* ends with a NULL name; may be NULL */
+} ui_tui_config;
+
+/* Runs the interface on the terminal until the user quits. Returns 0, or -1 with err filled
+ * (no terminal, library unreadable). The terminal is restored on every way out. */
+int ui_tui_run(const ui_tui_config *cfg, char *err, size_t errsz);
 
 #endif

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# tests/e2e_tui.sh: the interactive interface driven in tmux (send-keys, capture-pane) on the
+# document fixtures: search in English and Chinese, open a hit at its page, go to a page, the
+# next hit, ask without the task built, the generated help, export, resize to 80x24, below it
+# and back, the sanitizer on hostile file content, a definition in code, searching while a
+# larger folder indexes, cancelling that indexing with Esc and completing it on the next run,
+# and the terminal restored on quit.
+set -u
+F=${FOLIO_BIN:?}
+S=${FOLIO_SHARED:?}/fixtures/docs
+[ -d "$S/pdfs/files" ] || { echo "fixtures missing"; exit 77; }
+command -v tmux >/dev/null || { echo "tmux missing (Debian package tmux)"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing"; exit 77; }
+T=$(mktemp -d "${FOLIO_TEST_TMP:-/tmp}/e2e_tui.XXXXXX")
+export XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache XDG_CONFIG_HOME=$T/config
+unset NO_COLOR FOLIO_MODEL
+SOCK=$T/tmux.sock
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; screen | sed 's/^/    | /'; fi; }
+tm() { tmux -S "$SOCK" "$@"; }
+screen() { tm capture-pane -p -t folio 2>/dev/null; }
+keys() { tm send-keys -t folio "$@"; sleep 0.3; }
+# waits until the screen holds the fixed string $1 (up to $2 seconds, default 15)
+wait_for() {
+  local i n=$(( ${2:-15} * 10 ))
+  for ((i = 0; i < n; i++)); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
+  return 1
+}
+# starts folio with the given arguments in a W x H window; the shell stays to show what is left
+start() {
+  local w=$1 h=$2; shift 2
+  tm kill-server 2>/dev/null
+  sleep 0.2
+  tm -f /dev/null new-session -d -s folio -x "$w" -y "$h" \
+    "cd '$T' && LANG=C.UTF-8 '$F' $* ; echo FOLIO_EXIT=\$?; echo TTY_RAW=\$(stty -a | tr ' ;' '\\n\\n' | grep -c -x -e -echo -e -icanon); sleep 600"
+}
+trap 'tm kill-server 2>/dev/null' EXIT
+# 0 when a screen capture (capture-pane -e) holds an SGR parameter matching $2 (a regex)
+has_sgr() {
+  python3 -c 'import re, sys
+t = open(sys.argv[1]).read()
+sgr = re.findall(r"\x1b\[([0-9;]*)m", t)
+sys.exit(0 if any(re.search(r"(^|;)(" + sys.argv[2] + r")(;|$)", m) for m in sgr) else 1)' "$1" "$2"
+}
+has_color() { has_sgr "$1" "[34][0-7]"; }
+
+# ---- a read-only folder needs --db: the error says so -----------------------------------------
+mkdir -p "$T/ro" && cp "$S/contracts/txt/"*MAINTENANCE*.txt "$T/ro/" && chmod 555 "$T/ro"
+if [ "$(id -u)" -ne 0 ]; then
+  err=$("$F" "$T/ro" </dev/null 2>&1); rc=$?
+  check "a read-only folder: exit 1 with a hint to use --db" '[ $rc -eq 1 ] && echo "$err" | grep -q -- "--db"'
+fi
+chmod 755 "$T/ro"
+err=$("$F" "$T/ro" --db "$T/x.db" </dev/null 2>&1); rc=$?
+check "without a terminal: exit 1, says why" '[ $rc -eq 1 ] && echo "$err" | grep -q "needs a terminal"'
+
+# ---- the fixture folder, its library kept in $T --------------------------------------------------
+DB=$T/docs.db
+start 120 40 "'$S' --db '$DB'"
+check "opens with the library pane" 'wait_for " Library"'
+check "indexing finishes in the background" 'wait_for "indexed " 30'
+n=$(sqlite3 "$DB" "SELECT count(*) FROM documents")
+check "the library holds the fixture documents ($n)" '[ "$n" -ge 30 ]'
+
+keys / "Duties Upon Termination" Enter
+check "English search: hits listed" 'wait_for "search: Duties Upon Termination ("'
+check "a hit names its document" 'screen | grep -q "HYPERIONSOFTWARECORP"'
+second=$("$F" search --db "$DB" "Duties Upon Termination" --json --limit 2 | sed -n 2p)
+page=$(echo "$second" | python3 -c 'import json,sys; print(json.load(sys.stdin)["page"] or 0)')
+path=$(echo "$second" | python3 -c 'import json,sys; print(json.load(sys.stdin)["path"])')
+keys Down Enter
+check "Enter on hit 2 opens $path at page $page" 'wait_for "page $page/" && screen | grep -F "page $page/" | grep -qF "${path:0:30}"'
+keys n
+check "n moves to the next line with the words" 'screen | grep -q "Termination"'
+keys g 3 Enter
+check "g 3 goes to page 3" 'wait_for "page 3/"'
+
+keys / "植物标本" Enter
+check "Chinese search: hits in the Chinese manual" 'wait_for "search: 植物标本 (" && screen | grep -q "nanicolle"'
+keys Enter
+check "the Chinese hit opens with its text" 'wait_for "植物"'
+
+keys a "What is the notice period?" Enter
+check "ask without the task built says so" 'wait_for "ask is not available in this build"'
+keys 1
+check "a citation that does not exist is reported" 'wait_for "no such citation"'
+keys e C-u "$T/conv.json" Enter
+check "export the conversation as JSON" 'wait_for "exported to" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(\"not available\" in e[\"text\"] for e in d[\"conversation\"])" "$T/conv.json"'
+keys / termination Enter e C-u "$T/res.csv" Enter
+check "export the results as CSV" 'wait_for "exported to" && head -1 "$T/res.csv" | grep -q "\"path\"" && [ "$(wc -l <"$T/res.csv")" -gt 5 ]'
+
+keys '?'
+check "? shows help made from the key table" 'wait_for "folio keys" && screen | grep -q "search the library" && screen | grep -q "cancel the running work"'
+keys x
+
+tm resize-window -t folio -x 80 -y 24; sleep 0.5
+check "at 80x24 every pane is there" 'screen | grep -q " Library" && screen | grep -q "Conversation" && screen | tail -1 | grep -q "model: none"'
+tm resize-window -t folio -x 70 -y 20; sleep 0.5
+check "below 80x24 a clear message" 'wait_for "needs a terminal of at least 80x24; this one is 70x20"'
+tm resize-window -t folio -x 120 -y 40; sleep 0.5
+check "back to 120x40, panes again" 'wait_for " Library" && screen | grep -q "Results"'
+
+keys q
+check "q quits with exit 0" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=0"'
+check "terminal restored: echo and canonical mode back" 'screen | grep -q "^TTY_RAW=0"'
+check "terminal restored: the alternate screen is gone" '[ "$(tm display -p -t folio "#{alternate_on}")" = 0 ] && ! screen | grep -q " Library"'
+
+# ---- hostile text and code: a folder of our own ---------------------------------------------
+L=$T/lib
+mkdir -p "$L"
+printf 'zebrafish line\n\033]2;PWNED\007 title \033[2J cleared\n' >"$L/evil.txt"
+cat >"$L/ledger.c" <<'EOF'
+/* ledger.c: a tiny ledger */
+#include <stdio.h>
+
+static long ledger_total(const long *v, int n)
+{
+    long s = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    return s;
+}
+
+int main(void)
+{
+    long v[3] = {1, 2, 3};
+    printf("%ld\n", ledger_total(v, 3));
+    return 0;
+}
+EOF
+printf '终止合同的通知期限为三十天。\n' >"$L/终止合同.txt"
+printf '# notes \xf0\x9f\x98\x80\n' >"$L/emoji\xf0\x9f\x98\x80notes.md"
+start 100 30 "'$L'"
+check "a folder's own library is made in it" 'wait_for "indexed 4" && [ -f "$L/.folio/index.db" ]'
+# display columns of the kind column on each library row: CJK and emoji names line up
+cols=$(screen | python3 -c '
+import sys, unicodedata
+def width(s): return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+for line in sys.stdin:
+    for kind in (" txt ", " md ", " code "):
+        i = line.find(kind)
+        if 0 < i < 40: print(width(line[:i]))
+' | sort -u | tr '\n' ' ')
+check "CJK and emoji file names keep the columns aligned ($cols)" '[ "$(echo $cols | wc -w)" = 1 ]'
+
+keys / zebrafish Enter Enter
+check "hostile text: escapes shown as symbols" 'wait_for "zebrafish line" && screen | grep -q "␛"'
+check "hostile text: the window title is untouched" '! tm display -p -t folio "#{pane_title}" | grep -q PWNED'
+keys / printf Enter Enter
+check "code opens with line numbers" 'wait_for "line 14/" && screen | grep -qE "^.*14 +printf"'
+keys d Enter
+check "d: the definition of the name on the line" 'wait_for "definitions: ledger_total (1)" && screen | grep -q "l.4-"'
+keys r Enter
+check "r: references to the name, from the code" 'wait_for "references: ledger_total (" && ! screen | grep -q "references: ledger_total (0)"'
+# a double click (X10 mouse reports, as the terminal sends them) on row 2 of the library
+for i in 1 2; do tm send-keys -t folio -H 1b 5b 4d 20 24 23; tm send-keys -t folio -H 1b 5b 4d 23 24 23; done
+check "a double click on a document opens it" 'wait_for "line 1/2  evil.txt"'
+tm capture-pane -e -p -t folio >"$T/colors.txt"
+check "colors on a color terminal" 'has_color "$T/colors.txt"'
+pid=$(pgrep -P "$(tm display -p -t folio '#{pane_pid}')" | head -1)
+kill -TERM "$pid"
+check "SIGTERM: folio ends cleanly and restores the terminal" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=0" && screen | grep -q "^TTY_RAW=0"'
+start 100 30 "'$L'"
+wait_for " Library" >/dev/null
+pid=$(pgrep -P "$(tm display -p -t folio '#{pane_pid}')" | head -1)
+kill -SEGV "$pid"
+check "a crash (SIGSEGV) still restores the terminal" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=139" && screen | grep -q "^TTY_RAW=0" && [ "$(tm display -p -t folio "#{alternate_on}")" = 0 ]'
+check "the library survives the crash" '"$F" index --check --db "$L/.folio/index.db" >/dev/null'
+start 100 30 "--color never '$L'"
+wait_for " Library" >/dev/null
+tm capture-pane -e -p -t folio >"$T/mono.txt"
+check "--color never: no color, panes told apart by attributes" '! has_color "$T/mono.txt" && has_sgr "$T/mono.txt" 7'
+keys q
+wait_for "TTY_RAW=" >/dev/null
+
+# ---- a larger folder: search while indexing, Esc stops it, the next run completes ------------
+B=$T/big
+for i in $(seq 1 5); do mkdir -p "$B/c$i"; cp "$S/contracts/pdf/"*.pdf "$S/pdfs/files/"*.pdf "$B/c$i/"; done
+total=$(find "$B" -name '*.pdf' | wc -l)
+BDB=$T/big.db
+start 100 30 "'$B' --db '$BDB'"
+check "the status bar shows indexing progress" 'wait_for "files/s ETA" 20'
+for i in $(seq 1 100); do
+  n=$(sqlite3 "$BDB" "SELECT count(*) FROM documents" 2>/dev/null || echo 0)
+  [ "${n:-0}" -ge 6 ] && break
+  sleep 0.1
+done
+keys / termination Enter
+check "search works while indexing" 'wait_for "search: termination (" && ! screen | grep -q "search: termination (0)" && screen | grep -q "files/s"'
+keys Escape
+check "Esc stops the indexing" 'wait_for "indexing stopped at" 20'
+keys q
+check "quit after the stop: exit 0" 'wait_for "TTY_RAW=" && screen | grep -q "FOLIO_EXIT=0"'
+part=$(sqlite3 "$BDB" "SELECT count(*) FROM documents")
+check "part of the folder is indexed ($part of $total)" '[ "$part" -gt 0 ] && [ "$part" -lt "$total" ]'
+check "the stopped library passes the integrity checks" '"$F" index --check --db "$BDB" >/dev/null'
+start 100 30 "'$B' --db '$BDB'"
+check "the next run completes it" 'wait_for "unchanged $part," 60'
+full=$(sqlite3 "$BDB" "SELECT count(*) FROM documents")
+check "every file is indexed now ($full of $total)" '[ "$full" = "$total" ]'
+keys q
+wait_for "TTY_RAW=" >/dev/null
+
+[ $fails -eq 0 ] && rm -rf "$T"
+echo "$fails failed"
+[ $fails -eq 0 ]

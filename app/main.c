@@ -80,6 +80,6 @@ int main(int argc, char **argv)
     for (const app_command *c = app_commands; c->name; c++)
         if (!strcmp(cmd, c->name)) return c->run(argc - 1, argv + 1);
     if (argc == 2 && is_directory(cmd)) return app_cmd_tui(argc - 1, argv + 1);
-    fprintf(stderr, "folio: unknown command '%s' (see 'folio --help')\n", cmd);
+    ui_fprintf(stderr, "folio: unknown command '%s' (see 'folio --help')\n", cmd);
     return APP_EXIT_USAGE;
 }

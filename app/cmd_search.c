@@ -17,8 +17,8 @@
 /* The longest query accepted, in bytes (the words index has no use for more). */
 enum { QUERY_MAX = 8192 };
 
-/* Snippet highlights as the index inserts them: control characters that the sanitizer would
- * show visibly if a document held them, so they never collide with text worth keeping. */
+/* Snippet highlights as the index inserts them: control characters, which no text worth
+ * keeping holds; a document that does can at most move a highlight, never send an escape. */
 #define MARK_OPEN "\x02"
 #define MARK_CLOSE "\x03"
 

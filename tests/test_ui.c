@@ -118,6 +118,24 @@ static void test_progress(void)
     char buf[512];
     slurp(f, buf, sizeof buf);
     CHECK_STR(buf, "3/6 files  dir/evil\xe2\x90\x9b]0;x\xe2\x90\x87.txt\n");
+    /* a path longer than any line keeps its end, after an ellipsis, within the widest line */
+    f = tmpfile();
+    CHECK(f != NULL);
+    if (!f) return;
+    p = ui_progress_create(f);
+    char item[3000];
+    for (int i = 0; i < 2000; i++) item[i] = i % 2 ? 'a' : '/';
+    strcpy(item + 2000, "\xe8\xbf\x9d\xe7\xba\xa6/tail.txt"); /* CJK: two columns each */
+    ui_progress_update(p, 1.0, "9/9 files", item, 1);
+    ui_progress_destroy(p);
+    char line[4096];
+    slurp(f, line, sizeof line);
+    size_t n = strlen(line);
+    CHECK(n > 10 && line[n - 1] == '\n');
+    line[n - 1] = 0;
+    CHECK(strstr(line, "9/9 files  \xe2\x80\xa6") == line);
+    CHECK(strstr(line, "\xe8\xbf\x9d\xe7\xba\xa6/tail.txt") != NULL);
+    CHECK(ui_text_width(line) <= 400 && ui_text_width(line) >= 390);
     setenv("COLUMNS", "57", 1);
     CHECK_EQ_INT(ui_term_columns(NULL), 57);
     unsetenv("COLUMNS");

@@ -68,9 +68,10 @@ int app_cmd_convert(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    ui_fprintf(stdout, "%s: %zu tensors quantized to FP8, %zu copied; %zu shard(s); %.1f MiB -> %.1f MiB "
-           "in %.1f s\n",
-           out, r.tensors_quantized, r.tensors_copied, r.shards, (double)r.bytes_in / 1048576.0,
-           (double)r.bytes_out / 1048576.0, sec);
+    ui_fprintf(stdout,
+               "%s: %zu tensors quantized to FP8, %zu copied; %zu shard(s); %.1f MiB -> %.1f MiB "
+               "in %.1f s\n",
+               out, r.tensors_quantized, r.tensors_copied, r.shards, (double)r.bytes_in / 1048576.0,
+               (double)r.bytes_out / 1048576.0, sec);
     return APP_EXIT_OK;
 }

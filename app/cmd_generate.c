@@ -487,7 +487,8 @@ static int print_greedy(const gen_opts *o, eng_session *s, const app_pack_prompt
              : o->greedy
                  ? eng_generate(s, (const int *)ids->ids, (int)ids->n, &p, out, o->greedy, &n, st)
                  : 0;
-    if (rc) ui_fprintf(stderr, "folio generate: %s\n", out ? eng_session_error(s) : "out of memory");
+    if (rc)
+        ui_fprintf(stderr, "folio generate: %s\n", out ? eng_session_error(s) : "out of memory");
     for (int i = 0; i < n && !rc; i++) printf("%s%d", i ? ", " : "[", out[i]);
     if (!rc) printf(n ? "]\n" : "[]\n");
     free(out);
@@ -605,7 +606,7 @@ int app_cmd_generate(int argc, char **argv)
     if (!rc && (rc = eng_session_create(r->e, r->o.ctx, &r->s, err, sizeof err)))
         ui_fprintf(stderr, "folio generate: %s\n", err);
     if (!rc && r->o.speculative && (rc = eng_session_enable_mtp(r->s)))
-        fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(r->s));
+        ui_fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(r->s));
     if (!rc) rc = check_context(&r->o, r->e, r->s, &r->p);
     if (!rc) r->kc = open_cache(&r->o, r->m, r->e, r->kv_dir, sizeof r->kv_dir, &rc);
     signal(SIGINT, on_sigint);

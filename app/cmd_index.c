@@ -144,7 +144,8 @@ static void print_event_text(const ui *u, const idx_progress *p)
                                                                     : UI_STYLE_DIM);
     fputs(label, stderr);
     ui_style(stderr, UI_STYLE_RESET);
-    if (p->ev == IDX_EV_MOVED && p->reason) ui_fprintf(stderr, ": %s (from %s)\n", shown, p->reason);
+    if (p->ev == IDX_EV_MOVED && p->reason)
+        ui_fprintf(stderr, ": %s (from %s)\n", shown, p->reason);
     else if (p->reason) ui_fprintf(stderr, ": %s: %s\n", shown, p->reason);
     else ui_fprintf(stderr, ": %s\n", shown);
 }
@@ -447,8 +448,10 @@ static int index_path(opts *o, const char *path)
     snprintf(folder, sizeof folder, "%s", path);
     if (stat(path, &st)) {
         int e = errno;
-        if (e == ENOENT || e == ENOTDIR) ui_fprintf(stderr, "folio: %s: no such file or folder\n", path);
-        else ui_fprintf(stderr, "folio: %s: %s\n", path, strerror(e));
+        if (e == ENOENT || e == ENOTDIR)
+            ui_fprintf(stderr, "folio: %s: no such file or folder\n", path);
+        else
+            ui_fprintf(stderr, "folio: %s: %s\n", path, strerror(e));
         return APP_EXIT_FAIL;
     }
     if (!S_ISDIR(st.st_mode)) { /* a file: its folder's library */

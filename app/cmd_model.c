@@ -78,7 +78,8 @@ static void print_text(const char *dir, const info *in)
     const eng_config *c = in->c;
     char a[32], b[32], s[32];
     ui_fprintf(stdout, "%s\n", dir);
-    printf("  architecture     %s (%s)\n", c->architecture, c->model_type);
+    /* config.json is the checkpoint's text: its strings pass the sanitizer */
+    ui_fprintf(stdout, "  architecture     %s (%s)\n", c->architecture, c->model_type);
     printf("  layers           %d: %d dense, %d MoE", c->num_hidden_layers, in->st.n_dense_layers,
            in->st.n_moe_layers);
     printf(in->mtp_layers ? " + %d MTP layer(s) for speculative decoding\n" : "\n", in->mtp_layers);
@@ -163,8 +164,8 @@ static void print_json(const info *in)
     json_object_object_add(o, "memory_needed", mem);
     json_object_object_add(o, "ram_total", json_object_new_int64((int64_t)in->ram_total));
     json_object_object_add(o, "ram_available", json_object_new_int64((int64_t)in->ram_avail));
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+    ui_json_puts(stdout, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
 }
 

@@ -17,8 +17,8 @@
 /* The longest query accepted, in bytes (the words index has no use for more). */
 enum { QUERY_MAX = 8192 };
 
-/* Snippet highlights as the index inserts them: control characters that the sanitizer would
- * show visibly if a document held them, so they never collide with text worth keeping. */
+/* Snippet highlights as the index inserts them: control characters, which no text worth
+ * keeping holds; a document that does can at most move a highlight, never send an escape. */
 #define MARK_OPEN "\x02"
 #define MARK_CLOSE "\x03"
 
@@ -47,7 +47,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: folio search QUERY... [--in FOLDER | --db FILE] [--json] [options]\n"
             "Ranked passages with file, page and line range, best first, each with the kind of\n"
-            "match (all words, some words, inside words) and one score. Any text up to %d bytes\n"
+            "match (phrase, near, all words, stem, some, inside words), one score. Any text up to %d bytes\n"
             "is a valid query; CJK text matches too. Text after -- is query, even if it starts\n"
             "with '-'. Without --in/--db: the library of the current folder (or above), else\n"
             "every library indexed by this user. Paths print relative to the current folder\n"

@@ -53,7 +53,8 @@ static int parse_args(int argc, char **argv, tok_opts *o)
                            : !strcmp(a, "--chat")    ? &o->chat
                                                      : NULL;
         if (val) {
-            if (i + 1 >= argc) return fprintf(stderr, "folio tokenize: %s needs a value\n", a), -1;
+            if (i + 1 >= argc)
+                return ui_fprintf(stderr, "folio tokenize: %s needs a value\n", a), -1;
             *val = argv[++i];
         } else if (!strcmp(a, "--special"))
             o->special = 1;
@@ -109,7 +110,7 @@ static char *read_input(const char *file, size_t *len)
     }
     char *s = read_stream(f, len);
     if (file) fclose(f);
-    if (!s) fprintf(stderr, "folio tokenize: out of memory reading %s\n", file ? file : "stdin");
+    if (!s) ui_fprintf(stderr, "folio tokenize: out of memory reading %s\n", file ? file : "stdin");
     return s;
 }
 

@@ -83,6 +83,6 @@ int main(int argc, char **argv)
     if (is_directory(cmd) || !strcmp(cmd, "--db") || !strcmp(cmd, "--model") ||
         !strcmp(cmd, "--no-index") || !strcmp(cmd, "--color"))
         return app_cmd_tui(argc, argv);
-    fprintf(stderr, "folio: unknown command '%s' (see 'folio --help')\n", cmd);
+    ui_fprintf(stderr, "folio: unknown command '%s' (see 'folio --help')\n", cmd);
     return APP_EXIT_USAGE;
 }

@@ -78,10 +78,76 @@ static void test_output_paths(void)
     CHECK_EQ_INT(ui_color_parse("sometimes"), -1);
 }
 
+/* Reads back everything written to a tmpfile. */
+static void slurp(FILE *f, char *buf, size_t n)
+{
+    rewind(f);
+    size_t got = fread(buf, 1, n - 1, f);
+    buf[got] = 0;
+    fclose(f);
+}
+
+/* JSON as json-c writes it keeps C1 controls, bidi overrides and invalid bytes raw; the writer
+ * turns them into escapes of the same value (invalid bytes into U+FFFD). */
+static void test_json(void)
+{
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f) return;
+    ui_json_puts(f, "{\"s\":\"a\\u001b\xc2\x9b" "b\xe2\x80\xae" "c\xff\x7f\xe8\xbf\x9d\"}");
+    ui_json_write(f, "[1]");
+    char buf[256];
+    slurp(f, buf, sizeof buf);
+    CHECK_STR(buf, "{\"s\":\"a\\u001b\\u009bb\\u202ec\\ufffd\\u007f\xe8\xbf\x9d\"}\n[1]");
+    CHECK(!has_control(buf));
+}
+
+/* Away from a terminal the progress line is a plain line (no CR, no escape), its untrusted
+ * item sanitized; the width comes from $COLUMNS when f is no terminal. */
+static void test_progress(void)
+{
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f) return;
+    ui_progress *p = ui_progress_create(f);
+    CHECK(p != NULL && !ui_progress_is_tty(p));
+    ui_progress_update(p, 0.5, "3/6 files", "dir/evil\033]0;x\007.txt", 1);
+    ui_progress_update(p, 0.6, "4/6 files", "later.txt", 0); /* within 5 s: not written */
+    ui_progress_clear(p);
+    ui_progress_destroy(p);
+    char buf[512];
+    slurp(f, buf, sizeof buf);
+    CHECK_STR(buf, "3/6 files  dir/evil\xe2\x90\x9b]0;x\xe2\x90\x87.txt\n");
+    /* a path longer than any line keeps its end, after an ellipsis, within the widest line */
+    f = tmpfile();
+    CHECK(f != NULL);
+    if (!f) return;
+    p = ui_progress_create(f);
+    char item[3000];
+    for (int i = 0; i < 2000; i++) item[i] = i % 2 ? 'a' : '/';
+    strcpy(item + 2000, "\xe8\xbf\x9d\xe7\xba\xa6/tail.txt"); /* CJK: two columns each */
+    ui_progress_update(p, 1.0, "9/9 files", item, 1);
+    ui_progress_destroy(p);
+    char line[4096];
+    slurp(f, line, sizeof line);
+    size_t n = strlen(line);
+    CHECK(n > 10 && line[n - 1] == '\n');
+    line[n - 1] = 0;
+    CHECK(strstr(line, "9/9 files  \xe2\x80\xa6") == line);
+    CHECK(strstr(line, "\xe8\xbf\x9d\xe7\xba\xa6/tail.txt") != NULL);
+    CHECK(ui_text_width(line) <= 400 && ui_text_width(line) >= 390);
+    setenv("COLUMNS", "57", 1);
+    CHECK_EQ_INT(ui_term_columns(NULL), 57);
+    unsetenv("COLUMNS");
+    CHECK_EQ_INT(ui_term_columns(NULL), 80);
+}
+
 int main(void)
 {
     test_sanitize();
     test_output_paths();
+    test_json();
+    test_progress();
     setlocale(LC_ALL, "C.UTF-8");
     CHECK_EQ_INT(ui_text_width("hello"), 5);
     CHECK_EQ_INT(ui_text_width("违约责任"), 8);

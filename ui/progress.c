@@ -11,6 +11,8 @@
 
 #define TTY_INTERVAL 0.1  /* a terminal is redrawn at most ten times a second */
 #define PIPE_INTERVAL 5.0 /* a pipe or log gets one line every five seconds */
+/* The widest line drawn, in columns (a pipe's line too): the buffers hold it in any script. */
+#define PROGRESS_MAX_COLS 400
 
 struct ui_progress {
     FILE *f;
@@ -78,11 +80,27 @@ static size_t bar_text(char *out, int width, double frac)
     return o;
 }
 
+/* The start of s cut off, a character at a time, until it fits in `cols` columns. One pass:
+ * each character's width is taken once. */
+static const char *keep_end(const char *s, int cols)
+{
+    int w = ui_text_width(s);
+    while (w > cols && *s) {
+        size_t len = 1;
+        while ((s[len] & 0xC0) == 0x80 && len < 4) len++;
+        char one[5] = {0};
+        memcpy(one, s, len);
+        w -= ui_text_width(one);
+        s += len;
+    }
+    return s;
+}
+
 /* The line as it fits in `cols` columns: bar (when there is room), info, then the item. */
 static void compose(char *line, size_t linesz, int cols, int with_bar, double frac,
                     const char *info, const char *item)
 {
-    char bar[64] = "", head[512], tail[1024];
+    char bar[64] = "", head[PROGRESS_MAX_COLS * 4 + 8], tail[PROGRESS_MAX_COLS * 4 + 16];
     int bar_cols = cols / 4 > 32 ? 32 : cols / 4;
     if (with_bar && bar_cols >= 10 && cols - bar_cols >= 30) bar_text(bar, bar_cols, frac);
     else bar_cols = 0;
@@ -90,16 +108,12 @@ static void compose(char *line, size_t linesz, int cols, int with_bar, double fr
     char *item_safe = ui_sanitize_dup(item ? item : "", item ? strlen(item) : 0, 0);
     int used = bar_cols + ui_text_fit(info_safe ? info_safe : "", cols - bar_cols, head,
                                       sizeof head);
+    int room = cols - used - 2;
     tail[0] = 0;
-    if (item_safe && *item_safe && cols - used - 2 >= 8) {
+    if (item_safe && *item_safe && room >= 8) {
         /* A long path keeps its end (the file name), which says more than its start. */
-        const char *s = item_safe;
-        int w = ui_text_width(s), room = cols - used - 2;
-        while (w > (s == item_safe ? room : room - 1) && *s) {
-            s++;
-            while ((*s & 0xC0) == 0x80) s++;
-            w = ui_text_width(s);
-        }
+        const char *s =
+            ui_text_width(item_safe) <= room ? item_safe : keep_end(item_safe, room - 1);
         snprintf(tail, sizeof tail, "  %s%s", s == item_safe ? "" : "\xe2\x80\xa6", s);
     }
     snprintf(line, linesz, "%s%s%s", bar, head, tail);
@@ -114,10 +128,11 @@ void ui_progress_update(ui_progress *p, double frac, const char *info, const cha
     double t = mono();
     if (!force && t - p->last < (p->tty ? TTY_INTERVAL : PIPE_INTERVAL)) return;
     p->last = t;
-    char line[2048];
+    char line[PROGRESS_MAX_COLS * 8 + 128];
     /* One column is left free: writing the last column makes some terminals wrap at once. */
-    int cols = p->tty ? ui_term_columns(p->f) - 1 : 1000;
+    int cols = p->tty ? ui_term_columns(p->f) - 1 : PROGRESS_MAX_COLS;
     if (cols < 1) cols = 1;
+    if (cols > PROGRESS_MAX_COLS) cols = PROGRESS_MAX_COLS;
     compose(line, sizeof line, cols, p->tty, frac, info, item);
     if (p->tty) fprintf(p->f, "\r%s\033[K", line);
     else fprintf(p->f, "%s\n", line);

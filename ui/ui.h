@@ -1,6 +1,7 @@
 /* ui/ui.h: folio's terminal interface (ncursesw) and the text helpers it and the command line
  * share: display widths of UTF-8 text (CJK characters take two columns) and fitting text to a
- * column budget without cutting a character in half. */
+ * column budget without cutting a character in half; the sanitizer every untrusted byte passes
+ * on its way out, the JSON writer, folio's own colors, and the progress line. */
 #ifndef UI_H
 #define UI_H
 

@@ -485,12 +485,6 @@ static void on_key(tui *t, int key)
 
 static int screen_start(tui *t, char *err, size_t errsz)
 {
-    if (!isatty(0) || !isatty(1)) {
-        snprintf(err, errsz,
-                 "the interface needs a terminal (use folio search / folio ask in "
-                 "scripts)");
-        return -1;
-    }
     /* Wide characters need a UTF-8 locale; take the user's, else C.UTF-8. */
     const char *loc = setlocale(LC_ALL, "");
     if (!loc || (!strstr(loc, "UTF-8") && !strstr(loc, "utf8"))) setlocale(LC_ALL, "C.UTF-8");
@@ -553,6 +547,11 @@ static void loop(tui *t)
 
 int ui_tui_run(const ui_tui_config *cfg, char *err, size_t errsz)
 {
+    /* Before anything is opened or started: without a terminal there is nothing to do. */
+    if (!isatty(0) || !isatty(1)) {
+        snprintf(err, errsz, "the interface needs a terminal (use folio search in scripts)");
+        return -1;
+    }
     tui *t = calloc(1, sizeof *t);
     if (!t) return snprintf(err, errsz, "out of memory"), -1;
     t->cfg = cfg;

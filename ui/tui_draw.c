@@ -317,7 +317,7 @@ static void draw_conversation(tui *t)
     int h = t->r[UI_PANE_CONVERSATION].h - 1, cols = t->r[UI_PANE_CONVERSATION].w;
     title(t, UI_PANE_CONVERSATION,
           t->answering ? " Conversation  (answering... Esc cancels)"
-                               : " Conversation  (a asks, s summarizes, x extracts)");
+                       : " Conversation  (a asks, s summarizes, x extracts)");
     crow *rows = NULL;
     int n = 0, cap = 0;
     pthread_mutex_lock(&t->work.mu);

@@ -38,7 +38,8 @@ typedef enum tui_action {
     ACT_CANCEL,
     ACT_QUIT,
     ACT_CITE,
-    ACT_REDRAW
+    ACT_REDRAW,
+    ACT_ZOOM
 } tui_action;
 
 typedef struct tui_key {
@@ -169,6 +170,7 @@ typedef struct tui {
     WINDOW *win[UI_PANE_COUNT];
     int dirty[UI_PANE_COUNT];
     int focus; /* a UI_PANE_* of the four panes */
+    int zoom;  /* the focused pane fills the screen */
     int mode, prompt;
     ui_input *input;
     char message[512]; /* a one-line notice on the input line */

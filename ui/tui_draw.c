@@ -425,7 +425,7 @@ static void draw_help(tui *t)
         for (int x = 1; x < wd - 1; x++) waddstr(w, y == 0 || y == h - 1 ? "─" : " ");
         waddstr(w, r);
     }
-    mvwaddstr(w, 0, 2, " folio keys (any key closes) ");
+    mvwaddstr(w, 0, 2, " folio keys (Up/Down scroll, other keys close) ");
     if (t->help_top > n - (h - 3)) t->help_top = n - (h - 3) > 0 ? n - (h - 3) : 0;
     for (int i = 0; i + 2 < h - 1 && t->help_top + i < n; i++) {
         const tui_key *k = &tui_keys[t->help_top + i];

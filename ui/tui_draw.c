@@ -392,10 +392,13 @@ static void draw_status(tui *t)
                  s->prefill_tok_s, (int)s->eta_s / 60, (int)s->eta_s % 60);
     else
         snprintf(ctx + n, sizeof ctx - (size_t)n, "  %.1f tok/s", s->decode_tok_s);
+    int stats = k->have_stats;
     pthread_mutex_unlock(&k->mu);
     snprintf(model, sizeof model, "model: %s", t->cfg->model ? t->cfg->model : "none");
     char line[1400];
-    snprintf(line, sizeof line, " %s │ %s │ %s │ %s ", t->libname, bg, model, ctx);
+    /* The engine's figures once a task has reported some; before that they would say nothing. */
+    snprintf(line, sizeof line, " %s │ %s │ %s%s%s ", t->libname, bg, model, stats ? " │ " : "",
+             stats ? ctx : "");
     attr_t a = style(t, ST_BAR);
     wattron(w, a);
     wmove(w, 0, 0);

@@ -45,7 +45,7 @@ static void *index_main(void *arg)
                  w->files_total);
     else
         snprintf(w->index_msg, sizeof w->index_msg,
-                 "indexed %zu, unchanged %zu, removed %zu, failed %zu in %.1f s", sum.indexed,
+                 "indexed %zu, unchanged %zu, removed %zu, failed %zu (%.1fs)", sum.indexed,
                  sum.unchanged, sum.removed, sum.failed, w->index_t1 - w->index_t0);
     w->index_running = 0, w->index_done = 1;
     w->index_gen++;

@@ -126,6 +126,7 @@ typedef struct tui_work {
     /* indexing */
     pthread_t index_thread;
     int index_started, index_running, index_done, index_rc;
+    int other_writer; /* another process holds the writer lock: we only read */
     volatile int index_stop;
     idx *writer;
     idx_update_opts up;

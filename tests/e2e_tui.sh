@@ -97,6 +97,10 @@ keys x
 
 tm resize-window -t folio -x 80 -y 24; sleep 0.5
 check "at 80x24 every pane is there" 'screen | grep -q " Library" && screen | grep -q "Conversation" && screen | tail -1 | grep -q "model: none"'
+keys z
+check "z at 80x24: the focused pane (results) fills the screen" 'screen | head -1 | grep -q "^ Results  search: termination" && ! screen | grep -q " Library" && [ "$(screen | grep -c "^[0-9]* [a-z]")" -ge 5 ]'
+keys z
+check "z again: all panes back" 'screen | head -1 | grep -q " Library"'
 tm resize-window -t folio -x 70 -y 20; sleep 0.5
 check "below 80x24 a clear message" 'wait_for "needs a terminal of at least 80x24; this one is 70x20"'
 tm resize-window -t folio -x 120 -y 40; sleep 0.5

@@ -38,6 +38,12 @@ static void test_layout(void)
     CHECK_EQ_INT(ui_layout_compute(23, 80, r), -1);
     CHECK_EQ_INT(ui_layout_compute(24, 79, r), -1);
     CHECK_EQ_INT(r[UI_PANE_READER].w, 0);
+    /* zoomed: the reader takes everything above the input line, the others nothing */
+    CHECK_EQ_INT(ui_layout_zoom(24, 80, UI_PANE_READER, r), 0);
+    CHECK(r[UI_PANE_READER].y == 0 && r[UI_PANE_READER].h == 22 && r[UI_PANE_READER].w == 80);
+    CHECK(r[UI_PANE_LIBRARY].h == 0 && r[UI_PANE_RESULTS].h == 0);
+    CHECK(r[UI_PANE_CONVERSATION].w == 0 && r[UI_PANE_STATUS].y == 23);
+    CHECK_EQ_INT(ui_layout_zoom(20, 80, UI_PANE_READER, r), -1);
 }
 
 /* Splits s into rows of `cols` and joins them with '|' for comparison; checks each row's width

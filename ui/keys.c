@@ -27,6 +27,7 @@ const tui_key tui_keys[] = {
     {'e', 0, "e", ACT_EXPORT, "export results or conversation (.md .json .csv)"},
     {'?', K(KEY_F(1)), "?, F1", ACT_HELP, "this help"},
     {27, 3, "Esc, Ctrl-C", ACT_CANCEL, "cancel the running work (indexing, answer)"},
+    {'z', 0, "z", ACT_ZOOM, "zoom the focused pane to the whole screen (z again: back)"},
     {12, 0, "Ctrl-L", ACT_REDRAW, "redraw the screen"},
     {'q', 0, "q", ACT_QUIT, "quit (indexing stops; the next run goes on)"},
     {0, 0, NULL, ACT_NONE, NULL},

@@ -91,3 +91,12 @@ int ui_layout_compute(int rows, int cols, ui_rect out[UI_PANE_COUNT])
     out[UI_PANE_STATUS] = (ui_rect){rows - 1, 0, 1, cols};
     return 0;
 }
+
+int ui_layout_zoom(int rows, int cols, int pane, ui_rect out[UI_PANE_COUNT])
+{
+    if (ui_layout_compute(rows, cols, out)) return -1;
+    if (pane < UI_PANE_LIBRARY || pane > UI_PANE_CONVERSATION) return 0;
+    for (int p = UI_PANE_LIBRARY; p <= UI_PANE_CONVERSATION; p++) out[p] = (ui_rect){0, 0, 0, 0};
+    out[pane] = (ui_rect){0, 0, rows - 2, cols};
+    return 0;
+}

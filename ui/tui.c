@@ -60,16 +60,25 @@ static void relayout(tui *t)
     for (int p = 0; p < UI_PANE_COUNT; p++)
         if (t->win[p]) delwin(t->win[p]), t->win[p] = NULL;
     getmaxyx(stdscr, t->rows, t->cols);
-    t->too_small = ui_layout_compute(t->rows, t->cols, t->r) != 0;
+    t->too_small = (t->zoom ? ui_layout_zoom(t->rows, t->cols, t->focus, t->r)
+                            : ui_layout_compute(t->rows, t->cols, t->r)) != 0;
     erase();
     if (!t->too_small) {
         for (int p = 0; p < UI_PANE_COUNT; p++)
-            t->win[p] = newwin(t->r[p].h, t->r[p].w, t->r[p].y, t->r[p].x);
-        for (int y = 0; y < t->r[UI_PANE_LIBRARY].h; y++)
+            if (t->r[p].h > 0) t->win[p] = newwin(t->r[p].h, t->r[p].w, t->r[p].y, t->r[p].x);
+        for (int y = 0; !t->zoom && y < t->r[UI_PANE_LIBRARY].h; y++)
             mvaddstr(y, t->r[UI_PANE_LIBRARY].w, "\xe2\x94\x82"); /* U+2502 */
     }
     wnoutrefresh(stdscr);
     all_dirty(t);
+}
+
+/* Every change of focus goes through here, so a zoomed screen shows the focused pane. */
+static void focus_set(tui *t, int pane)
+{
+    if (t->focus == pane) return;
+    t->focus = pane;
+    if (t->zoom) relayout(t);
 }
 
 static int read_key(int *key)
@@ -109,7 +118,7 @@ static void run_search(tui *t, const char *q, int refs)
         snprintf(m, sizeof m, "%d hit%s (Enter opens, n/N next/previous)", t->nhits,
                  t->nhits == 1 ? "" : "s");
         notice(t, m);
-        if (t->nhits) t->focus = UI_PANE_RESULTS;
+        if (t->nhits) focus_set(t, UI_PANE_RESULTS);
     }
     all_dirty(t);
 }
@@ -122,7 +131,8 @@ static void run_goto(tui *t, const char *s)
                                           : tui_reader_find(&t->rd, 0, n);
     if (t->rd.pages > 0 && *s == 'l') at = tui_reader_find(&t->rd, t->rd.lines[t->rd.cur].page, n);
     if (at < 0) return notice(t, t->rd.pages > 0 ? "no such page" : "no such line");
-    t->rd.cur = at, t->focus = UI_PANE_READER;
+    t->rd.cur = at;
+    focus_set(t, UI_PANE_READER);
     all_dirty(t);
 }
 
@@ -144,7 +154,7 @@ static void prompt_done(tui *t)
         break;
     case PROMPT_ASK:
         if (*text) tui_task_start(t, t->ncode * 2 > t->ndocs ? "code" : "ask", text);
-        t->focus = UI_PANE_CONVERSATION;
+        focus_set(t, UI_PANE_CONVERSATION);
         all_dirty(t);
         break;
     case PROMPT_DEFINITION:
@@ -154,7 +164,7 @@ static void prompt_done(tui *t)
         if (!t->nhits)
             notice(t, "no definition of that name in the library");
         else
-            t->focus = UI_PANE_RESULTS;
+            focus_set(t, UI_PANE_RESULTS);
         all_dirty(t);
         break;
     case PROMPT_EXPORT: {
@@ -251,7 +261,7 @@ static void open_hit(tui *t, int i)
         (x->page > 0 ? t->rd.lines[at].page == x->page : t->rd.lines[at].lineno <= x->line_end))
         t->rd.cur = at;
     t->rd.top = -1;
-    t->focus = UI_PANE_READER;
+    focus_set(t, UI_PANE_READER);
     all_dirty(t);
 }
 
@@ -285,7 +295,7 @@ static void act_open(tui *t)
         t->dirty[UI_PANE_LIBRARY] = 1;
     } else if (t->focus == UI_PANE_LIBRARY && t->lib_sel < t->ntree) {
         if (!tui_reader_open(t, t->docs[t->tree[t->lib_sel].doc].id, 1, 1))
-            t->focus = UI_PANE_READER;
+            focus_set(t, UI_PANE_READER);
         all_dirty(t);
     } else if (t->focus == UI_PANE_RESULTS) {
         open_hit(t, t->res_sel);
@@ -313,7 +323,7 @@ static void act_task(tui *t, const char *name)
 {
     if (!t->rd.text) return notice(t, "open a document first (Enter on it in the library)");
     tui_task_start(t, name, NULL);
-    t->focus = UI_PANE_CONVERSATION;
+    focus_set(t, UI_PANE_CONVERSATION);
     all_dirty(t);
 }
 
@@ -333,6 +343,7 @@ static void act_cancel(tui *t)
 static void act_focus(tui *t, int step)
 {
     t->focus = (t->focus + step + 4) % 4;
+    if (t->zoom) relayout(t); /* the zoom follows the focus */
     all_dirty(t);
 }
 
@@ -409,6 +420,10 @@ static void dispatch(tui *t, tui_action a, int key)
     case ACT_CANCEL:
         act_cancel(t);
         break;
+    case ACT_ZOOM:
+        t->zoom = !t->zoom;
+        relayout(t);
+        break;
     case ACT_REDRAW:
         clearok(curscr, TRUE), all_dirty(t);
         break;
@@ -439,7 +454,7 @@ static void on_mouse(tui *t)
     }
 #endif
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED))) return;
-    t->focus = p;
+    focus_set(t, p);
     int row = ev.y - t->r[p].y - 1;
     if (row >= 0 && p == UI_PANE_LIBRARY && t->lib_top + row < t->ntree)
         t->lib_sel = t->lib_top + row;
@@ -485,12 +500,6 @@ static void on_key(tui *t, int key)
 
 static int screen_start(tui *t, char *err, size_t errsz)
 {
-    if (!isatty(0) || !isatty(1)) {
-        snprintf(err, errsz,
-                 "the interface needs a terminal (use folio search / folio ask in "
-                 "scripts)");
-        return -1;
-    }
     /* Wide characters need a UTF-8 locale; take the user's, else C.UTF-8. */
     const char *loc = setlocale(LC_ALL, "");
     if (!loc || (!strstr(loc, "UTF-8") && !strstr(loc, "utf8"))) setlocale(LC_ALL, "C.UTF-8");
@@ -553,6 +562,11 @@ static void loop(tui *t)
 
 int ui_tui_run(const ui_tui_config *cfg, char *err, size_t errsz)
 {
+    /* Before anything is opened or started: without a terminal there is nothing to do. */
+    if (!isatty(0) || !isatty(1)) {
+        snprintf(err, errsz, "the interface needs a terminal (use folio search in scripts)");
+        return -1;
+    }
     tui *t = calloc(1, sizeof *t);
     if (!t) return snprintf(err, errsz, "out of memory"), -1;
     t->cfg = cfg;

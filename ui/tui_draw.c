@@ -317,7 +317,7 @@ static void draw_conversation(tui *t)
     int h = t->r[UI_PANE_CONVERSATION].h - 1, cols = t->r[UI_PANE_CONVERSATION].w;
     title(t, UI_PANE_CONVERSATION,
           t->answering ? " Conversation  (answering... Esc cancels)"
-                               : " Conversation  (a asks, s summarizes, x extracts)");
+                       : " Conversation  (a asks, s summarizes, x extracts)");
     crow *rows = NULL;
     int n = 0, cap = 0;
     pthread_mutex_lock(&t->work.mu);
@@ -392,10 +392,13 @@ static void draw_status(tui *t)
                  s->prefill_tok_s, (int)s->eta_s / 60, (int)s->eta_s % 60);
     else
         snprintf(ctx + n, sizeof ctx - (size_t)n, "  %.1f tok/s", s->decode_tok_s);
+    int stats = k->have_stats;
     pthread_mutex_unlock(&k->mu);
     snprintf(model, sizeof model, "model: %s", t->cfg->model ? t->cfg->model : "none");
     char line[1400];
-    snprintf(line, sizeof line, " %s │ %s │ %s │ %s ", t->libname, bg, model, ctx);
+    /* The engine's figures once a task has reported some; before that they would say nothing. */
+    snprintf(line, sizeof line, " %s │ %s │ %s%s%s ", t->libname, bg, model, stats ? " │ " : "",
+             stats ? ctx : "");
     attr_t a = style(t, ST_BAR);
     wattron(w, a);
     wmove(w, 0, 0);
@@ -425,7 +428,7 @@ static void draw_help(tui *t)
         for (int x = 1; x < wd - 1; x++) waddstr(w, y == 0 || y == h - 1 ? "─" : " ");
         waddstr(w, r);
     }
-    mvwaddstr(w, 0, 2, " folio keys (any key closes) ");
+    mvwaddstr(w, 0, 2, " folio keys (Up/Down scroll, other keys close) ");
     if (t->help_top > n - (h - 3)) t->help_top = n - (h - 3) > 0 ? n - (h - 3) : 0;
     for (int i = 0; i + 2 < h - 1 && t->help_top + i < n; i++) {
         const tui_key *k = &tui_keys[t->help_top + i];

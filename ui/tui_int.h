@@ -38,7 +38,8 @@ typedef enum tui_action {
     ACT_CANCEL,
     ACT_QUIT,
     ACT_CITE,
-    ACT_REDRAW
+    ACT_REDRAW,
+    ACT_ZOOM
 } tui_action;
 
 typedef struct tui_key {
@@ -125,6 +126,7 @@ typedef struct tui_work {
     /* indexing */
     pthread_t index_thread;
     int index_started, index_running, index_done, index_rc;
+    int other_writer; /* another process holds the writer lock: we only read */
     volatile int index_stop;
     idx *writer;
     idx_update_opts up;
@@ -169,6 +171,7 @@ typedef struct tui {
     WINDOW *win[UI_PANE_COUNT];
     int dirty[UI_PANE_COUNT];
     int focus; /* a UI_PANE_* of the four panes */
+    int zoom;  /* the focused pane fills the screen */
     int mode, prompt;
     ui_input *input;
     char message[512]; /* a one-line notice on the input line */

@@ -45,7 +45,7 @@ static void *index_main(void *arg)
                  w->files_total);
     else
         snprintf(w->index_msg, sizeof w->index_msg,
-                 "indexed %zu, unchanged %zu, removed %zu, failed %zu in %.1f s", sum.indexed,
+                 "indexed %zu, unchanged %zu, removed %zu, failed %zu (%.1fs)", sum.indexed,
                  sum.unchanged, sum.removed, sum.failed, w->index_t1 - w->index_t0);
     w->index_running = 0, w->index_done = 1;
     w->index_gen++;
@@ -60,7 +60,7 @@ int tui_index_start(tui *t, char *err, size_t errsz)
     int rc = idx_open(t->cfg->db, IDX_WRITE, &w->writer, err, errsz);
     if (rc == IDX_ELOCKED) { /* another folio indexes it: read what it has written */
         snprintf(w->index_msg, sizeof w->index_msg, "%s", err);
-        w->index_done = 1;
+        w->index_done = 1, w->other_writer = 1;
         return 0;
     }
     if (rc) return -1;
@@ -100,11 +100,17 @@ void tui_index_poll(tui *t)
     int done = w->index_done && w->index_started;
     t->indexing = w->index_running;
     pthread_mutex_unlock(&w->mu);
+    double at = now();
+    /* While another process writes the library, the pane follows it every two seconds. */
+    if (w->other_writer && at - t->lib_loaded > 2.0) {
+        tui_library_load(t);
+        t->lib_loaded = at;
+        t->dirty[UI_PANE_LIBRARY] = 1;
+    }
     if (gen == t->seen_index_gen) return;
     t->seen_index_gen = gen;
     t->dirty[UI_PANE_STATUS] = 1;
     /* The library pane follows the index about once a second, and once at the end. */
-    double at = now();
     /* Reading the documents again costs about 1 ms per thousand: a large library waits longer. */
     if (done || at - t->lib_loaded > 1.0 + t->ndocs / 20000.0) {
         if (done) pthread_join(w->index_thread, NULL), w->index_started = 0;

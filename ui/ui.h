@@ -44,6 +44,9 @@ typedef struct ui_rect {
  * on the right, one column between them, then the input line and the status bar. Returns 0, or
  * -1 (out zeroed) when the screen is smaller than UI_MIN_COLS×UI_MIN_ROWS. */
 int ui_layout_compute(int rows, int cols, ui_rect out[UI_PANE_COUNT]);
+/* The same with one of the four panes zoomed: it takes the whole screen above the input line,
+ * the other three get empty rectangles. */
+int ui_layout_zoom(int rows, int cols, int pane, ui_rect out[UI_PANE_COUNT]);
 
 /* ---- the input line (ui/input.c): readline-like editing and history ------------------------ */
 

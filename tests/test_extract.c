@@ -129,15 +129,15 @@ static size_t find_clause(const app_extract_text *t, const app_extract_clause *c
 static void test_segment(void)
 {
     const char *pages[] = {
-        "MASTER SUPPLY AGREEMENT\n\nThis Agreement is made by Acme Corp. and Beta Inc. on the\n"
-        "date below. It has two parts.\n12. Governing Law. This Agreement is governed by the\n"
-        "laws of the State of Ohio. Each party consents to the courts of Ohio.\n"
-        "ACME CONFIDENTIAL page 1\n",
-        "13. Assignment\n(a) Neither party may assign this Agreement without the prior written\n"
-        "consent of the other party, e.g. by merger.\n(b) Any other transfer is void.\n"
-        "ACME CONFIDENTIAL page 2\n",
-        "14. Notices\nNotices are given in writing to the addresses above, as set out in "
-        "Sec. 4 of the Schedule.\nACME CONFIDENTIAL page 3\n"};
+        ("MASTER SUPPLY AGREEMENT\n\nThis Agreement is made by Acme Corp. and Beta Inc. on the\n"
+         "date below. It has two parts.\n12. Governing Law. This Agreement is governed by the\n"
+         "laws of the State of Ohio. Each party consents to the courts of Ohio.\n"
+         "ACME CONFIDENTIAL page 1\n"),
+        ("13. Assignment\n(a) Neither party may assign this Agreement without the prior written\n"
+         "consent of the other party, e.g. by merger.\n(b) Any other transfer is void.\n"
+         "ACME CONFIDENTIAL page 2\n"),
+        ("14. Notices\nNotices are given in writing to the addresses above, as set out in "
+         "Sec. 4 of the Schedule.\nACME CONFIDENTIAL page 3\n")};
     app_extract_text t = text_of(pages, 3, 1);
     CHECK_EQ_INT(t.dropped, 3); /* the running footer, on every page */
     CHECK(strstr(t.text, "CONFIDENTIAL") == NULL);

@@ -42,6 +42,47 @@ static size_t enum_len_exhibit(const char *s, size_t n)
     return 0;
 }
 
+/* The word at t[i, n) ends a contract's name: "Agreement", "LEASE", ... */
+static int names_kind(const char *t, size_t i, size_t n)
+{
+    static const char *const kinds[] = {
+        "agreement",  "contract",  "lease",    "license",   "licence", "amendment", "addendum",
+        "memorandum", "indenture", "guaranty", "guarantee", "deed",    "note",      "plan"};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        size_t l = strlen(kinds[k]);
+        if (n - i >= l && !strncasecmp(t + i, kinds[k], l) &&
+            (i + l == n || !isalnum((unsigned char)t[i + l])))
+            return (int)l;
+    }
+    return 0;
+}
+
+/* Without a title line, the name the preamble gives: "This Master Services Agreement (the ...)"
+ * gives "Master Services Agreement" (capitalized words up to the kind of contract). */
+static int title_in_preamble(xt_run *x, int cat)
+{
+    const char *t = x->t->text;
+    for (size_t i = 0; i < x->nc && x->c[i].start < FRONT_BYTES / 2; i++) {
+        size_t s = x->c[i].start, e = x->c[i].end;
+        if (e - s < 6 || strncasecmp(t + s, "this ", 5)) continue;
+        size_t at = s + 5, words = 0;
+        while (at < e && words < 10 && isupper((unsigned char)t[at])) {
+            int k = names_kind(t, at, e);
+            if (k) {
+                char *title = app_extract_squeeze(t, s + 5, at + (size_t)k);
+                if (!title) return -1;
+                int rc = add(x, cat, s + 5, at + (size_t)k, title, x->r->cat[cat].threshold);
+                free(title);
+                return rc;
+            }
+            while (at < e && !is_blank(t[at])) at++;
+            while (at < e && is_blank(t[at])) at++;
+            words++;
+        }
+    }
+    return 0;
+}
+
 /* A heading line cut inside a phrase: it ends with "of", "and", "for", "the", "to". */
 static int ends_mid_phrase(const char *s)
 {
@@ -75,7 +116,7 @@ static int fact_title(xt_run *x, int cat)
         free(title);
         return rc;
     }
-    return 0;
+    return title_in_preamble(x, cat);
 }
 
 /* Trims [*s, *e) of white space, commas and an opening "and"/"the". */

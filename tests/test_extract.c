@@ -129,15 +129,15 @@ static size_t find_clause(const app_extract_text *t, const app_extract_clause *c
 static void test_segment(void)
 {
     const char *pages[] = {
-        "MASTER SUPPLY AGREEMENT\n\nThis Agreement is made by Acme Corp. and Beta Inc. on the\n"
-        "date below. It has two parts.\n12. Governing Law. This Agreement is governed by the\n"
-        "laws of the State of Ohio. Each party consents to the courts of Ohio.\n"
-        "ACME CONFIDENTIAL page 1\n",
-        "13. Assignment\n(a) Neither party may assign this Agreement without the prior written\n"
-        "consent of the other party, e.g. by merger.\n(b) Any other transfer is void.\n"
-        "ACME CONFIDENTIAL page 2\n",
-        "14. Notices\nNotices are given in writing to the addresses above, as set out in "
-        "Sec. 4 of the Schedule.\nACME CONFIDENTIAL page 3\n"};
+        ("MASTER SUPPLY AGREEMENT\n\nThis Agreement is made by Acme Corp. and Beta Inc. on the\n"
+         "date below. It has two parts.\n12. Governing Law. This Agreement is governed by the\n"
+         "laws of the State of Ohio. Each party consents to the courts of Ohio.\n"
+         "ACME CONFIDENTIAL page 1\n"),
+        ("13. Assignment\n(a) Neither party may assign this Agreement without the prior written\n"
+         "consent of the other party, e.g. by merger.\n(b) Any other transfer is void.\n"
+         "ACME CONFIDENTIAL page 2\n"),
+        ("14. Notices\nNotices are given in writing to the addresses above, as set out in "
+         "Sec. 4 of the Schedule.\nACME CONFIDENTIAL page 3\n")};
     app_extract_text t = text_of(pages, 3, 1);
     CHECK_EQ_INT(t.dropped, 3); /* the running footer, on every page */
     CHECK(strstr(t.text, "CONFIDENTIAL") == NULL);
@@ -430,8 +430,35 @@ static void test_text_encodings(void)
     }
 }
 
+/* A contract without a title line is named by its preamble. */
+static void test_title_in_preamble(void)
+{
+    const char *pages[] = {"This Master Services Agreement (the \"Agreement\") is made on May 1, "
+                           "2020 between Acme Inc. (\"Acme\") and Beta LLC (\"Beta\").\n"};
+    app_extract_text t = text_of(pages, 1, 0);
+    app_extract_rules *r = NULL;
+    app_extract_clause *c = NULL;
+    app_extract_result res = {0};
+    size_t n = 0;
+    char err[256];
+    CHECK(app_extract_rules_default(&r, err, sizeof err) == 0);
+    unsigned char want[64] = {0};
+    int cat = r ? app_extract_rules_find(r, "Document Name") : -1;
+    CHECK(cat >= 0 && cat < 64);
+    if (cat >= 0 && cat < 64) want[cat] = 1;
+    CHECK(app_extract_segment(&t, &c, &n, err, sizeof err) == 0);
+    CHECK(r && app_extract_run(r, &t, c, n, want, &res, err, sizeof err) == 0);
+    CHECK(res.n == 1 && res.hits[0].answer &&
+          !strcmp(res.hits[0].answer, "Master Services Agreement"));
+    app_extract_result_free(&res);
+    free(c);
+    app_extract_text_free(&t);
+    app_extract_rules_destroy(r);
+}
+
 int main(void)
 {
+    test_title_in_preamble();
     test_text_encodings();
     test_sample_contract();
     test_sample_variants();

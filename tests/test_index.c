@@ -294,7 +294,7 @@ static void test_replace_in_batch(const char *dir)
 
 /* The words index as schemas 1 to 5 had it: no stems, no folding, no boilerplate flag. */
 #define V5_WORDS_INDEX                                                                          \
-    "BEGIN; DROP TABLE chunks_vocab; DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"            \
+    "BEGIN; DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"                                     \
     "DROP TABLE chunk_boiler;"                                                                  \
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"               \
     " content_rowid='id', tokenize='folio_cjk unicode61 remove_diacritics 2');"                 \

@@ -117,7 +117,8 @@ static int fetch_hit(idx *ix, sqlite3_stmt *st, sqlite3_stmt *rank, const char *
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return add_row(hs, st, 0, rank, how) ? idx_fail(ix, IDX_ERR, "out of memory") : 0;
-    return rc == SQLITE_DONE ? 0 : idx_fail(ix, IDX_ERR, "query '%s': %s", match, sqlite3_errmsg(ix->db));
+    if (rc == SQLITE_DONE) return 0;
+    return idx_fail(ix, IDX_ERR, "query '%s': %s", match, sqlite3_errmsg(ix->db));
 }
 
 /* Runs one MATCH expression; rows are appended to hs (duplicates skipped) until it holds
@@ -137,7 +138,8 @@ static int run_match(idx *ix, const char *const sql[4], const char *match, const
     }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     if (q->path_glob) sqlite3_bind_text(st, 2, q->path_glob, -1, SQLITE_STATIC);
-    if (q->kind != ING_KIND_SKIP) sqlite3_bind_text(st, 3, ing_kind_name(q->kind), -1, SQLITE_STATIC);
+    if (q->kind != ING_KIND_SKIP)
+        sqlite3_bind_text(st, 3, ing_kind_name(q->kind), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, limit); /* at most hs->n of them are there already */
     sqlite3_bind_int(st, 5, how == IDX_MATCH_SOME);
     if (both) {

@@ -47,9 +47,10 @@ static void try_form(forms *f, const char *base, int bn, const char *end)
 static void endings(forms *f, const char *b, int bn)
 {
     static const char *const ends[] = {
-        "", "s", "es", "ed", "ing", "ings", "er", "ers", "ion", "ions", "ation", "ations",
-        "ly", "ment", "ments", "ness", "able", "ive", "al", "ally", "ize", "ized", "izes",
-        "izing", "ization", "ity", "ities", "ful", "ence", "ance", "ent", "ant", NULL,
+        "",     "s",     "es",     "ed",   "ing",  "ings",  "er",      "ers",  "ion",
+        "ions", "ation", "ations", "ly",   "ment", "ments", "ness",    "able", "ive",
+        "al",   "ally",  "ize",    "ized", "izes", "izing", "ization", "ity",  "ities",
+        "ful",  "ence",  "ance",   "ent",  "ant",  NULL,
     };
     if (bn < 2) return;
     for (int i = 0; ends[i]; i++) try_form(f, b, bn, ends[i]);
@@ -66,7 +67,8 @@ static void endings(forms *f, const char *b, int bn)
         for (int i = 0; e_ends[i]; i++) try_form(f, b, bn - 1, e_ends[i]);
     }
     if (last == 'y' || last == 'i') { /* happy -> happier, happiness */
-        static const char *const y_ends[] = {"y", "ies", "ied", "ier", "iest", "ily", "iness", NULL};
+        static const char *const y_ends[] = {"y",    "ies", "ied",   "ier",
+                                             "iest", "ily", "iness", NULL};
         for (int i = 0; y_ends[i]; i++) try_form(f, b, bn - 1, y_ends[i]);
     }
 }

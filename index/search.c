@@ -147,7 +147,7 @@ static int run_match(idx *ix, const char *const sql[4], const char *match, const
         sqlite3_bind_text(st, 7, q->mark_close ? q->mark_close : "]", -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 8, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
     }
-    int rc, out = 0;
+    int rc = SQLITE_DONE, out = 0;
     while (!out && (int)hs->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         if (have(hs, id)) continue;
@@ -236,11 +236,9 @@ int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
     int limit = q->limit > 0 ? q->limit : 10, rc = 0;
     idx_units u;
     if (idx_units_parse(q->text, &u)) return idx_fail(ix, IDX_ERR, "out of memory");
-    int capped = 0;
-    if (!q->raw && u.n > IDX_QUERY_TERMS) {
-        rc = idx_units_cap(ix, &u, IDX_QUERY_TERMS);
-        capped = 1;
-    }
+    size_t given = u.n;
+    if (!q->raw && u.n > IDX_QUERY_TERMS) rc = idx_units_cap(ix, &u, IDX_QUERY_TERMS);
+    int capped = u.n != given; /* units went: what is left is no phrase of the text */
     if (!rc && !q->raw) rc = idx_units_stems(ix, &u);
     hs.units = (int)u.n;
     size_t cap = idx_units_bound(q->text, &u);

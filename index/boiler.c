@@ -54,8 +54,10 @@ static int has_leader(const char *s, size_t n)
 {
     int dots = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '.') dots++;
-        else if (s[i] != ' ' && s[i] != '\t') dots = 0;
+        if (s[i] == '.')
+            dots++;
+        else if (s[i] != ' ' && s[i] != '\t')
+            dots = 0;
         if (dots >= 4) return 1;
         if (i + 2 < n && !memcmp(s + i, "\xE2\x80\xA6", 3) && ++dots >= 4) return 1; /* … */
     }
@@ -72,11 +74,29 @@ static int has_letter(const char *s, size_t n)
 static int heading_word(const char *s, size_t n)
 {
     static const char *const words[] = {
-        "contents", "table of contents", "index", "general index", "subject index",
-        "list of figures", "list of tables", "inhalt", "inhaltsverzeichnis", "register",
-        "stichwortverzeichnis", "abbildungsverzeichnis", "tabellenverzeichnis", "sommaire",
-        "table des matières", "index alphabétique", "índice", "indice", "contenido",
-        "\xE7\x9B\xAE\xE5\xBD\x95", "\xE7\x9B\xAE\xE6\xAC\xA1", "\xE7\xB4\xA2\xE5\xBC\x95", NULL,
+        "contents",
+        "table of contents",
+        "index",
+        "general index",
+        "subject index",
+        "list of figures",
+        "list of tables",
+        "inhalt",
+        "inhaltsverzeichnis",
+        "register",
+        "stichwortverzeichnis",
+        "abbildungsverzeichnis",
+        "tabellenverzeichnis",
+        "sommaire",
+        "table des matières",
+        "index alphabétique",
+        "índice",
+        "indice",
+        "contenido",
+        "\xE7\x9B\xAE\xE5\xBD\x95",
+        "\xE7\x9B\xAE\xE6\xAC\xA1",
+        "\xE7\xB4\xA2\xE5\xBC\x95",
+        NULL,
     };
     while (n && (isdigit((unsigned char)*s) || *s == ' ' || *s == '.')) s++, n--;
     while (n && (s[n - 1] == ' ' || s[n - 1] == ':')) n--;
@@ -87,7 +107,8 @@ static int heading_word(const char *s, size_t n)
 
 int idx_boiler_detect(const char *text, const char *heading)
 {
-    int lines = 0, leader = 0, loc = 0, bare = 0, head = heading && heading_word(heading, strlen(heading));
+    int lines = 0, leader = 0, loc = 0, bare = 0,
+        head = heading && heading_word(heading, strlen(heading));
     size_t bytes = 0;
     for (const char *p = text; p && *p;) {
         size_t n = strcspn(p, "\n");
@@ -99,9 +120,12 @@ int idx_boiler_detect(const char *text, const char *heading)
         if (!lines && heading_word(s, n)) head = 1;
         lines++, bytes += n;
         size_t t = locator_tail(s, n);
-        if (has_leader(s, n)) leader++;
-        else if (t == n && (isdigit((unsigned char)*s) || is_roman(s, n))) bare++;
-        else if (t && n <= 90 && has_letter(s, n - t)) loc++;
+        if (has_leader(s, n))
+            leader++;
+        else if (t == n && (isdigit((unsigned char)*s) || is_roman(s, n)))
+            bare++;
+        else if (t && n <= 90 && has_letter(s, n - t))
+            loc++;
     }
     if (lines < 3) return 0;
     int listy = leader + loc + bare;
@@ -119,6 +143,8 @@ static void boiler_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int idx_register_boiler(sqlite3 *db)
 {
-    return sqlite3_create_function(db, "folio_boiler", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                   NULL, boiler_fn, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return sqlite3_create_function(db, "folio_boiler", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   boiler_fn, NULL, NULL) == SQLITE_OK
+               ? 0
+               : -1;
 }

@@ -42,10 +42,7 @@
  * of contents or an index (boiler.c), ranked below content, are flagged in
  *   chunk_boiler(id -> chunks)  (a table of its own: ranking reads the flag of every match,
  *                                and a lookup there is far cheaper than in chunks)
- * and the vocabulary of the words index is readable as
- *   chunks_vocab  fts5vocab(chunks_fts, row): term, doc (chunks holding it), cnt
- * (long queries keep their rarest words; a word also matches the words of the vocabulary with
- * its Porter stem, see stems.c: stems cost the index nothing). */
+ * (Stems cost the index nothing: a query word becomes the group of its forms, see stems.c.) */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -132,8 +129,7 @@ static const char *const migrations[] = {
     "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild');"
     "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
     " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
-    " VALUES ('delete', old.id, old.text, old.heading); END;"
-    "CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);",
+    " VALUES ('delete', old.id, old.text, old.heading); END;",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {

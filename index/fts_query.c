@@ -69,10 +69,10 @@ int idx_units_parse(const char *text, idx_units *u)
     const unsigned char *p = (const unsigned char *)text;
     while (*p) {
         while (*p && isspace(*p)) p++;
-        const unsigned char *close = *p == '"' ? (const unsigned char *)strchr((const char *)p + 1, '"') : NULL;
+        const char *close = *p == '"' ? strchr((const char *)p + 1, '"') : NULL;
         if (close) { /* a quoted phrase: its words in this order, as they stand */
-            if (push(u, p + 1, (size_t)(close - p - 1), 0, 1, 0)) return -1;
-            p = close + 1;
+            if (push(u, p + 1, (size_t)(close - (const char *)p - 1), 0, 1, 0)) return -1;
+            p = (const unsigned char *)close + 1;
             continue;
         }
         if (*p == '"') p++; /* a quote without its pair is no phrase */

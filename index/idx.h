@@ -1,7 +1,7 @@
 /* index/idx.h: the library database (SQLite, WAL) and search. One database per library holds
  * documents, pages, chunks and symbols with two FTS5 indexes: words (unicode61 with CJK split
- * into single characters, BM25) and trigram (CJK substrings; substrings of code go through
- * a trigram index of its identifiers). Updating is incremental
+ * into single characters and compatibility forms folded, BM25) and trigram (CJK substrings;
+ * substrings of code go through a trigram index of its identifiers). Updating is incremental
  * and crash-safe: one transaction per document. */
 #ifndef IDX_H
 #define IDX_H
@@ -173,7 +173,7 @@ typedef struct idx_query {
  * below content of the same kind. */
 typedef enum idx_match {
     IDX_MATCH_PART = 0,   /* inside longer words (substrings of identifiers, CJK) */
-    IDX_MATCH_SOME = 1,   /* some of the words (more of them first) */
+    IDX_MATCH_SOME = 1,   /* some of the words, more of them first (when no chunk has all) */
     IDX_MATCH_STEM = 2,   /* every word, some only in another form ("leaks" for "leak") */
     IDX_MATCH_ALL = 3,    /* every word as written (or the --raw expression) */
     IDX_MATCH_NEAR = 4,   /* every word, close together */

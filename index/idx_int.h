@@ -198,7 +198,7 @@ int idx_units_render(const idx_unit *u, size_t n, int form, char *out, size_t ou
 size_t idx_units_bound(const char *text, const idx_units *u);
 /* Keeps at most `keep` units: repeats go, then the most frequent in the library (query_cap.c). */
 int idx_units_cap(idx *ix, idx_units *u, size_t keep);
-/* Fills the forms of each plain word whose stem other words of the library share (stems.c). */
+/* Fills the forms of each plain word: the words of its stem (stems.c). */
 int idx_units_stems(idx *ix, idx_units *u);
 /* A tokenizer that splits and folds as the words index does (query_cap.c): xDelete it. */
 int idx_tokenizer_open(idx *ix, fts5_tokenizer *api, Fts5Tokenizer **tok);

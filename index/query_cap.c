@@ -67,9 +67,10 @@ int idx_units_cap(idx *ix, idx_units *u, size_t keep)
     cap = cap * 4 + 64;
     char *m = malloc(cap);
     int rc = df && m ? 0 : idx_fail(ix, IDX_ERR, "out of memory");
-    if (!rc && sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM (SELECT rowid FROM chunks_fts"
-                                          " WHERE chunks_fts MATCH ?1 LIMIT ?2)", -1, &st,
-                                  NULL) != SQLITE_OK)
+    if (!rc && sqlite3_prepare_v2(ix->db,
+                                  "SELECT count(*) FROM (SELECT rowid FROM chunks_fts"
+                                  " WHERE chunks_fts MATCH ?1 LIMIT ?2)",
+                                  -1, &st, NULL) != SQLITE_OK)
         rc = idx_fail(ix, IDX_ERR, "query terms: %s", sqlite3_errmsg(ix->db));
     for (size_t i = 0; !rc && i < u->n; i++)
         if ((df[i] = unit_df(st, &u->u[i], m, cap)) < 0)
@@ -92,8 +93,7 @@ int idx_units_cap(idx *ix, idx_units *u, size_t keep)
             if (df[i] > 0 && df[i] < bar) taken++;
         size_t room = keep > taken ? keep - taken : 0;
         for (size_t i = 0; i < u->n; i++)
-            if (df[i] > 0 && (df[i] < bar || (df[i] == bar && room && room--)))
-                u->u[o++] = u->u[i];
+            if (df[i] > 0 && (df[i] < bar || (df[i] == bar && room && room--))) u->u[o++] = u->u[i];
         u->n = o;
     }
     sqlite3_finalize(st);

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-static void cover_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
-                     int nval, sqlite3_value **val)
+static void cover_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int nval,
+                     sqlite3_value **val)
 {
     (void)nval, (void)val;
     int n = api->xPhraseCount(fts), have = 0;

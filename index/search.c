@@ -15,29 +15,43 @@
  * can match most of a library). */
 #define BOILER(T) "EXISTS (SELECT 1 FROM chunk_boiler WHERE id = " T ".rowid)"
 #define RANK_SQL(T, BM25, JOIN, WHERE)                                                          \
-    "SELECT " T ".rowid, " BM25 " AS b, folio_cover(" T ") AS cov, " BOILER(T) " AS boil"       \
+    "SELECT " T ".rowid, " BM25 " AS b, CASE WHEN ?5 THEN folio_cover(" T ") ELSE 0 END AS cov," \
+    " " BOILER(T) " AS boil"                                                                    \
     " FROM " T JOIN " WHERE " T " MATCH ?1" WHERE                                               \
-    " ORDER BY CASE WHEN ?5 THEN cov ELSE 0 END DESC, boil, b LIMIT ?4"
+    " ORDER BY cov DESC, boil, b LIMIT ?4"
 /* Only a filter on paths or kinds needs each match's chunk and document row. */
 #define FILTER_JOIN(T) " JOIN chunks c ON c.id = " T ".rowid JOIN documents d ON d.id = c.doc_id"
 #define FILTER_WHERE " AND (?2 IS NULL OR d.path GLOB ?2) AND (?3 IS NULL OR d.kind = ?3)"
 #define NO_FILTER " AND ?2 IS NULL AND ?3 IS NULL"
-#define HIT_SQL(T, BM25)                                                                        \
-    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end, " BM25 ","        \
-    " snippet(" T ", 0, ?2, ?3, '...', ?4), c.heading, c.symbol, c.text, " BOILER(T) ","        \
-    " folio_cover(" T ") FROM " T " JOIN chunks c ON c.id = " T ".rowid"                        \
+/* (No BM25 here: it would look up every phrase's document frequency again, for each hit.) */
+#define HIT_SQL(T)                                                                              \
+    "SELECT c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end,"                  \
+    " snippet(" T ", 0, ?2, ?3, '...', ?4), c.heading, c.symbol, c.text FROM " T                \
+    " JOIN chunks c ON c.id = " T ".rowid"                                                      \
     " JOIN documents d ON d.id = c.doc_id WHERE " T " MATCH ?1 AND " T ".rowid = ?5"
 
-/* [0] ranks without filters, [1] with, [2] fetches one hit. */
-static const char *const sql_words[3] = {
+/* Both steps in one, for expressions of many terms (substrings: an OR of the identifiers
+ * that contain them) whose matches are few: each hit fetched alone would parse and seek them
+ * all again. The columns of RANK_SQL, then those of HIT_SQL. */
+#define ONE_STEP_SQL(T, BM25)                                                                   \
+    "SELECT " T ".rowid, " BM25 " AS b, 0, " BOILER(T) " AS boil,"                              \
+    " c.id, c.doc_id, d.path, d.kind, c.page, c.line_start, c.line_end,"                        \
+    " snippet(" T ", 0, ?6, ?7, '...', ?8), c.heading, c.symbol, c.text FROM " T                \
+    FILTER_JOIN(T) " WHERE " T " MATCH ?1" FILTER_WHERE " AND ?5 = ?5"                          \
+    " ORDER BY boil, b LIMIT ?4"
+
+/* [0] ranks without filters, [1] with, [2] fetches one hit, [3] does it all at once. */
+static const char *const sql_words[4] = {
     RANK_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)", "", NO_FILTER),
     RANK_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)", FILTER_JOIN("chunks_fts"), FILTER_WHERE),
-    HIT_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)"),
+    HIT_SQL("chunks_fts"),
+    ONE_STEP_SQL("chunks_fts", "bm25(chunks_fts, 1.0, 0.5)"),
 };
-static const char *const sql_tri[3] = {
+static const char *const sql_tri[4] = {
     RANK_SQL("chunks_tri", "bm25(chunks_tri)", "", NO_FILTER),
     RANK_SQL("chunks_tri", "bm25(chunks_tri)", FILTER_JOIN("chunks_tri"), FILTER_WHERE),
-    HIT_SQL("chunks_tri", "bm25(chunks_tri)"),
+    HIT_SQL("chunks_tri"),
+    ONE_STEP_SQL("chunks_tri", "bm25(chunks_tri)"),
 };
 
 typedef struct hits {
@@ -59,10 +73,10 @@ static int have(const hits *hs, int64_t chunk)
     return 0;
 }
 
-static int add_row(hits *hs, sqlite3_stmt *st, idx_match how)
+/* A hit from the columns of HIT_SQL (from column k of st on), with what the ranking query
+ * said of it (rank: rowid, b, cov, boil). */
+static int add_row(hits *hs, sqlite3_stmt *st, int k, sqlite3_stmt *rank, idx_match how)
 {
-    int64_t id = sqlite3_column_int64(st, 0);
-    if (have(hs, id)) return 0;
     if (hs->n == hs->cap) {
         size_t cap = hs->cap ? hs->cap * 2 : 16;
         idx_hit *h = realloc(hs->h, cap * sizeof *h);
@@ -71,28 +85,28 @@ static int add_row(hits *hs, sqlite3_stmt *st, idx_match how)
     }
     idx_hit *h = &hs->h[hs->n++];
     memset(h, 0, sizeof *h);
-    h->chunk_id = id;
-    h->doc_id = sqlite3_column_int64(st, 1);
-    h->path = dup_col(st, 2);
-    h->kind = dup_col(st, 3);
-    h->page = sqlite3_column_int(st, 4);
-    h->line_start = sqlite3_column_int(st, 5);
-    h->line_end = sqlite3_column_int(st, 6);
+    h->chunk_id = sqlite3_column_int64(st, k);
+    h->doc_id = sqlite3_column_int64(st, k + 1);
+    h->path = dup_col(st, k + 2);
+    h->kind = dup_col(st, k + 3);
+    h->page = sqlite3_column_int(st, k + 4);
+    h->line_start = sqlite3_column_int(st, k + 5);
+    h->line_end = sqlite3_column_int(st, k + 6);
     h->match = how;
-    h->boilerplate = sqlite3_column_int(st, 12);
-    h->score = idx_score(how, h->boilerplate, sqlite3_column_double(st, 7),
-                         sqlite3_column_int(st, 13), hs->units);
-    h->snippet = dup_col(st, 8);
+    h->boilerplate = sqlite3_column_int(rank, 3);
+    h->score = idx_score(how, h->boilerplate, sqlite3_column_double(rank, 1),
+                         sqlite3_column_int(rank, 2), hs->units);
+    h->snippet = dup_col(st, k + 7);
     if (h->snippet) idx_snippet_collapse(h->snippet);
-    h->heading = dup_col(st, 9);
-    h->symbol = dup_col(st, 10);
-    h->text = dup_col(st, 11);
+    h->heading = dup_col(st, k + 8);
+    h->symbol = dup_col(st, k + 9);
+    h->text = dup_col(st, k + 10);
     return h->path && h->text ? 0 : -1;
 }
 
 /* The hit of chunk `id`, with its snippet, appended to hs. */
-static int fetch_hit(idx *ix, sqlite3_stmt *st, const char *match, const idx_query *q,
-                     int64_t id, idx_match how, hits *hs)
+static int fetch_hit(idx *ix, sqlite3_stmt *st, sqlite3_stmt *rank, const char *match,
+                     const idx_query *q, int64_t id, idx_match how, hits *hs)
 {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
@@ -101,33 +115,44 @@ static int fetch_hit(idx *ix, sqlite3_stmt *st, const char *match, const idx_que
     sqlite3_bind_int(st, 4, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
     sqlite3_bind_int64(st, 5, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) return add_row(hs, st, how) ? idx_fail(ix, IDX_ERR, "out of memory") : 0;
-    return rc == SQLITE_DONE ? 0 : idx_fail(ix, IDX_ERR, "query '%s': %s", match, sqlite3_errmsg(ix->db));
+    if (rc == SQLITE_ROW)
+        return add_row(hs, st, 0, rank, how) ? idx_fail(ix, IDX_ERR, "out of memory") : 0;
+    if (rc == SQLITE_DONE) return 0;
+    return idx_fail(ix, IDX_ERR, "query '%s': %s", match, sqlite3_errmsg(ix->db));
 }
 
 /* Runs one MATCH expression; rows are appended to hs (duplicates skipped) until it holds
  * `limit` hits. */
-static int run_match(idx *ix, const char *const sql[3], const char *match, const idx_query *q,
+static int run_match(idx *ix, const char *const sql[4], const char *match, const idx_query *q,
                      int limit, idx_match how, hits *hs)
 {
     if ((int)hs->n >= limit) return 0;
     sqlite3_stmt *st = NULL, *one = NULL;
-    const char *rank = sql[q->path_glob || q->kind != ING_KIND_SKIP];
+    int both = how == IDX_MATCH_PART; /* see ONE_STEP_SQL */
+    const char *rank = sql[both ? 3 : q->path_glob || q->kind != ING_KIND_SKIP];
     if (sqlite3_prepare_v2(ix->db, rank, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(ix->db, sql[2], -1, &one, NULL) != SQLITE_OK) {
+        (!both && sqlite3_prepare_v2(ix->db, sql[2], -1, &one, NULL) != SQLITE_OK)) {
         int out = idx_fail(ix, IDX_ERR, "search: %s", sqlite3_errmsg(ix->db));
         sqlite3_finalize(st);
         return out;
     }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     if (q->path_glob) sqlite3_bind_text(st, 2, q->path_glob, -1, SQLITE_STATIC);
-    if (q->kind != ING_KIND_SKIP) sqlite3_bind_text(st, 3, ing_kind_name(q->kind), -1, SQLITE_STATIC);
+    if (q->kind != ING_KIND_SKIP)
+        sqlite3_bind_text(st, 3, ing_kind_name(q->kind), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, limit); /* at most hs->n of them are there already */
     sqlite3_bind_int(st, 5, how == IDX_MATCH_SOME);
-    int rc, out = 0;
+    if (both) {
+        sqlite3_bind_text(st, 6, q->mark_open ? q->mark_open : "[", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, q->mark_close ? q->mark_close : "]", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 8, q->snippet_tokens > 0 ? q->snippet_tokens : 24);
+    }
+    int rc = SQLITE_DONE, out = 0;
     while (!out && (int)hs->n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
-        if (!have(hs, id)) out = fetch_hit(ix, one, match, q, id, how, hs);
+        if (have(hs, id)) continue;
+        if (both) out = add_row(hs, st, 4, st, how) ? idx_fail(ix, IDX_ERR, "out of memory") : 0;
+        else out = fetch_hit(ix, one, st, match, q, id, how, hs);
     }
     if (!out && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         const char *m = sqlite3_errmsg(ix->db);
@@ -211,11 +236,9 @@ int idx_search(idx *ix, const idx_query *q, idx_hit **out, size_t *n)
     int limit = q->limit > 0 ? q->limit : 10, rc = 0;
     idx_units u;
     if (idx_units_parse(q->text, &u)) return idx_fail(ix, IDX_ERR, "out of memory");
-    int capped = 0;
-    if (!q->raw && u.n > IDX_QUERY_TERMS) {
-        rc = idx_units_cap(ix, &u, IDX_QUERY_TERMS);
-        capped = 1;
-    }
+    size_t given = u.n;
+    if (!q->raw && u.n > IDX_QUERY_TERMS) rc = idx_units_cap(ix, &u, IDX_QUERY_TERMS);
+    int capped = u.n != given; /* units went: what is left is no phrase of the text */
     if (!rc && !q->raw) rc = idx_units_stems(ix, &u);
     hs.units = (int)u.n;
     size_t cap = idx_units_bound(q->text, &u);

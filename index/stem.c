@@ -14,9 +14,16 @@ typedef struct word {
 static int cons(const word *w, int i)
 {
     switch (w->b[i]) {
-    case 'a': case 'e': case 'i': case 'o': case 'u': return 0;
-    case 'y': return i == 0 ? 1 : !cons(w, i - 1);
-    default: return 1;
+    case 'a':
+    case 'e':
+    case 'i':
+    case 'o':
+    case 'u':
+        return 0;
+    case 'y':
+        return i == 0 ? 1 : !cons(w, i - 1);
+    default:
+        return 1;
     }
 }
 
@@ -77,17 +84,23 @@ static void replace_if_m(word *w, const char *s)
 static void step1ab(word *w)
 {
     if (w->b[w->k] == 's') {
-        if (ends(w, "sses")) w->k -= 2;
-        else if (ends(w, "ies")) set_to(w, "i");
-        else if (w->b[w->k - 1] != 's') w->k--;
+        if (ends(w, "sses"))
+            w->k -= 2;
+        else if (ends(w, "ies"))
+            set_to(w, "i");
+        else if (w->b[w->k - 1] != 's')
+            w->k--;
     }
     if (ends(w, "eed")) {
         if (measure(w) > 0) w->k--;
     } else if ((ends(w, "ed") || ends(w, "ing")) && vowel_in_stem(w)) {
         w->k = w->j;
-        if (ends(w, "at")) set_to(w, "ate");
-        else if (ends(w, "bl")) set_to(w, "ble");
-        else if (ends(w, "iz")) set_to(w, "ize");
+        if (ends(w, "at"))
+            set_to(w, "ate");
+        else if (ends(w, "bl"))
+            set_to(w, "ble");
+        else if (ends(w, "iz"))
+            set_to(w, "ize");
         else if (double_cons(w, w->k)) {
             char c = w->b[w->k];
             if (c != 'l' && c != 's' && c != 'z') w->k--;
@@ -119,11 +132,10 @@ static void apply(word *w, const rule *r)
 }
 
 static const rule step2_rules[] = {
-    {"ational", "ate"}, {"tional", "tion"}, {"enci", "ence"}, {"anci", "ance"},
-    {"izer", "ize"},    {"bli", "ble"},     {"alli", "al"},   {"entli", "ent"},
-    {"eli", "e"},       {"ousli", "ous"},   {"ization", "ize"}, {"ation", "ate"},
-    {"ator", "ate"},    {"alism", "al"},    {"iveness", "ive"}, {"fulness", "ful"},
-    {"ousness", "ous"}, {"aliti", "al"},    {"iviti", "ive"}, {"biliti", "ble"},
+    {"ational", "ate"}, {"tional", "tion"}, {"enci", "ence"}, {"anci", "ance"}, {"izer", "ize"},
+    {"bli", "ble"},     {"alli", "al"},     {"entli", "ent"}, {"eli", "e"},     {"ousli", "ous"},
+    {"ization", "ize"}, {"ation", "ate"},   {"ator", "ate"},  {"alism", "al"},  {"iveness", "ive"},
+    {"fulness", "ful"}, {"ousness", "ous"}, {"aliti", "al"},  {"iviti", "ive"}, {"biliti", "ble"},
     {"logi", "log"},    {NULL, NULL},
 };
 
@@ -136,8 +148,8 @@ static const rule step3_rules[] = {
 static void step4(word *w)
 {
     static const char *const suffixes[] = {
-        "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent",
-        "ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize", NULL,
+        "al",  "ance", "ence", "er",  "ic",  "able", "ible", "ant", "ement", "ment",
+        "ent", "ion",  "ou",   "ism", "ate", "iti",  "ous",  "ive", "ize",   NULL,
     };
     for (int i = 0; suffixes[i]; i++) {
         if (!ends(w, suffixes[i])) continue;

@@ -18,3 +18,4 @@ folio_add_test(e2e_phrase_rank COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/be
                $<TARGET_FILE:phrase_rank> 20261201 400 0.97 LABELS e2e TIMEOUT 300)
 folio_bench(bench_phrase COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_phrase.sh
             $<TARGET_FILE:phrase_rank>)
+folio_add_test(e2e_rank COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e_rank.sh LABELS e2e TIMEOUT 120)

@@ -294,7 +294,7 @@ static void test_replace_in_batch(const char *dir)
 
 /* The words index as schemas 1 to 5 had it: no stems, no folding, no boilerplate flag. */
 #define V5_WORDS_INDEX                                                                          \
-    "BEGIN; DROP TABLE chunks_vocab; DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"            \
+    "BEGIN; DROP TRIGGER chunks_ad; DROP TABLE chunks_fts;"                                     \
     "DROP TABLE chunk_boiler;"                                                                  \
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='chunks',"               \
     " content_rowid='id', tokenize='folio_cjk unicode61 remove_diacritics 2');"                 \
@@ -506,8 +506,22 @@ static void test_ranking(const char *dir)
 
 /* Presentation forms, ligatures and fullwidth letters are found by the letters users type,
  * and the other way round; highlights fall on the original text. */
+static const char *fold_entry(unsigned cp)
+{
+    for (unsigned i = 0; i < idx_fold_count; i++)
+        if (idx_fold_table[i].cp == cp) return idx_fold_table[i].to;
+    return NULL;
+}
+
 static void test_fold(const char *dir)
 {
+    for (unsigned i = 1; i < idx_fold_count; i++)
+        CHECK(idx_fold_table[i - 1].cp < idx_fold_table[i].cp); /* binary search needs it */
+    CHECK(fold_entry(0xFB01) && !strcmp(fold_entry(0xFB01), "fi"));
+    CHECK(fold_entry(0xFEFB) && !strcmp(fold_entry(0xFEFB), "\xD9\x84\xD8\xA7"));
+    CHECK(fold_entry(0xFF41) && !strcmp(fold_entry(0xFF41), "a"));
+    CHECK(fold_entry(0xFE8E) && !strcmp(fold_entry(0xFE8E), "\xD8\xA7"));
+    CHECK(fold_entry(0xFDFD) == NULL); /* the bismillah ligature has no decomposition */
     char db[4200], err[512];
     snprintf(db, sizeof db, "%s/fold.db", dir);
     idx *ix;

@@ -13,16 +13,19 @@ typedef enum ing_kind {
     ING_KIND_PDF,
     ING_KIND_TEXT,
     ING_KIND_MARKDOWN,
-    ING_KIND_CODE
+    ING_KIND_CODE,
+    ING_KIND_HTML
 } ing_kind;
 
-/* "pdf", "text", "markdown", "code" (or "skip"). */
+/* "pdf", "text", "markdown", "code", "html" (or "skip"). */
 const char *ing_kind_name(ing_kind kind);
 /* The kind from a name given by a user ("pdf", "md", "code", ...); ING_KIND_SKIP if unknown. */
 ing_kind ing_kind_parse(const char *name);
 
 /* The kind of a file from its name alone; `lang` (may be NULL) receives the language of code
- * (a static string). Names without a known extension give ING_KIND_SKIP: see ing_kind_sniff. */
+ * (a static string), or "roff" for man pages (text). A name ending in ".gz" has the kind of the
+ * name without it (extraction decompresses). Names without a known extension give
+ * ING_KIND_SKIP: see ing_kind_sniff. */
 ing_kind ing_kind_from_name(const char *path, const char **lang);
 
 /* The kind of a file from its first bytes, for names ing_kind_from_name does not know: a shebang
@@ -82,7 +85,7 @@ typedef struct ing_entry {
     int64_t size;
     int64_t mtime_ns;
     ing_kind kind;       /* ING_KIND_SKIP when `skip` is set */
-    const char *lang;    /* language of code (static string) or NULL */
+    const char *lang;    /* language of code, "roff" for man pages (static string) or NULL */
     const char *skip;    /* NULL, or why the file is not indexed ("binary file", ...) */
     int error;           /* 1 when `skip` is an error the user should see (unreadable) */
 } ing_entry;
@@ -155,6 +158,7 @@ typedef struct ing_opts {
                               * glib log handler, installed only while one document is read)
                               * into the document's warning; only for callers that extract
                               * one document at a time */
+    int64_t max_unpacked;    /* gzip'd files decompressing past this are refused (0: 64 MiB) */
     int in_process;          /* 1: parse PDFs in this process (fuzzers, debugging); 0: in a
                               * child process, so that a crash or hang costs that file only */
     int timeout_s;           /* a PDF still unread after this is given up (0: 60 s + 2 s per

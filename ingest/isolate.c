@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -92,6 +93,25 @@ static void test_fault(const char *path)
         for (;;) pause();
 }
 
+static void drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer user)
+{
+    (void)domain, (void)level, (void)msg, (void)user;
+}
+
+/* Nothing the PDF library says may reach folio's output (stdout carries --json), and no stdio
+ * call may wait on a FILE lock that another thread of the parent held at fork time: the
+ * child's standard streams go to /dev/null and glib's messages outside the "Poppler" domain
+ * (collected as diagnostics) are dropped. */
+static void quiet_child(void)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0), dup2(null, 1), dup2(null, 2);
+        if (null > 2) close(null);
+    }
+    g_log_set_default_handler(drop_log, NULL);
+}
+
 static void child_run(int fd, const char *path, ing_kind kind, const char *lang,
                       const void *data, size_t len, const ing_opts *opts)
 {
@@ -101,9 +121,11 @@ static void child_run(int fd, const char *path, ing_kind kind, const char *lang,
     signal(SIGPIPE, SIG_DFL);
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none); /* a crash on a hostile file leaves no core file behind */
+    quiet_child();
     test_fault(path);
     ing_opts o = *opts;
     o.in_process = 1;
+    o.capture_diagnostics = 1; /* one thread here: the process-wide log handler is safe */
     ing_doc *d = NULL;
     char err[1024] = "";
     int rc = extract_here(path, kind, lang, data, len, &o, &d, err, sizeof err);

@@ -112,10 +112,11 @@ static void quiet_child(void)
     g_log_set_default_handler(drop_log, NULL);
 }
 
-static void child_run(int fd, const char *path, ing_kind kind, const char *lang,
+static void child_run(int fd, pid_t parent, const char *path, ing_kind kind, const char *lang,
                       const void *data, size_t len, const ing_opts *opts)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* a child must not outlive an interrupted run */
+    if (getppid() != parent) _exit(1); /* the parent died before the line above */
     signal(SIGINT, SIG_IGN);          /* Ctrl-C is the parent's to handle */
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
@@ -288,7 +289,7 @@ int extract_isolated(const char *path, ing_kind kind, const char *lang, const vo
         errf(err, errsz, "%s: cannot start the PDF reader: pipe: %s", path, strerror(errno));
         return -1;
     }
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         errf(err, errsz, "%s: cannot start the PDF reader: fork: %s", path, strerror(errno));
         close(fds[0]), close(fds[1]);
@@ -296,7 +297,7 @@ int extract_isolated(const char *path, ing_kind kind, const char *lang, const vo
     }
     if (pid == 0) {
         close(fds[0]);
-        child_run(fds[1], path, kind, lang, data, len, opts);
+        child_run(fds[1], parent, path, kind, lang, data, len, opts);
     }
     close(fds[1]);
     sbuf b = {0};

@@ -171,6 +171,63 @@ static void args_text(roff *f, sbuf *o, const char *s, size_t n, int join, int l
     }
 }
 
+/* .SH / .SS: a heading from the arguments, or from the next text line when there are none. */
+static void section(roff *f, int level, const char *rest, size_t restn, int lineno)
+{
+    sbuf o = {0};
+    args_text(f, &o, rest, restn, 0, lineno);
+    tb_para(&f->t);
+    if (o.n) {
+        size_t from = f->t.n;
+        tb_text(&f->t, o.p, o.n, lineno);
+        tb_break(&f->t);
+        tb_heading(&f->t, from, level, o.p, o.n);
+    } else {
+        f->heading_next = level;
+    }
+    sb_free(&o);
+}
+
+/* .TH NAME SECTION ... (mdoc .Dt): the document's title "NAME(SECTION)". */
+static void title(roff *f, const char *rest, size_t restn)
+{
+    const char *a[MAX_ARGS];
+    size_t al[MAX_ARGS];
+    int k = split_args(rest, restn, a, al);
+    if (k < 1 || f->t.d->meta.title) return;
+    sbuf o = {0};
+    sb_put(&o, a[0], al[0]);
+    if (k >= 2) sb_putc(&o, '('), sb_put(&o, a[1], al[1]), sb_putc(&o, ')');
+    if (o.p) f->t.d->meta.title = doc_strdup(f->t.d, o.p);
+    sb_free(&o);
+}
+
+/* Any other macro: its words (mdoc's callable macros left out, .Fl as "-"), into o. */
+static void macro_words(roff *f, sbuf *o, const char *r, size_t rl, const char *rest,
+                        size_t restn, int lineno)
+{
+    const char *a[MAX_ARGS];
+    size_t al[MAX_ARGS];
+    if (req_is(r, rl, "Nm") && !restn) {
+        if (f->name) sb_puts(o, f->name);
+        return;
+    }
+    if (req_is(r, rl, "Nm") && !f->name && split_args(rest, restn, a, al))
+        f->name = doc_strndup(f->t.d, a[0], al[0]);
+    if (req_is(r, rl, "Nd")) sb_puts(o, "- ");
+    if (req_is(r, rl, "IP")) { /* .IP tag indent: the tag is text, the indent is not */
+        tb_break(&f->t);
+        if (split_args(rest, restn, a, al)) roff_text(o, a[0], al[0]);
+    } else if (f->mdoc && is_callable(r, rl)) { /* ".Fl v": the line starts with a macro */
+        sbuf line = {0};
+        sb_put(&line, r, rl), sb_putc(&line, ' '), sb_put(&line, rest, restn);
+        if (line.p) args_text(f, o, line.p, line.n, 0, lineno);
+        sb_free(&line);
+    } else {
+        args_text(f, o, rest, restn, 0, lineno);
+    }
+}
+
 /* One request line (after its '.' or '\''). Returns 1 to skip lines until ".." (a block). */
 static int request(roff *f, const char *s, size_t n, int lineno)
 {
@@ -181,30 +238,13 @@ static int request(roff *f, const char *s, size_t n, int lineno)
     const char *r = s + r0, *rest = s + i;
     size_t rl = i - r0, restn = n - i;
     if (req_is(r, rl, "de") || req_is(r, rl, "ig") || req_is(r, rl, "am")) return 1;
-    int sh = req_is(r, rl, "SH") || req_is(r, rl, "Sh"), ss = req_is(r, rl, "SS") || req_is(r, rl, "Ss");
     sbuf o = {0};
-    if (sh || ss) {
-        args_text(f, &o, rest, restn, 0, lineno);
-        tb_para(&f->t);
-        if (o.n) {
-            size_t from = f->t.n;
-            tb_text(&f->t, o.p, o.n, lineno);
-            tb_break(&f->t);
-            tb_heading(&f->t, from, sh ? 1 : 2, o.p, o.n);
-            o.n = 0; /* written already */
-        } else {
-            f->heading_next = sh ? 1 : 2; /* ".SH" alone: the title is the next line */
-        }
+    if (req_is(r, rl, "SH") || req_is(r, rl, "Sh")) {
+        section(f, 1, rest, restn, lineno);
+    } else if (req_is(r, rl, "SS") || req_is(r, rl, "Ss")) {
+        section(f, 2, rest, restn, lineno);
     } else if (req_is(r, rl, "TH") || req_is(r, rl, "Dt")) {
-        const char *a[MAX_ARGS];
-        size_t al[MAX_ARGS];
-        int k = split_args(rest, restn, a, al);
-        if (k >= 1) {
-            sb_put(&o, a[0], al[0]);
-            if (k >= 2) sb_putc(&o, '('), sb_put(&o, a[1], al[1]), sb_putc(&o, ')');
-            if (!f->t.d->meta.title) f->t.d->meta.title = doc_strdup(f->t.d, o.p);
-            o.n = 0; /* the title, not text */
-        }
+        title(f, rest, restn);
         f->mdoc |= r[1] == 't';
     } else if (req_is(r, rl, "Dd") || req_is(r, rl, "Os")) {
         f->mdoc = 1;
@@ -217,29 +257,9 @@ static int request(roff *f, const char *s, size_t n, int lineno)
     } else if (rl == 2 && (r[0] == 'B' || r[0] == 'I' || r[0] == 'R') &&
                (r[1] == 'R' || r[1] == 'I' || r[1] == 'B') && r[0] != r[1]) {
         args_text(f, &o, rest, restn, 1, lineno); /* .BR name (1): fonts alternate, no spaces */
-    } else if (req_is(r, rl, "Nm") && !restn && f->name) {
-        sb_puts(&o, f->name);
-    } else if (rl && isupper((unsigned char)r[0])) { /* other macros: their words */
-        if (req_is(r, rl, "Nm") && !f->name) {
-            const char *a[MAX_ARGS];
-            size_t al[MAX_ARGS];
-            if (split_args(rest, restn, a, al)) f->name = doc_strndup(f->t.d, a[0], al[0]);
-        }
-        if (req_is(r, rl, "Nd")) sb_puts(&o, "- ");
-        if (req_is(r, rl, "IP")) tb_break(&f->t);
-        if (f->mdoc && is_callable(r, rl)) { /* ".Fl v" itself starts with a callable macro */
-            sbuf line = {0};
-            sb_put(&line, r, rl), sb_putc(&line, ' '), sb_put(&line, rest, restn);
-            args_text(f, &o, line.p, line.n, 0, lineno);
-            sb_free(&line);
-        } else if (!req_is(r, rl, "IP") || restn) {
-            const char *a[MAX_ARGS];
-            size_t al[MAX_ARGS];
-            int k = split_args(rest, restn, a, al);
-            if (req_is(r, rl, "IP") && k) roff_text(&o, a[0], al[0]); /* the tag, not the indent */
-            else args_text(f, &o, rest, restn, 0, lineno);
-        }
-    }
+    } else if (rl && isupper((unsigned char)r[0])) {
+        macro_words(f, &o, r, rl, rest, restn, lineno);
+    } /* lower-case requests (.nf, .in, .ft, .if, ...) format; they hold no words */
     if (o.n) {
         if (f->t.open) tb_text(&f->t, " ", 1, lineno);
         tb_text(&f->t, o.p, o.n, lineno);

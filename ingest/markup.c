@@ -48,7 +48,10 @@ void tb_heading(tbuild *t, size_t from, int level, const char *s, size_t n)
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     if (!n) return;
-    if (n > 200) n = 200; /* a heading is a label: a runaway one must not fill every chunk */
+    if (n > 200) { /* a heading is a label: a runaway one must not fill every chunk */
+        n = 200;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* not inside a character */
+    }
     if (level < 1) level = 1;
     if (level > 6) level = 6;
     char *title = doc_strndup(t->d, s, n);

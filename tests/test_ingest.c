@@ -839,6 +839,13 @@ static void test_html(void)
     CHECK(d && ing_doc_nchunks(d) == 1 &&
           !strcmp(ing_doc_chunk(d, 0)->text, "caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D"));
     ing_doc_destroy(d);
+    /* A heading never closed: cut to a label of whole characters. */
+    char runaway[1024] = "<h1>";
+    for (int i = 0; i < 300; i++) strcat(runaway, "\xC3\xA9");
+    d = extract_mem("run.html", runaway, strlen(runaway), NULL, err, sizeof err);
+    const char *h = d && ing_doc_nchunks(d) ? ing_doc_chunk(d, 0)->heading : NULL;
+    CHECK(h && strlen(h) <= 200 && strlen(h) % 2 == 0 && (unsigned char)h[strlen(h) - 1] == 0xA9);
+    ing_doc_destroy(d);
     /* Unclosed everything: still text, no crash. */
     const char *bad = "<p>open <b>bold <script>never closed zzz";
     d = extract_mem("bad.html", bad, strlen(bad), NULL, err, sizeof err);

@@ -282,7 +282,11 @@ static int extract_gz(const char *path, ing_kind kind, const char *lang, const v
     *out = NULL;
     if (gz_inflate(path, data, len, limit, &inner, &n, err, errsz)) return -1;
     int rc = -1;
-    if (gz_magic(inner, n)) {
+    if (n == 0) { /* an empty file compressed: nothing to index, and nothing wrong */
+        if ((*out = doc_new())) doc_warn(*out, ING_OK, "empty once decompressed");
+        rc = *out ? 0 : -1;
+        if (rc) errf(err, errsz, "%s: out of memory", path);
+    } else if (gz_magic(inner, n)) {
         errf(err, errsz, "%s: gzip inside gzip; left out", path);
     } else {
         if (kind == ING_KIND_SKIP) kind = ing_kind_sniff(inner, n < 4096 ? n : 4096, &lang);

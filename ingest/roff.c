@@ -202,12 +202,19 @@ static void title(roff *f, const char *rest, size_t restn)
     sb_free(&o);
 }
 
+/* Macros whose arguments are layout (indents, list styles, spacing), not words. */
+static const char *const layout_macros[] = {"PD", "RS", "RE", "DT", "UC", "AT", "Bl", "El",
+                                            "Bd", "Ed", "Bk", "Ek", "Bf", "Ef", "TS", "TE",
+                                            "IX", "ID", "UE", "ME", "Lb", "In"};
+
 /* Any other macro: its words (mdoc's callable macros left out, .Fl as "-"), into o. */
 static void macro_words(roff *f, sbuf *o, const char *r, size_t rl, const char *rest,
                         size_t restn, int lineno)
 {
     const char *a[MAX_ARGS];
     size_t al[MAX_ARGS];
+    for (size_t i = 0; i < sizeof layout_macros / sizeof *layout_macros; i++)
+        if (req_is(r, rl, layout_macros[i])) return;
     if (req_is(r, rl, "Nm") && !restn) {
         if (f->name) sb_puts(o, f->name);
         return;

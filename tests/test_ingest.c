@@ -752,6 +752,13 @@ static void test_gzip(void)
     CHECK_MSG(all && strstr(all, "zebrafish") && strstr(all, "second member"), "%s", err);
     free(all), ing_doc_destroy(d);
 
+    size_t en;
+    unsigned char *empty = gzip_mem("", 0, &en); /* gzip of an empty file: nothing, no error */
+    d = extract_mem("empty.1.gz", empty, en, &o, err, sizeof err);
+    CHECK_MSG(d && ing_doc_nchunks(d) == 0 && ing_doc_meta(d)->warning &&
+                  strstr(ing_doc_meta(d)->warning, "empty once decompressed"), "%s", err);
+    ing_doc_destroy(d);
+    free(empty);
     d = extract_mem("cut.txt.gz", z, zn / 2, &o, err, sizeof err); /* truncated */
     CHECK_MSG(!d && strstr(err, "damaged gzip data") && strstr(err, "cut.txt.gz"), "%s", err);
     free(z), free(z2), free(both);
@@ -891,6 +898,13 @@ static void test_roff(void)
     CHECK_MSG(all && strstr(all, "zeb - count stripes") && strstr(all, "-v") &&
                   strstr(all, "file") && !strstr(all, "Op") && !strstr(all, "Fl"),
               "%s", all ? all : err);
+    free(all);
+    ing_doc_destroy(d);
+
+    const char *layout = ".TH L 1\n.SH NAME\n.RS 4\n.PD 0\nl \\- layout\n.RE\n";
+    d = extract_mem("l.1", layout, strlen(layout), NULL, err, sizeof err);
+    all = d ? all_text(d) : NULL;
+    CHECK_MSG(all && !strcmp(all, "NAME\nl - layout\n"), "%s", all ? all : err);
     free(all);
     ing_doc_destroy(d);
 

@@ -56,6 +56,13 @@ check "crashing reader: evil.pdf failed with the signal" \
 check "crashing reader: good.pdf and notes.txt indexed" \
   'event "$T/crash.json" good.pdf indexed "" && event "$T/crash.json" notes.txt indexed ""'
 rm -rf "$C/.folio"
+if ! "$F" --version 2>/dev/null | grep -qi asan; then # no memory limit under AddressSanitizer
+  FOLIO_TEST_PARSER_FAULT=hog:evil.pdf FOLIO_PARSER_MEMORY_MB=64 "$F" index "$C" --json \
+    >"$T/hog.json" 2>"$T/hog.err"
+  check "memory-hungry reader: stopped at its limit, the others indexed" \
+    'event "$T/hog.json" evil.pdf failed "more than 64 MB" && event "$T/hog.json" good.pdf indexed ""'
+  rm -rf "$C/.folio"
+fi
 s=$(date +%s)
 FOLIO_TEST_PARSER_FAULT=hang:evil.pdf FOLIO_PARSER_TIMEOUT=2 "$F" index "$C" --json \
   >"$T/hang.json" 2>"$T/hang.err"

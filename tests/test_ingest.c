@@ -1027,6 +1027,21 @@ static void test_pdf_isolation(void)
     double took = wall_s() - t0;
     CHECK_MSG(strstr(err, "timed out after 1 s"), "%s", err);
     CHECK_MSG(took >= 0.9 && took < 5, "a 1 s timeout took %.2f s", took);
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_NO_MEMORY_LIMIT 1 /* the child has none under AddressSanitizer */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_NO_MEMORY_LIMIT 1
+#endif
+#endif
+#ifndef TEST_NO_MEMORY_LIMIT
+    setenv("FOLIO_TEST_PARSER_FAULT", "hog", 1); /* 1 GiB against a limit of 64 MB */
+    setenv("FOLIO_PARSER_MEMORY_MB", "64", 1);
+    CHECK(extract_with(path, &out, &child, err, sizeof err) < 0 && !child);
+    CHECK_MSG(strstr(err, "extraction crashed (signal 6") && strstr(err, "more than 64 MB"), "%s",
+              err);
+    unsetenv("FOLIO_PARSER_MEMORY_MB");
+#endif
     volatile int stop = 1;
     ing_opts cancelled = {.cancel = &stop};
     CHECK(extract_with(path, &cancelled, &child, err, sizeof err) < 0 && strstr(err, "interrupted"));

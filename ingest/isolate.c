@@ -100,6 +100,7 @@ static long memory_mb(void)
     return mb > 0 ? mb : DEFAULT_MEMORY_MB;
 }
 
+#ifndef NO_MEMORY_LIMIT
 /* The data segment (heap and private writable mappings) in bytes, from /proc/self/statm
  * (read without stdio: its locks may be held by a thread that did not come along). */
 static long long data_bytes(void)
@@ -114,6 +115,8 @@ static long long data_bytes(void)
     for (int field = 0; field < 5 && p; field++) p = strchr(p, ' '), p = p ? p + 1 : NULL;
     return p ? atoll(p) * sysconf(_SC_PAGESIZE) : -1;
 }
+
+#endif
 
 static void limit_memory(void)
 {

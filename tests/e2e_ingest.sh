@@ -28,12 +28,13 @@ qpdf --encrypt '' 0wner 256 -- "$PDF" "$E/owner.pdf"
 echo "a note about zebrafish" >"$E/note.txt"
 for pw in none wrong us3r; do
   rm -rf "$E/.folio"
-  if [ $pw = none ]; then "$F" index "$E" --json >"$T/pw.json" 2>"$T/pw.err"; rc=$?
-  else "$F" index "$E" --json --password $pw >"$T/pw.json" 2>"$T/pw.err"; rc=$?; fi
+  J=$T/pw-$pw.json
+  if [ $pw = none ]; then "$F" index "$E" --json >"$J" 2>"$J.err"; rc=$?
+  else "$F" index "$E" --json --password $pw >"$J" 2>"$J.err"; rc=$?; fi
   check "--password $pw: no crash (exit $rc)" '[ $rc -eq 0 ] || [ $rc -eq 3 ]'
   check "--password $pw: the plain PDF, the owner-only PDF and the note are indexed" \
-    'event "$T/pw.json" plain.pdf indexed "" && event "$T/pw.json" owner.pdf indexed "" &&
-     event "$T/pw.json" note.txt indexed ""'
+    'event "$J" plain.pdf indexed "" && event "$J" owner.pdf indexed "" &&
+     event "$J" note.txt indexed ""'
 done
 rm -rf "$E/.folio"; "$F" index "$E" --json >"$T/pw.json" 2>&1
 check "no password: user.pdf needs --password" 'event "$T/pw.json" user.pdf failed "needs --password"'

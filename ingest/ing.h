@@ -1,5 +1,6 @@
 /* ingest/ing.h: turning files into text with provenance. Walks folders (ignore rules, binary and
- * size filters), extracts PDFs (poppler), text, Markdown and code, and cuts chunks. */
+ * size filters), extracts PDFs (poppler, in a child process), text, Markdown, HTML, man pages
+ * and code (any of them gzip'd), and cuts chunks. */
 #ifndef ING_H
 #define ING_H
 

@@ -289,7 +289,10 @@ static int extract_gz(const char *path, ing_kind kind, const char *lang, const v
     } else if (gz_magic(inner, n)) {
         errf(err, errsz, "%s: gzip inside gzip; left out", path);
     } else {
-        if (kind == ING_KIND_SKIP) kind = ing_kind_sniff(inner, n < 4096 ? n : 4096, &lang);
+        if (kind == ING_KIND_SKIP) {
+            kind = ing_kind_sniff(inner, n < 4096 ? n : 4096, &lang);
+            if (kind == ING_KIND_TEXT && !lang && ing_kind_man_name(path)) lang = "roff";
+        }
         o.ctags_mode = ING_CTAGS_NEVER, o.ctags = NULL, o.ctags_session = NULL;
         if (kind == ING_KIND_SKIP)
             errf(err, errsz, "%s: binary content inside the gzip data", path);

@@ -24,10 +24,14 @@ const char *ing_kind_name(ing_kind kind);
 ing_kind ing_kind_parse(const char *name);
 
 /* The kind of a file from its name alone; `lang` (may be NULL) receives the language of code
- * (a static string), or "roff" for man pages (text). A name ending in ".gz" has the kind of the
+ * (a static string), or "roff" for *.man (text). A name ending in ".gz" has the kind of the
  * name without it (extraction decompresses). Names without a known extension give
  * ING_KIND_SKIP: see ing_kind_sniff. */
 ing_kind ing_kind_from_name(const char *path, const char **lang);
+/* 1 if the name reads like a man page, NAME.SECTION[.gz] ("ls.1.gz", "CA.pl.1ssl"): text that
+ * ing_kind_sniff finds in such a file is read as roff. Not a kind by itself: binary files
+ * share such names (wtmp.1). */
+int ing_kind_man_name(const char *path);
 
 /* The kind of a file from its first bytes, for names ing_kind_from_name does not know: a shebang
  * or an editor mode line gives code, NUL bytes or a known binary signature give ING_KIND_SKIP,

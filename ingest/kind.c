@@ -122,11 +122,17 @@ ing_kind ing_kind_from_name(const char *path, const char **lang)
             if (lang) *lang = by_ext[i].lang;
             return by_ext[i].kind;
         }
-    if (man_section(dot + 1, el)) { /* extraction reads it as plain text if it is not roff */
-        if (lang) *lang = "roff";
-        return ING_KIND_TEXT;
-    }
     return ING_KIND_SKIP;
+}
+
+int ing_kind_man_name(const char *path)
+{
+    const char *base = basename_of(path);
+    size_t bl = without_gz(base);
+    const char *dot = NULL;
+    for (size_t i = 1; i < bl; i++)
+        if (base[i] == '.') dot = base + i;
+    return dot && man_section(dot + 1, bl - (size_t)(dot + 1 - base));
 }
 
 int ing_kind_binary_name(const char *path)

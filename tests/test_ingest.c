@@ -281,6 +281,15 @@ static void test_walk_rules(void)
     snprintf(p, sizeof p, "%s/sub", dir);
     walk_into(p, &s, &sk); /* walked from below: the .git above still counts */
     CHECK(find(&s, "r.md") < 0);
+    /* Man page names: roff when the content is text, skipped (not failed) when binary. */
+    write_file(dir, "zz.1", ".TH ZZ 1\n.SH NAME\nzz\n");
+    snprintf(p, sizeof p, "%s/wtmp.1", dir);
+    FILE *f = fopen(p, "wb");
+    fwrite("\0\0\7\0binary", 1, 10, f);
+    fclose(f);
+    CHECK(ing_walk_check(dir, "zz.1", NULL, &e, buf, sizeof buf) == 1 &&
+          e.kind == ING_KIND_TEXT && e.lang && !strcmp(e.lang, "roff"));
+    CHECK(ing_walk_check(dir, "wtmp.1", NULL, &e, buf, sizeof buf) == 1 && e.skip && !e.error);
     snprintf(p, sizeof p, "rm -rf '%s'", dir);
     CHECK(system(p) == 0);
 }
@@ -685,6 +694,10 @@ static ing_doc *extract_mem(const char *name, const void *data, size_t len, cons
 {
     const char *lang;
     ing_kind k = ing_kind_from_name(name, &lang);
+    if (k == ING_KIND_SKIP) { /* as the walker does: the kind from the content */
+        k = ing_kind_sniff(data, len < 4096 ? len : 4096, &lang);
+        if (k == ING_KIND_TEXT && !lang && ing_kind_man_name(name)) lang = "roff";
+    }
     ing_doc *d = NULL;
     err[0] = 0;
     ing_doc_extract(name, k, lang, data, len, o, &d, err, errsz);
@@ -720,8 +733,10 @@ static void test_gzip(void)
 {
     const char *lang;
     CHECK(ing_kind_from_name("notes.txt.gz", &lang) == ING_KIND_TEXT && !lang);
-    CHECK(ing_kind_from_name("man/ls.1.gz", &lang) == ING_KIND_TEXT && lang && !strcmp(lang, "roff"));
-    CHECK(ing_kind_from_name("CA.pl.1ssl.gz", &lang) == ING_KIND_TEXT && !strcmp(lang, "roff"));
+    CHECK(ing_kind_from_name("man/ls.1.gz", &lang) == ING_KIND_SKIP && ing_kind_man_name("ls.1.gz"));
+    CHECK(ing_kind_man_name("CA.pl.1ssl.gz") && ing_kind_man_name("zeb.8") &&
+          !ing_kind_man_name("a.txt.gz") && !ing_kind_man_name("x.10") && !ing_kind_man_name("1"));
+    CHECK(ing_kind_from_name("page.man", &lang) == ING_KIND_TEXT && !strcmp(lang, "roff"));
     CHECK(ing_kind_from_name("x.PDF.GZ", &lang) == ING_KIND_PDF);
     CHECK(ing_kind_from_name("README.gz", &lang) == ING_KIND_TEXT);
     CHECK(ing_kind_from_name("main.c.gz", &lang) == ING_KIND_CODE && !strcmp(lang, "c"));

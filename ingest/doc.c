@@ -269,10 +269,45 @@ static unsigned char *utf16_to_utf8(const unsigned char *p, size_t len, int big,
 static int extract_as(const char *path, ing_kind kind, const char *lang, const void *data,
                       size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz);
 
+/* A gzip'd file: decompressed (within the bound) and read as the kind its name has without
+ * ".gz". ctags is not asked (it would read the compressed file). */
+static int extract_gz(const char *path, ing_kind kind, const char *lang, const void *data,
+                      size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz)
+{
+    static const ing_opts defaults;
+    ing_opts o = opts ? *opts : defaults;
+    size_t limit = o.max_unpacked > 0 ? (size_t)o.max_unpacked : (size_t)64 << 20;
+    void *inner;
+    size_t n;
+    *out = NULL;
+    if (gz_inflate(path, data, len, limit, &inner, &n, err, errsz)) return -1;
+    int rc = -1;
+    if (n == 0) { /* an empty file compressed: nothing to index, and nothing wrong */
+        if ((*out = doc_new())) doc_warn(*out, ING_OK, "empty once decompressed");
+        rc = *out ? 0 : -1;
+        if (rc) errf(err, errsz, "%s: out of memory", path);
+    } else if (gz_magic(inner, n)) {
+        errf(err, errsz, "%s: gzip inside gzip; left out", path);
+    } else {
+        if (kind == ING_KIND_SKIP) {
+            kind = ing_kind_sniff(inner, n < 4096 ? n : 4096, &lang);
+            if (kind == ING_KIND_TEXT && !lang && ing_kind_man_name(path)) lang = "roff";
+        }
+        o.ctags_mode = ING_CTAGS_NEVER, o.ctags = NULL, o.ctags_session = NULL;
+        if (kind == ING_KIND_SKIP)
+            errf(err, errsz, "%s: binary content inside the gzip data", path);
+        else
+            rc = ing_doc_extract(path, kind, lang, inner, n, &o, out, err, errsz);
+    }
+    free(inner);
+    return rc;
+}
+
 int ing_doc_extract(const char *path, ing_kind kind, const char *lang, const void *data,
                     size_t len, const ing_opts *opts, ing_doc **out, char *err, size_t errsz)
 {
     const unsigned char *u = data;
+    if (gz_magic(data, len)) return extract_gz(path, kind, lang, data, len, opts, out, err, errsz);
     if (kind == ING_KIND_PDF || len < 2)
         return extract_as(path, kind, lang, data, len, opts, out, err, errsz);
     if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) /* a UTF-8 byte order mark */
@@ -322,9 +357,13 @@ int extract_here(const char *path, ing_kind kind, const char *lang, const void *
     int rc;
     switch (kind) {
     case ING_KIND_PDF: rc = extract_pdf(d, path, data, len, opts, err, errsz); break;
-    case ING_KIND_TEXT: rc = extract_text(d, data, len, 0); break;
+    case ING_KIND_TEXT:
+        rc = lang && !strcmp(lang, "roff") ? extract_roff(d, data, len) : 1;
+        if (rc == 1) rc = extract_text(d, data, len, 0); /* not roff after all: plain text */
+        break;
     case ING_KIND_MARKDOWN: rc = extract_text(d, data, len, 1); break;
     case ING_KIND_CODE: rc = extract_code(d, path, lang, data, len, opts); break;
+    case ING_KIND_HTML: rc = extract_html(d, data, len); break;
     default: errf(err, errsz, "%s: not a kind folio indexes", path); rc = -1;
     }
     if (rc == 0 && d->oom) {

@@ -1,5 +1,6 @@
 /* ingest/ing.h: turning files into text with provenance. Walks folders (ignore rules, binary and
- * size filters), extracts PDFs (poppler), text, Markdown and code, and cuts chunks. */
+ * size filters), extracts PDFs (poppler, in a child process), text, Markdown, HTML, man pages
+ * and code (any of them gzip'd), and cuts chunks. */
 #ifndef ING_H
 #define ING_H
 
@@ -13,17 +14,24 @@ typedef enum ing_kind {
     ING_KIND_PDF,
     ING_KIND_TEXT,
     ING_KIND_MARKDOWN,
-    ING_KIND_CODE
+    ING_KIND_CODE,
+    ING_KIND_HTML
 } ing_kind;
 
-/* "pdf", "text", "markdown", "code" (or "skip"). */
+/* "pdf", "text", "markdown", "code", "html" (or "skip"). */
 const char *ing_kind_name(ing_kind kind);
 /* The kind from a name given by a user ("pdf", "md", "code", ...); ING_KIND_SKIP if unknown. */
 ing_kind ing_kind_parse(const char *name);
 
 /* The kind of a file from its name alone; `lang` (may be NULL) receives the language of code
- * (a static string). Names without a known extension give ING_KIND_SKIP: see ing_kind_sniff. */
+ * (a static string), or "roff" for *.man (text). A name ending in ".gz" has the kind of the
+ * name without it (extraction decompresses). Names without a known extension give
+ * ING_KIND_SKIP: see ing_kind_sniff. */
 ing_kind ing_kind_from_name(const char *path, const char **lang);
+/* 1 if the name reads like a man page, NAME.SECTION[.gz] ("ls.1.gz", "CA.pl.1ssl"): text that
+ * ing_kind_sniff finds in such a file is read as roff. Not a kind by itself: binary files
+ * share such names (wtmp.1). */
+int ing_kind_man_name(const char *path);
 
 /* The kind of a file from its first bytes, for names ing_kind_from_name does not know: a shebang
  * or an editor mode line gives code, NUL bytes or a known binary signature give ING_KIND_SKIP,
@@ -82,7 +90,7 @@ typedef struct ing_entry {
     int64_t size;
     int64_t mtime_ns;
     ing_kind kind;       /* ING_KIND_SKIP when `skip` is set */
-    const char *lang;    /* language of code (static string) or NULL */
+    const char *lang;    /* language of code, "roff" for man pages (static string) or NULL */
     const char *skip;    /* NULL, or why the file is not indexed ("binary file", ...) */
     int error;           /* 1 when `skip` is an error the user should see (unreadable) */
 } ing_entry;
@@ -155,6 +163,7 @@ typedef struct ing_opts {
                               * glib log handler, installed only while one document is read)
                               * into the document's warning; only for callers that extract
                               * one document at a time */
+    int64_t max_unpacked;    /* gzip'd files decompressing past this are refused (0: 64 MiB) */
     int in_process;          /* 1: parse PDFs in this process (fuzzers, debugging); 0: in a
                               * child process, so that a crash or hang costs that file only */
     int timeout_s;           /* a PDF still unread after this is given up (0: 60 s + 2 s per

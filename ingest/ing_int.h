@@ -77,11 +77,55 @@ int count_words(const char *s, size_t n);
 /* A short line that reads like a section title in plain text ("1. DEFINITIONS", "ARTICLE IV"). */
 int looks_like_heading(const char *s, size_t n);
 
+/* ---- gz.c: gzip ----------------------------------------------------------------------------- */
+
+/* 1 if data starts like a gzip member. */
+int gz_magic(const void *data, size_t len);
+/* The whole decompressed content in *out (malloc'd, NUL-terminated), refused with a message
+ * naming `path` when it would pass `limit` bytes or the data is damaged. */
+int gz_inflate(const char *path, const void *data, size_t len, size_t limit, void **out,
+               size_t *outlen, char *err, size_t errsz);
+/* Up to outsz decompressed bytes from the start of (possibly truncated) gzip data; 0 if none. */
+size_t gz_head(const void *data, size_t len, unsigned char *out, size_t outsz);
+
+/* ---- markup.c: text made from markup (HTML, roff), line by line ------------------------- */
+
+typedef struct tb_line {
+    size_t off;          /* where the line starts in text */
+    int lineno, flags;   /* the source line it came from; LINE_* */
+    const char *heading; /* arena string or NULL */
+} tb_line;
+
+typedef struct tbuild {
+    ing_doc *d;
+    sbuf text;           /* extracted text, lines ended by '\n' */
+    tb_line *lines;
+    size_t n, cap;
+    int open;            /* 1 while the last line takes more text */
+    int oom;
+    const char *path;    /* heading path in effect ("A > B"), arena */
+    const char *title[6];
+} tbuild;
+
+/* Appends n bytes to the line in progress (a new one from source line `lineno` if none). */
+void tb_text(tbuild *t, const char *s, size_t n, int lineno);
+/* Ends the line in progress; tb_para also leaves a blank line (a paragraph end) after it. */
+void tb_break(tbuild *t);
+void tb_para(tbuild *t);
+/* Makes text `s` a heading of `level` (1-6) from output line `from` on: that line starts a
+ * chunk, it and every later line carry the new path. */
+void tb_heading(tbuild *t, size_t from, int level, const char *s, size_t n);
+/* Chunks the lines (page 0) into t->d and frees the builder's memory. */
+int tb_finish(tbuild *t);
+
 /* ---- extractors ------------------------------------------------------------------------- */
 
 int extract_pdf(ing_doc *d, const char *path, const void *data, size_t len, const ing_opts *o,
                 char *err, size_t errsz);
 int extract_text(ing_doc *d, const char *text, size_t len, int markdown);
+int extract_html(ing_doc *d, const char *text, size_t len);
+/* A man page (roff, man or mdoc macros) as text; 1 (nothing added) if it does not look like roff. */
+int extract_roff(ing_doc *d, const char *text, size_t len);
 int extract_code(ing_doc *d, const char *path, const char *lang, const char *text, size_t len,
                  const ing_opts *o);
 /* Built-in symbol scanners; add symbols to `d`. */

@@ -10,6 +10,8 @@
  * Integers are host order (the two ends are one binary); a str is a u32 length (0xFFFFFFFF for
  * NULL) and its bytes. The parent checks every length against what it received.
  *
+ * The child runs with a memory limit (RLIMIT_DATA) and no core dumps.
+ *
  * Why fork per document and not a long-lived helper: the parent never calls into poppler or glib
  * itself, so no lock of theirs can be held by another thread at fork time (glibc makes malloc
  * safe across fork), and every child starts from the same clean state; a crashed helper would
@@ -18,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -29,7 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAGIC = 0x434F4446, BASE_TIMEOUT_S = 60, POLL_MS = 100 };
+enum { MAGIC = 0x434F4446, BASE_TIMEOUT_S = 60, POLL_MS = 100, DEFAULT_MEMORY_MB = 4096 };
+
+/* AddressSanitizer reserves terabytes of address space up front: no data limit under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_MEMORY_LIMIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_MEMORY_LIMIT 1
+#endif
+#endif
 #define NULL_LEN 0xFFFFFFFFu
 
 /* ---- the child's side: serializing ------------------------------------------------------- */
@@ -79,8 +91,46 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* FOLIO_TEST_PARSER_FAULT=crash|hang[:TEXT]: the child crashes or hangs (on files whose path
- * contains TEXT), so tests can show that the run survives both. */
+/* Megabytes of memory a PDF may take beyond what the process held at fork time
+ * (FOLIO_PARSER_MEMORY_MB, else 4096): a file that needs more is a bomb, not a document. */
+static long memory_mb(void)
+{
+    const char *env = getenv("FOLIO_PARSER_MEMORY_MB");
+    long mb = env ? atol(env) : 0;
+    return mb > 0 ? mb : DEFAULT_MEMORY_MB;
+}
+
+#ifndef NO_MEMORY_LIMIT
+/* The data segment (heap and private writable mappings) in bytes, from /proc/self/statm
+ * (read without stdio: its locks may be held by a thread that did not come along). */
+static long long data_bytes(void)
+{
+    char buf[256];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *p = buf;
+    for (int field = 0; field < 5 && p; field++) p = strchr(p, ' '), p = p ? p + 1 : NULL;
+    return p ? atoll(p) * sysconf(_SC_PAGESIZE) : -1;
+}
+
+#endif
+
+static void limit_memory(void)
+{
+#ifndef NO_MEMORY_LIMIT
+    long long now = data_bytes();
+    if (now < 0) return;
+    rlim_t lim = (rlim_t)now + (rlim_t)memory_mb() * 1048576;
+    struct rlimit r = {lim, lim};
+    setrlimit(RLIMIT_DATA, &r);
+#endif
+}
+
+/* FOLIO_TEST_PARSER_FAULT=crash|hang|hog[:TEXT]: the child crashes, hangs, or allocates 1 GiB
+ * (on files whose path contains TEXT), so tests can show that the run survives each. */
 static void test_fault(const char *path)
 {
     const char *f = getenv("FOLIO_TEST_PARSER_FAULT");
@@ -90,20 +140,49 @@ static void test_fault(const char *path)
     if (!strncmp(f, "crash", 5)) abort();
     if (!strncmp(f, "hang", 4))
         for (;;) pause();
+    if (!strncmp(f, "hog", 3))
+        for (int i = 0; i < 1024; i++) { /* bounded, should the limit not hold */
+            char *p = malloc(1 << 20);
+            if (!p) abort(); /* as the PDF library does when memory runs out */
+            memset(p, 1, 1 << 20);
+        }
 }
 
-static void child_run(int fd, const char *path, ing_kind kind, const char *lang,
+static void drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer user)
+{
+    (void)domain, (void)level, (void)msg, (void)user;
+}
+
+/* Nothing the PDF library says may reach folio's output (stdout carries --json), and no stdio
+ * call may wait on a FILE lock that another thread of the parent held at fork time: the
+ * child's standard streams go to /dev/null and glib's messages outside the "Poppler" domain
+ * (collected as diagnostics) are dropped. */
+static void quiet_child(void)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0), dup2(null, 1), dup2(null, 2);
+        if (null > 2) close(null);
+    }
+    g_log_set_default_handler(drop_log, NULL);
+}
+
+static void child_run(int fd, pid_t parent, const char *path, ing_kind kind, const char *lang,
                       const void *data, size_t len, const ing_opts *opts)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* a child must not outlive an interrupted run */
+    if (getppid() != parent) _exit(1); /* the parent died before the line above */
     signal(SIGINT, SIG_IGN);          /* Ctrl-C is the parent's to handle */
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none); /* a crash on a hostile file leaves no core file behind */
+    limit_memory();
+    quiet_child();
     test_fault(path);
     ing_opts o = *opts;
     o.in_process = 1;
+    o.capture_diagnostics = 1; /* one thread here: the process-wide log handler is safe */
     ing_doc *d = NULL;
     char err[1024] = "";
     int rc = extract_here(path, kind, lang, data, len, &o, &d, err, sizeof err);
@@ -222,8 +301,9 @@ static void say_how_it_died(int status, const char *path, char *err, size_t errs
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         const char *abbr = sigabbrev_np(sig);
-        errf(err, errsz, "%s: extraction crashed (signal %d%s%s) in the PDF reader; the file is "
-             "left out and the run goes on", path, sig, abbr ? ", SIG" : "", abbr ? abbr : "");
+        errf(err, errsz, "%s: extraction crashed (signal %d%s%s) in the PDF reader (a damaged "
+             "file, or one needing more than %ld MB); the file is left out, the run goes on",
+             path, sig, abbr ? ", SIG" : "", abbr ? abbr : "", memory_mb());
     } else {
         errf(err, errsz, "%s: extraction failed (the PDF reader exited with status %d without "
              "an answer)", path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -266,7 +346,7 @@ int extract_isolated(const char *path, ing_kind kind, const char *lang, const vo
         errf(err, errsz, "%s: cannot start the PDF reader: pipe: %s", path, strerror(errno));
         return -1;
     }
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         errf(err, errsz, "%s: cannot start the PDF reader: fork: %s", path, strerror(errno));
         close(fds[0]), close(fds[1]);
@@ -274,7 +354,7 @@ int extract_isolated(const char *path, ing_kind kind, const char *lang, const vo
     }
     if (pid == 0) {
         close(fds[0]);
-        child_run(fds[1], path, kind, lang, data, len, opts);
+        child_run(fds[1], parent, path, kind, lang, data, len, opts);
     }
     close(fds[1]);
     sbuf b = {0};

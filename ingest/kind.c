@@ -15,7 +15,8 @@ static const struct {
     {"tsv", ING_KIND_TEXT, 0}, {"log", ING_KIND_TEXT, 0}, {"json", ING_KIND_TEXT, 0},
     {"jsonl", ING_KIND_TEXT, 0}, {"yaml", ING_KIND_TEXT, 0}, {"yml", ING_KIND_TEXT, 0},
     {"toml", ING_KIND_TEXT, 0}, {"ini", ING_KIND_TEXT, 0}, {"cfg", ING_KIND_TEXT, 0},
-    {"xml", ING_KIND_TEXT, 0}, {"html", ING_KIND_TEXT, 0}, {"htm", ING_KIND_TEXT, 0},
+    {"xml", ING_KIND_TEXT, 0}, {"html", ING_KIND_HTML, 0}, {"htm", ING_KIND_HTML, 0},
+    {"xhtml", ING_KIND_HTML, 0}, {"man", ING_KIND_TEXT, "roff"},
     {"tex", ING_KIND_TEXT, 0}, {"md", ING_KIND_MARKDOWN, 0}, {"markdown", ING_KIND_MARKDOWN, 0},
     {"c", ING_KIND_CODE, "c"}, {"h", ING_KIND_CODE, "c"}, {"cc", ING_KIND_CODE, "c++"},
     {"cpp", ING_KIND_CODE, "c++"}, {"cxx", ING_KIND_CODE, "c++"}, {"hh", ING_KIND_CODE, "c++"},
@@ -49,7 +50,7 @@ static const struct {
 
 /* Formats folio cannot read: skipped without opening the file. */
 static const char *const binary_ext[] = {
-    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "svgz", "psd", "zip", "gz",
+    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "svgz", "psd", "zip",
     "tgz", "bz2", "xz", "zst", "7z", "rar", "tar", "jar", "war", "class", "o", "obj", "a", "so",
     "dylib", "dll", "exe", "bin", "iso", "dmg", "img", "mp3", "mp4", "m4a", "mov", "avi", "mkv",
     "wav", "flac", "ogg", "webm", "woff", "woff2", "ttf", "otf", "eot", "pyc", "pyo", "whl",
@@ -64,6 +65,7 @@ const char *ing_kind_name(ing_kind kind)
     case ING_KIND_TEXT: return "text";
     case ING_KIND_MARKDOWN: return "markdown";
     case ING_KIND_CODE: return "code";
+    case ING_KIND_HTML: return "html";
     default: return "skip";
     }
 }
@@ -74,6 +76,7 @@ ing_kind ing_kind_parse(const char *name)
     if (!strcasecmp(name, "text") || !strcasecmp(name, "txt")) return ING_KIND_TEXT;
     if (!strcasecmp(name, "markdown") || !strcasecmp(name, "md")) return ING_KIND_MARKDOWN;
     if (!strcasecmp(name, "code")) return ING_KIND_CODE;
+    if (!strcasecmp(name, "html") || !strcasecmp(name, "htm")) return ING_KIND_HTML;
     return ING_KIND_SKIP;
 }
 
@@ -83,32 +86,66 @@ static const char *basename_of(const char *path)
     return b ? b + 1 : path;
 }
 
+/* The length of `base` without a final ".gz" (case ignored), or its whole length. */
+static size_t without_gz(const char *base)
+{
+    size_t n = strlen(base);
+    return n > 3 && !strcasecmp(base + n - 3, ".gz") ? n - 3 : n;
+}
+
+/* A man page's section suffix: "1", "3pm", "8", "1ssl" (a digit 1-9, then letters). */
+static int man_section(const char *ext, size_t n)
+{
+    if (n < 1 || n > 5 || ext[0] < '1' || ext[0] > '9') return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((ext[i] >= 'a' && ext[i] <= 'z') || (ext[i] >= 'A' && ext[i] <= 'Z'))) return 0;
+    return 1;
+}
+
 ing_kind ing_kind_from_name(const char *path, const char **lang)
 {
     const char *base = basename_of(path);
+    size_t bl = without_gz(base);
     if (lang) *lang = 0;
     for (size_t i = 0; i < sizeof by_name / sizeof by_name[0]; i++)
-        if (!strcmp(base, by_name[i].name)) {
+        if (strlen(by_name[i].name) == bl && !strncmp(base, by_name[i].name, bl)) {
             if (lang) *lang = by_name[i].lang;
             return by_name[i].kind;
         }
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base) return ING_KIND_SKIP;
+    const char *dot = NULL;
+    for (size_t i = 1; i < bl; i++)
+        if (base[i] == '.') dot = base + i;
+    if (!dot) return ING_KIND_SKIP;
+    size_t el = bl - (size_t)(dot + 1 - base);
     for (size_t i = 0; i < sizeof by_ext / sizeof by_ext[0]; i++)
-        if (!strcasecmp(dot + 1, by_ext[i].ext)) {
+        if (strlen(by_ext[i].ext) == el && !strncasecmp(dot + 1, by_ext[i].ext, el)) {
             if (lang) *lang = by_ext[i].lang;
             return by_ext[i].kind;
         }
     return ING_KIND_SKIP;
 }
 
+int ing_kind_man_name(const char *path)
+{
+    const char *base = basename_of(path);
+    size_t bl = without_gz(base);
+    const char *dot = NULL;
+    for (size_t i = 1; i < bl; i++)
+        if (base[i] == '.') dot = base + i;
+    return dot && man_section(dot + 1, bl - (size_t)(dot + 1 - base));
+}
+
 int ing_kind_binary_name(const char *path)
 {
     const char *base = basename_of(path);
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base) return 0;
+    size_t bl = without_gz(base); /* "x.tar.gz" is an archive; "x.txt.gz" is not */
+    const char *dot = NULL;
+    for (size_t i = 1; i < bl; i++)
+        if (base[i] == '.') dot = base + i;
+    if (!dot) return 0;
+    size_t el = bl - (size_t)(dot + 1 - base);
     for (size_t i = 0; i < sizeof binary_ext / sizeof binary_ext[0]; i++)
-        if (!strcasecmp(dot + 1, binary_ext[i])) return 1;
+        if (strlen(binary_ext[i]) == el && !strncasecmp(dot + 1, binary_ext[i], el)) return 1;
     return 0;
 }
 
@@ -135,6 +172,11 @@ ing_kind ing_kind_sniff(const unsigned char *head, size_t n, const char **lang)
 {
     if (lang) *lang = 0;
     if (n >= 5 && !memcmp(head, "%PDF-", 5)) return ING_KIND_PDF;
+    if (gz_magic(head, n)) { /* the kind of what it holds */
+        unsigned char inner[4096];
+        size_t m = gz_head(head, n, inner, sizeof inner);
+        return m && !gz_magic(inner, m) ? ing_kind_sniff(inner, m, lang) : ING_KIND_SKIP;
+    }
     if (n >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF)))
         return ING_KIND_TEXT; /* UTF-16 with its byte order mark: extraction converts it */
     if (memchr(head, 0, n)) return ING_KIND_SKIP;
@@ -145,6 +187,18 @@ ing_kind ing_kind_sniff(const unsigned char *head, size_t n, const char **lang)
             if (lang) *lang = l;
             return ING_KIND_CODE;
         }
+    }
+    size_t ws = 0;
+    while (ws < n && ws < 256 && (head[ws] == ' ' || head[ws] == '\n' || head[ws] == '\r' ||
+                                  head[ws] == '\t'))
+        ws++;
+    if (n - ws >= 14 && (!strncasecmp((const char *)head + ws, "<!doctype html", 14) ||
+                         !strncasecmp((const char *)head + ws, "<html", 5)))
+        return ING_KIND_HTML;
+    if (n >= 4 && (!memcmp(head, ".TH ", 4) || !memcmp(head, ".\\\"", 3) ||
+                   !memcmp(head, "'\\\"", 3) || !memcmp(head, ".Dd ", 4))) {
+        if (lang) *lang = "roff"; /* a man page without its section suffix */
+        return ING_KIND_TEXT;
     }
     /* Emacs mode lines mark extensionless C++ headers (<vector>, <string>, ...). */
     size_t first = 0;

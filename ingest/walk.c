@@ -161,6 +161,7 @@ static void classify(const ing_walk_opts *o, const char *full, const struct stat
     }
     e->kind = ing_kind_sniff(head, (size_t)n, &e->lang);
     if (e->kind == ING_KIND_SKIP) e->skip = "binary file (by content)";
+    if (e->kind == ING_KIND_TEXT && !e->lang && ing_kind_man_name(full)) e->lang = "roff";
 }
 
 /* Only a link can lead back into a folder already walked, so only links pay for the search. */

@@ -28,12 +28,13 @@ qpdf --encrypt '' 0wner 256 -- "$PDF" "$E/owner.pdf"
 echo "a note about zebrafish" >"$E/note.txt"
 for pw in none wrong us3r; do
   rm -rf "$E/.folio"
-  if [ $pw = none ]; then "$F" index "$E" --json >"$T/pw.json" 2>"$T/pw.err"; rc=$?
-  else "$F" index "$E" --json --password $pw >"$T/pw.json" 2>"$T/pw.err"; rc=$?; fi
+  J=$T/pw-$pw.json
+  if [ $pw = none ]; then "$F" index "$E" --json >"$J" 2>"$J.err"; rc=$?
+  else "$F" index "$E" --json --password $pw >"$J" 2>"$J.err"; rc=$?; fi
   check "--password $pw: no crash (exit $rc)" '[ $rc -eq 0 ] || [ $rc -eq 3 ]'
   check "--password $pw: the plain PDF, the owner-only PDF and the note are indexed" \
-    'event "$T/pw.json" plain.pdf indexed "" && event "$T/pw.json" owner.pdf indexed "" &&
-     event "$T/pw.json" note.txt indexed ""'
+    'event "$J" plain.pdf indexed "" && event "$J" owner.pdf indexed "" &&
+     event "$J" note.txt indexed ""'
 done
 rm -rf "$E/.folio"; "$F" index "$E" --json >"$T/pw.json" 2>&1
 check "no password: user.pdf needs --password" 'event "$T/pw.json" user.pdf failed "needs --password"'
@@ -56,6 +57,13 @@ check "crashing reader: evil.pdf failed with the signal" \
 check "crashing reader: good.pdf and notes.txt indexed" \
   'event "$T/crash.json" good.pdf indexed "" && event "$T/crash.json" notes.txt indexed ""'
 rm -rf "$C/.folio"
+if ! "$F" --version 2>/dev/null | grep -qi asan; then # no memory limit under AddressSanitizer
+  FOLIO_TEST_PARSER_FAULT=hog:evil.pdf FOLIO_PARSER_MEMORY_MB=64 "$F" index "$C" --json \
+    >"$T/hog.json" 2>"$T/hog.err"
+  check "memory-hungry reader: stopped at its limit, the others indexed" \
+    'event "$T/hog.json" evil.pdf failed "more than 64 MB" && event "$T/hog.json" good.pdf indexed ""'
+  rm -rf "$C/.folio"
+fi
 s=$(date +%s)
 FOLIO_TEST_PARSER_FAULT=hang:evil.pdf FOLIO_PARSER_TIMEOUT=2 "$F" index "$C" --json \
   >"$T/hang.json" 2>"$T/hang.err"
@@ -109,6 +117,55 @@ check "inside a git work tree .gitignore applies; .git is not counted" \
 "$F" index "$W" --all --no-ignore --json >"$T/all.json" 2>&1
 check "--all --no-ignore: nothing left out but .git and .folio" '[ "$(count "$T/all.json" skipped_folders)" = 0 ]'
 rm -rf "$W"
+
+# ---- gzip'd text, PDF and man pages; a gzip bomb; HTML ----
+G=$T/gz
+mkdir -p "$G"
+printf 'quagga notes, compressed\n' | gzip >"$G/notes.txt.gz"
+gzip -c "$PDF" >"$G/tabularx.pdf.gz"
+printf '.TH OKAPI 1\n.SH NAME\nokapi \\- a \\fBforest\\fR giraffe\n.SH DESCRIPTION\nStripes on the \\fIlegs\\fP.\n' \
+  | gzip >"$G/okapi.1.gz"
+printf 'changes: narwhal support\n' | gzip >"$G/changelog.Debian.gz"
+head -c 80000000 /dev/zero | gzip >"$G/bomb.txt.gz"
+printf 'not gzip at all' >"$G/fake.txt.gz"
+cat >"$G/page.html" <<'HTML'
+<!DOCTYPE html><html><head><title>Capybara &amp; friends</title>
+<style>.zzstyle{}</style><script>var zzscript = 1;</script></head>
+<body><h1>Capybara care</h1><p>Capybaras&nbsp;like <b>water</b> &mdash; caf&eacute;.</p></body></html>
+HTML
+"$F" index "$G" --json >"$T/gz.json" 2>"$T/gz.err"
+DB=$G/.folio/index.db
+check "a .txt.gz is indexed as text" 'event "$T/gz.json" notes.txt.gz indexed ""'
+check "a .pdf.gz is indexed with its 12 pages" \
+  '[ "$(sqlite3 "$DB" "SELECT pages FROM documents WHERE path = '"'tabularx.pdf.gz'"'")" = 12 ]'
+check "a man page .1.gz is indexed, title from .TH" \
+  '[ "$(sqlite3 "$DB" "SELECT title FROM documents WHERE path = '"'okapi.1.gz'"'")" = "OKAPI(1)" ]'
+check "changelog.Debian.gz (no known extension) is sniffed as text" \
+  'event "$T/gz.json" changelog.Debian.gz indexed ""'
+check "the gzip bomb is refused at the bound" \
+  'event "$T/gz.json" bomb.txt.gz failed "decompresses to more than 64 MB"'
+check "a .gz that is not gzip is read as what it holds" 'event "$T/gz.json" fake.txt.gz indexed ""'
+"$F" search --in "$G" quagga --json >"$T/s1.json" 2>&1
+check "search finds the words of the .txt.gz" 'grep -q "\"path\":\"notes.txt.gz\"" "$T/s1.json"'
+"$F" search --in "$G" tabularx --json >"$T/s2.json" 2>&1
+check "search finds the .pdf.gz by page" 'grep "tabularx.pdf.gz" "$T/s2.json" | grep -q "\"page\":[0-9]"'
+"$F" search --in "$G" "forest giraffe" --json >"$T/s3.json" 2>&1
+check "the man page reads without roff: 'okapi - a forest giraffe' under NAME" \
+  'grep "okapi.1.gz" "$T/s3.json" | grep -q "okapi - a \*\*forest\*\* \*\*giraffe\*\*" &&
+   grep "okapi.1.gz" "$T/s3.json" | grep -q "\"heading\":\"NAME\""'
+check "no roff font escapes in the index" \
+  '[ "$(sqlite3 "$DB" "SELECT count(*) FROM chunks JOIN documents d ON d.id = doc_id WHERE d.path = '"'okapi.1.gz'"' AND (instr(text, char(92)) OR instr(text, '"'.SH'"'))")" = 0 ]'
+"$F" search --in "$G" capybaras water --json >"$T/s4.json" 2>&1
+check "HTML: text without tags, entities decoded, under its h1" \
+  'grep "page.html" "$T/s4.json" | grep -q "like \*\*water\*\* — café" &&
+   grep "page.html" "$T/s4.json" | grep -q "\"heading\":\"Capybara care\"" &&
+   grep "page.html" "$T/s4.json" | grep -q "\"kind\":\"html\""'
+check "HTML: no tags, script or style text in the index" \
+  '[ "$(sqlite3 "$DB" "SELECT count(*) FROM chunks JOIN documents d ON d.id = doc_id WHERE d.path = '"'page.html'"' AND (instr(text, '"'zz'"') OR instr(text, '"'<b>'"') OR instr(text, '"'&amp;'"'))")" = 0 ]'
+check "HTML: the title is the document's title" \
+  '[ "$(sqlite3 "$DB" "SELECT title FROM documents WHERE path = '"'page.html'"'")" = "Capybara & friends" ]'
+"$F" search --in "$G" capybara --type html --json >"$T/s5.json" 2>&1
+check "search --type html" 'grep -q "page.html" "$T/s5.json" && ! grep -qv "\"kind\":\"html\"" "$T/s5.json"'
 
 if [ $fails -eq 0 ]; then echo "all passed"; rm -rf "$T"; else echo "$fails failed ($T kept)"; fi
 [ $fails -eq 0 ]

@@ -5,3 +5,5 @@ folio_fuzz(fuzz_pdf_text SOURCES fuzz/fuzz_pdf_text.c LIBS folio_ingest
 folio_fuzz(fuzz_ignore SOURCES fuzz/fuzz_ignore.c LIBS folio_ingest)
 folio_fuzz(fuzz_text_extract SOURCES fuzz/fuzz_text_extract.c LIBS folio_ingest)
 folio_add_test(e2e_ingest COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e_ingest.sh LABELS e2e TIMEOUT 300)
+folio_fuzz(fuzz_html SOURCES fuzz/fuzz_html.c LIBS folio_ingest)
+folio_fuzz(fuzz_gzip SOURCES fuzz/fuzz_gzip.c LIBS folio_ingest)

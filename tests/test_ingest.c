@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static void write_file(const char *dir, const char *rel, const char *text)
 {
@@ -280,6 +281,15 @@ static void test_walk_rules(void)
     snprintf(p, sizeof p, "%s/sub", dir);
     walk_into(p, &s, &sk); /* walked from below: the .git above still counts */
     CHECK(find(&s, "r.md") < 0);
+    /* Man page names: roff when the content is text, skipped (not failed) when binary. */
+    write_file(dir, "zz.1", ".TH ZZ 1\n.SH NAME\nzz\n");
+    snprintf(p, sizeof p, "%s/wtmp.1", dir);
+    FILE *f = fopen(p, "wb");
+    fwrite("\0\0\7\0binary", 1, 10, f);
+    fclose(f);
+    CHECK(ing_walk_check(dir, "zz.1", NULL, &e, buf, sizeof buf) == 1 &&
+          e.kind == ING_KIND_TEXT && e.lang && !strcmp(e.lang, "roff"));
+    CHECK(ing_walk_check(dir, "wtmp.1", NULL, &e, buf, sizeof buf) == 1 && e.skip && !e.error);
     snprintf(p, sizeof p, "rm -rf '%s'", dir);
     CHECK(system(p) == 0);
 }
@@ -663,6 +673,262 @@ static void test_pdfs(void)
     }
 }
 
+/* Chunks of converted text (HTML, man pages): lines inside the source, in order. */
+static void check_lines(const ing_doc *d, const char *src)
+{
+    int lines = 1, prev = 0;
+    for (const char *p = src; *p; p++) lines += *p == '\n';
+    for (size_t i = 0; i < ing_doc_nchunks(d); i++) {
+        const ing_chunk *c = ing_doc_chunk(d, i);
+        CHECK_MSG(c->page == 0 && c->line_start >= 1 && c->line_end >= c->line_start &&
+                      c->line_end <= lines && c->line_start >= prev,
+                  "chunk %zu: lines %d-%d of %d", i, c->line_start, c->line_end, lines);
+        prev = c->line_start;
+    }
+}
+
+/* ---- gzip, HTML, man pages ---- */
+
+static ing_doc *extract_mem(const char *name, const void *data, size_t len, const ing_opts *o,
+                            char *err, size_t errsz)
+{
+    const char *lang;
+    ing_kind k = ing_kind_from_name(name, &lang);
+    if (k == ING_KIND_SKIP) { /* as the walker does: the kind from the content */
+        k = ing_kind_sniff(data, len < 4096 ? len : 4096, &lang);
+        if (k == ING_KIND_TEXT && !lang && ing_kind_man_name(name)) lang = "roff";
+    }
+    ing_doc *d = NULL;
+    err[0] = 0;
+    ing_doc_extract(name, k, lang, data, len, o, &d, err, errsz);
+    return d;
+}
+
+/* All chunk texts of a document joined by newlines (malloc'd). */
+static char *all_text(const ing_doc *d)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < ing_doc_nchunks(d); i++) n += strlen(ing_doc_chunk(d, i)->text) + 1;
+    char *s = calloc(1, n);
+    for (size_t i = 0; s && i < ing_doc_nchunks(d); i++)
+        strcat(strcat(s, ing_doc_chunk(d, i)->text), "\n");
+    return s;
+}
+
+static unsigned char *gzip_mem(const void *data, size_t len, size_t *out)
+{
+    z_stream z = {0};
+    CHECK(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    size_t cap = deflateBound(&z, len) + 64;
+    unsigned char *o = malloc(cap);
+    z.next_in = (unsigned char *)data, z.avail_in = (uInt)len;
+    z.next_out = o, z.avail_out = (uInt)cap;
+    CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    *out = cap - z.avail_out;
+    deflateEnd(&z);
+    return o;
+}
+
+static void test_gzip(void)
+{
+    const char *lang;
+    CHECK(ing_kind_from_name("notes.txt.gz", &lang) == ING_KIND_TEXT && !lang);
+    CHECK(ing_kind_from_name("man/ls.1.gz", &lang) == ING_KIND_SKIP && ing_kind_man_name("ls.1.gz"));
+    CHECK(ing_kind_man_name("CA.pl.1ssl.gz") && ing_kind_man_name("zeb.8") &&
+          !ing_kind_man_name("a.txt.gz") && !ing_kind_man_name("x.10") && !ing_kind_man_name("1"));
+    CHECK(ing_kind_from_name("page.man", &lang) == ING_KIND_TEXT && !strcmp(lang, "roff"));
+    CHECK(ing_kind_from_name("x.PDF.GZ", &lang) == ING_KIND_PDF);
+    CHECK(ing_kind_from_name("README.gz", &lang) == ING_KIND_TEXT);
+    CHECK(ing_kind_from_name("main.c.gz", &lang) == ING_KIND_CODE && !strcmp(lang, "c"));
+    CHECK(ing_kind_from_name("changelog.Debian.gz", &lang) == ING_KIND_SKIP); /* sniffed */
+    CHECK(ing_kind_binary_name("a.tar.gz") && ing_kind_binary_name("a.tgz"));
+    CHECK(!ing_kind_binary_name("a.txt.gz") && !ing_kind_binary_name("ls.1.gz"));
+
+    const char *text = "gzip'd words about zebrafish\nand a second line\n";
+    size_t zn, z2n;
+    unsigned char *z = gzip_mem(text, strlen(text), &zn);
+    CHECK(ing_kind_sniff(z, zn, &lang) == ING_KIND_TEXT);
+    char err[1024];
+    ing_opts o = {0};
+    ing_doc *d = extract_mem("notes.txt.gz", z, zn, &o, err, sizeof err);
+    CHECK_MSG(d && ing_doc_nchunks(d) == 1 &&
+                  !strncmp(ing_doc_chunk(d, 0)->text, text, strlen(text) - 1) &&
+                  ing_doc_chunk(d, 0)->line_end == 2, "%s", err);
+    ing_doc_destroy(d);
+    d = extract_mem("changelog.Debian.gz", z, zn, &o, err, sizeof err); /* kind from content */
+    CHECK_MSG(d && ing_doc_nchunks(d) == 1, "%s", err);
+    ing_doc_destroy(d);
+
+    /* Two members, as `cat a.gz b.gz` makes: read as one text. */
+    unsigned char *z2 = gzip_mem("second member\n", 14, &z2n), *both = malloc(zn + z2n);
+    memcpy(both, z, zn), memcpy(both + zn, z2, z2n);
+    d = extract_mem("both.txt.gz", both, zn + z2n, &o, err, sizeof err);
+    char *all = d ? all_text(d) : NULL;
+    CHECK_MSG(all && strstr(all, "zebrafish") && strstr(all, "second member"), "%s", err);
+    free(all), ing_doc_destroy(d);
+
+    size_t en;
+    unsigned char *empty = gzip_mem("", 0, &en); /* gzip of an empty file: nothing, no error */
+    d = extract_mem("empty.1.gz", empty, en, &o, err, sizeof err);
+    CHECK_MSG(d && ing_doc_nchunks(d) == 0 && ing_doc_meta(d)->warning &&
+                  strstr(ing_doc_meta(d)->warning, "empty once decompressed"), "%s", err);
+    ing_doc_destroy(d);
+    free(empty);
+    d = extract_mem("cut.txt.gz", z, zn / 2, &o, err, sizeof err); /* truncated */
+    CHECK_MSG(!d && strstr(err, "damaged gzip data") && strstr(err, "cut.txt.gz"), "%s", err);
+    free(z), free(z2), free(both);
+
+    /* A gzip bomb: 100 MB of zeros in ~100 KB is refused at the bound, not read into memory. */
+    size_t big = (size_t)100 << 20;
+    char *zeros = calloc(1, big);
+    memset(zeros, 'a', big);
+    unsigned char *bomb = gzip_mem(zeros, big, &zn);
+    free(zeros);
+    CHECK(zn < big / 100);
+    d = extract_mem("bomb.txt.gz", bomb, zn, &o, err, sizeof err);
+    CHECK_MSG(!d && strstr(err, "decompresses to more than 64 MB"), "%s", err);
+    ing_opts small = {.max_unpacked = 1 << 20};
+    d = extract_mem("bomb.txt.gz", bomb, zn, &small, err, sizeof err);
+    CHECK_MSG(!d && strstr(err, "more than 1 MB"), "%s", err);
+    free(bomb);
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s",
+             check_shared("fixtures/docs/pdfs/files/texlive-latex-base-doc__tabularx.pdf"));
+    void *pdf;
+    size_t pl;
+    if (!ing_file_read(path, 0, &pdf, &pl, err, sizeof err)) {
+        unsigned char *zp = gzip_mem(pdf, pl, &zn);
+        d = extract_mem("tabularx.pdf.gz", zp, zn, &o, err, sizeof err);
+        CHECK_MSG(d && ing_doc_meta(d)->pages == 12, "%s", err);
+        ing_doc_destroy(d);
+        free(zp), free(pdf);
+    }
+}
+
+static const ing_chunk *chunk_with(const ing_doc *d, const char *needle)
+{
+    for (size_t i = 0; i < ing_doc_nchunks(d); i++)
+        if (strstr(ing_doc_chunk(d, i)->text, needle)) return ing_doc_chunk(d, i);
+    return NULL;
+}
+
+static void test_html(void)
+{
+    const char *lang;
+    CHECK(ing_kind_from_name("a/Index.HTM", &lang) == ING_KIND_HTML);
+    CHECK(ing_kind_from_name("page.xhtml", &lang) == ING_KIND_HTML);
+    CHECK(ing_kind_sniff((const unsigned char *)"\n<!DOCTYPE html>\n<p>x", 21, &lang) ==
+          ING_KIND_HTML);
+    CHECK(!strcmp(ing_kind_name(ING_KIND_HTML), "html") && ing_kind_parse("html") == ING_KIND_HTML);
+    const char *page =
+        "<!DOCTYPE html>\n<html><head><title>Zebrafish &amp;\n Friends</title>\n"   /* 1-3 */
+        "<style>.zzstyle { color: red }</style><script>var zz = '<p>zzscript</p>';</script>\n"
+        "</head><body>\n<h1 class=\"t\">Intro&shy;duction</h1>\n"                   /* 5-6 */
+        "<p>Zebrafish&nbsp;are <b>small</b> fish &mdash; caf&eacute; &#233;&#x4E2D; &lt;tag&gt;"
+        " a < b &bogus; AT&T &#0; &#x110000; &#150;</p>\n"                           /* 7 */
+        "<!-- zzcomment <h1>no</h1> -->\n<h2>Care <em>and</em>\nfeeding</h2>\n"      /* 8-10 */
+        "<ul><li>one</li><li>two</li></ul>\n<pre>\n  indented\n\nafter</pre>\n"      /* 11-15 */
+        "<table><tr><td>cell1</td><td>cell2</td></tr></table><svg><text>zzsvg</text></svg>\n"
+        "<H3>Last</H3><p>tail words</p></body></html>\n";                           /* 17 */
+    char err[512];
+    ing_doc *d = extract_mem("page.html", page, strlen(page), NULL, err, sizeof err);
+    CHECK_MSG(d != NULL, "%s", err);
+    if (!d) return;
+    check_lines(d, page);
+    char *all = all_text(d);
+    CHECK_STR(ing_doc_meta(d)->title, "Zebrafish & Friends");
+    CHECK(!strstr(all, "zz") && !strstr(all, "<b>") && !strstr(all, "&amp;") && !strstr(all, "{"));
+    CHECK_MSG(strstr(all, "Zebrafish are small fish \xE2\x80\x94 caf\xC3\xA9 \xC3\xA9\xE4\xB8\xAD "
+                          "<tag> a < b &bogus; AT&T \xEF\xBF\xBD \xEF\xBF\xBD \xE2\x80\x93"),
+              "%s", all);
+    CHECK(strstr(all, "\n  indented\n") && strstr(all, "cell1 cell2"));
+    const ing_chunk *c = chunk_with(d, "Zebrafish are");
+    CHECK(c && c->heading && !strcmp(c->heading, "Introduction") && c->line_start == 6 &&
+          c->line_end == 7);
+    c = chunk_with(d, "one\ntwo");
+    CHECK_MSG(c && c->heading && !strcmp(c->heading, "Introduction > Care and feeding"), "%s",
+              c && c->heading ? c->heading : "(none)");
+    c = chunk_with(d, "tail words");
+    CHECK(c && c->heading && !strcmp(c->heading, "Introduction > Care and feeding > Last") &&
+          c->line_end == 17);
+    free(all);
+    ing_doc_destroy(d);
+
+    /* Not UTF-8: read as Windows-1252. */
+    const char *latin = "<p>caf\xE9 \x93quoted\x94</p>";
+    d = extract_mem("old.htm", latin, strlen(latin), NULL, err, sizeof err);
+    CHECK(d && ing_doc_nchunks(d) == 1 &&
+          !strcmp(ing_doc_chunk(d, 0)->text, "caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D"));
+    ing_doc_destroy(d);
+    /* A heading never closed: cut to a label of whole characters. */
+    char runaway[1024] = "<h1>";
+    for (int i = 0; i < 300; i++) strcat(runaway, "\xC3\xA9");
+    d = extract_mem("run.html", runaway, strlen(runaway), NULL, err, sizeof err);
+    const char *h = d && ing_doc_nchunks(d) ? ing_doc_chunk(d, 0)->heading : NULL;
+    CHECK(h && strlen(h) <= 200 && strlen(h) % 2 == 0 && (unsigned char)h[strlen(h) - 1] == 0xA9);
+    ing_doc_destroy(d);
+    /* Unclosed everything: still text, no crash. */
+    const char *bad = "<p>open <b>bold <script>never closed zzz";
+    d = extract_mem("bad.html", bad, strlen(bad), NULL, err, sizeof err);
+    CHECK(d && ing_doc_nchunks(d) == 1 && !strcmp(ing_doc_chunk(d, 0)->text, "open bold"));
+    ing_doc_destroy(d);
+}
+
+static void test_roff(void)
+{
+    const char *man =
+        ".\\\" a comment: zzcomment\n"                                   /* 1 */
+        ".TH ZEBRA 1 \"2024\" \"zebra 1.0\" \"User Commands\"\n"
+        ".de XX\nzzmacro body\n..\n"                                     /* 3-5 */
+        ".SH NAME\nzebra \\- stripe counter\n"                           /* 6-7 */
+        ".SH SYNOPSIS\n.B zebra\n[\\fIOPTION\\fR]... \\fB\\-\\-count\\fP=\\fIN\\fR\n"  /* 8-10 */
+        ".SH DESCRIPTION\n.PP\nCounts \\(lqstripes\\(rq on \\*(lqzebras\\*(rq.\\\" zzc\n" /* 11-13 */
+        ".TP\n.BR \\-v \", \" \\-\\-verbose\nsay more\n"                  /* 14-16 */
+        ".SS Exit status\n.IP 0 4\nsuccess\n"                            /* 17-19 */
+        ".SH SEE ALSO\n.BR horse (1)\n";                                 /* 20-21 */
+    char err[512];
+    ing_doc *d = extract_mem("zebra.1", man, strlen(man), NULL, err, sizeof err);
+    CHECK_MSG(d != NULL, "%s", err);
+    if (!d) return;
+    check_lines(d, man);
+    char *all = all_text(d);
+    CHECK_STR(ing_doc_meta(d)->title, "ZEBRA(1)");
+    CHECK_MSG(!strstr(all, "zz") && !strstr(all, "\\f") && !strstr(all, ".TH"), "%s", all);
+    CHECK_MSG(strstr(all, "zebra - stripe counter") && strstr(all, "[OPTION]... --count=N") &&
+                  strstr(all, "Counts \xE2\x80\x9Cstripes\xE2\x80\x9D on \"zebras\".") &&
+                  strstr(all, "-v, --verbose") && strstr(all, "horse(1)"),
+              "%s", all);
+    const ing_chunk *c = chunk_with(d, "stripe counter");
+    CHECK(c && c->heading && !strcmp(c->heading, "NAME") && c->line_end == 7);
+    c = chunk_with(d, "success");
+    CHECK(c && c->heading && !strcmp(c->heading, "DESCRIPTION > Exit status"));
+    free(all);
+    ing_doc_destroy(d);
+
+    const char *mdoc = ".Dd May 1, 2024\n.Dt ZEB 8\n.Sh NAME\n.Nm zeb\n.Nd count stripes\n"
+                       ".Sh SYNOPSIS\n.Nm\n.Op Fl v\n.Ar file\n";
+    d = extract_mem("zeb.8", mdoc, strlen(mdoc), NULL, err, sizeof err);
+    all = d ? all_text(d) : NULL;
+    CHECK_MSG(all && strstr(all, "zeb - count stripes") && strstr(all, "-v") &&
+                  strstr(all, "file") && !strstr(all, "Op") && !strstr(all, "Fl"),
+              "%s", all ? all : err);
+    free(all);
+    ing_doc_destroy(d);
+
+    const char *layout = ".TH L 1\n.SH NAME\n.RS 4\n.PD 0\nl \\- layout\n.RE\n";
+    d = extract_mem("l.1", layout, strlen(layout), NULL, err, sizeof err);
+    all = d ? all_text(d) : NULL;
+    CHECK_MSG(all && !strcmp(all, "NAME\nl - layout\n"), "%s", all ? all : err);
+    free(all);
+    ing_doc_destroy(d);
+
+    const char *log = "Jan 1 host kernel: started \\fBnot roff\\fR\n"; /* a rotated log: syslog.1 */
+    d = extract_mem("syslog.1", log, strlen(log), NULL, err, sizeof err);
+    CHECK(d && ing_doc_nchunks(d) == 1 && !strncmp(ing_doc_chunk(d, 0)->text, log, strlen(log) - 1));
+    ing_doc_destroy(d);
+}
+
 static void test_kinds(void)
 {
     const char *lang;
@@ -776,6 +1042,21 @@ static void test_pdf_isolation(void)
     double took = wall_s() - t0;
     CHECK_MSG(strstr(err, "timed out after 1 s"), "%s", err);
     CHECK_MSG(took >= 0.9 && took < 5, "a 1 s timeout took %.2f s", took);
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_NO_MEMORY_LIMIT 1 /* the child has none under AddressSanitizer */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_NO_MEMORY_LIMIT 1
+#endif
+#endif
+#ifndef TEST_NO_MEMORY_LIMIT
+    setenv("FOLIO_TEST_PARSER_FAULT", "hog", 1); /* 1 GiB against a limit of 64 MB */
+    setenv("FOLIO_PARSER_MEMORY_MB", "64", 1);
+    CHECK(extract_with(path, &out, &child, err, sizeof err) < 0 && !child);
+    CHECK_MSG(strstr(err, "extraction crashed (signal 6") && strstr(err, "more than 64 MB"), "%s",
+              err);
+    unsetenv("FOLIO_PARSER_MEMORY_MB");
+#endif
     volatile int stop = 1;
     ing_opts cancelled = {.cancel = &stop};
     CHECK(extract_with(path, &cancelled, &child, err, sizeof err) < 0 && strstr(err, "interrupted"));
@@ -838,5 +1119,8 @@ int main(void)
     test_pdfs();
     test_pdf_isolation();
     test_pdf_passwords();
+    test_gzip();
+    test_html();
+    test_roff();
     return check_finish();
 }

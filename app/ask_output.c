@@ -73,8 +73,8 @@ static json_object *citation(const app_ask_opts *o, const app_passage *p, int n)
     return j;
 }
 
-void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, const char *answer,
-                        const app_ask_context *ctx)
+void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, const int *nums,
+                        const char *answer, const app_ask_context *ctx)
 {
     static const app_ask_context zero;
     if (!ctx) ctx = &zero;
@@ -83,7 +83,7 @@ void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, 
     json_object_object_add(j, "mode", json_object_new_string(ctx->max_tokens ? "model"
                                                                                : "extractive"));
     json_object_object_add(j, "answer", answer ? json_object_new_string(answer) : NULL);
-    for (size_t i = 0; i < n; i++) json_object_array_add(c, citation(o, &ps[i], (int)i + 1));
+    for (size_t i = 0; i < n; i++) json_object_array_add(c, citation(o, &ps[i], nums ? nums[i] : (int)i + 1));
     json_object_object_add(j, "citations", c);
     json_object *x = json_object_new_object();
     json_object_object_add(x, "tokens", json_object_new_int64(ctx->tokens));
@@ -133,7 +133,7 @@ int app_ask_answer(app_ask_opts *o, const app_passage *ps, size_t n)
     if (!o->no_model && app_config_model(o->model, model, sizeof model) && n)
         return app_ask_model(o, model, ps, n);
     if (!n) {
-        if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL);
+        if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL, NULL);
         ui_fprintf(stderr, "folio ask: no passage answers '%s'; try other words (the terms a "
                            "document would use), or folio search\n", o->question);
         return APP_EXIT_FAIL;
@@ -142,7 +142,7 @@ int app_ask_answer(app_ask_opts *o, const app_passage *ps, size_t n)
         size_t cap = strlen(ps[0].hit.text) * 2 + 64;
         char *ans = malloc(cap);
         if (ans) app_ask_best_text(&ps[0], NULL, NULL, ans, cap);
-        app_ask_print_json(o, ps, n, ans && ans[0] ? ans : NULL, NULL);
+        app_ask_print_json(o, ps, n, NULL, ans && ans[0] ? ans : NULL, NULL);
         free(ans);
         return APP_EXIT_OK;
     }

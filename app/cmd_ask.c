@@ -225,7 +225,7 @@ int app_cmd_ask(int argc, char **argv)
     }
     if (!rc) app_passages_finish(ps, &n, (size_t)o->k);
     if (!rc) rc = app_ask_answer(o, ps, n);
-    else if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL);
+    else if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL, NULL);
     app_passages_free(ps, n);
     app_question_destroy(q);
     free(o);

@@ -9,3 +9,4 @@ folio_add_test(cuad_ask_txt COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/cuad_mea
 folio_test(test_ask SOURCES test_ask.c LIBS folio_app LABELS unit TIMEOUT 60)
 folio_add_test(e2e_ask COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e_ask.sh LABELS e2e TIMEOUT 300)
 folio_bench(bench_summarize COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_summarize.sh)
+folio_add_test(e2e_ask_model COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e_ask_model.sh LABELS e2e TIMEOUT 300)

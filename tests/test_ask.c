@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include "assets.h"
+#include "cite.h"
 #include "config.h"
 #include "retrieve.h"
 #include "sentence.h"
@@ -222,8 +223,40 @@ static void test_config(void)
     unsetenv("FOLIO_MODEL");
 }
 
+static void test_cite(void)
+{
+    const char *pass[] = {"Either party may terminate this Agreement upon ninety (90) days notice.",
+                          "This Agreement is governed by the laws of the State of Texas."};
+    const char *ans = "Either side may end it with \"ninety (90)  days NOTICE\" [1]. Texas law "
+                      "governs [2, 1]. It also says \"the tenant pays\" [2]; see [3] and [x] "
+                      "and [1-2].";
+    app_cite *c;
+    size_t n;
+    CHECK(app_cite_check(ans, pass, 2, &c, &n) == 0);
+    CHECK_EQ_INT(n, 7);
+    if (n == 7) {
+        CHECK(c[0].n == 1 && c[0].valid && c[0].quote == APP_QUOTE_OK);
+        CHECK(c[1].n == 2 && c[1].valid && c[1].quote == APP_QUOTE_NONE);
+        CHECK(c[2].n == 1 && c[2].valid);
+        CHECK(c[3].n == 2 && c[3].quote == APP_QUOTE_MISSING); /* not in passage 2: flagged */
+        CHECK(c[4].n == 3 && !c[4].valid);                      /* no passage 3 */
+        CHECK(c[5].n == 1 && c[6].n == 2);                      /* a range */
+    }
+    free(c);
+    /* Typographic quotes. */
+    const char *typo = "It is \xe2\x80\x9cgoverned by the laws\xe2\x80\x9d [2].";
+    CHECK(app_cite_check(typo, pass, 2, &c, &n) == 0 && n == 1);
+    if (n == 1) CHECK(c[0].quote == APP_QUOTE_OK && c[0].qb - c[0].qa == 20);
+    free(c);
+    CHECK(app_cite_check("No citations here [ ] [a1].", pass, 2, &c, &n) == 0 && n == 0);
+    free(c);
+    CHECK(app_cite_contains("A  b\nC", "a B c", 5));
+    CHECK(!app_cite_contains("abc", "", 0));
+}
+
 int main(void)
 {
+    test_cite();
     test_sentences();
     test_words();
     test_question();

@@ -8,8 +8,7 @@
 #include "ask.h"
 #include "assets.h"
 #include "cite.h"
-#include "config.h"
-#include "eng.h"
+#include "llm.h"
 #include "ui.h"
 
 #include <signal.h>
@@ -17,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static atomic_int stop_asked;
 
@@ -39,18 +37,13 @@ typedef struct run {
     app_ask_opts *o;
     const app_passage *ps;
     size_t nps;
-    eng_model *m;
-    eng_tokenizer *tok;
-    eng_engine *e;
-    eng_session *s;
-    eng_kvcache *kc;
+    app_llm L;
     slot *sl;
     size_t nsl;
     size_t left_out;
     app_pack_prompt p;
     char *answer;
     size_t alen, acap;
-    eng_tok_stream *ts;
 } run;
 
 static void slots_free(run *r)
@@ -72,62 +65,6 @@ static int hit_copy(idx_hit *d, const idx_hit *s)
     d->symbol = s->symbol ? strdup(s->symbol) : NULL;
     d->snippet = NULL, d->text = strdup(s->text);
     return d->path && d->text ? 0 : -1;
-}
-
-/* Refused before loading: weights plus the context's cache against the memory available. */
-static int check_fit(const char *dir, int ctx, char *err, size_t errsz)
-{
-    eng_config cfg;
-    if (eng_config_load(dir, &cfg, err, errsz)) return -1;
-    eng_model_stats st;
-    eng_config_stats(&cfg, &st);
-    int64_t n_ctx = ctx > 0 ? ctx : eng_config_max_context(&cfg);
-    /* Every parameter at least one byte (FP8), and the latent cache of a full context. */
-    double need = (double)st.params_total + (double)st.kv_bytes_per_token * (double)n_ctx;
-    double avail = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long long kb;
-        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) avail = (double)kb * 1024.0;
-    }
-    if (f) fclose(f);
-    if (!avail) avail = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (need <= avail) return 0;
-    snprintf(err, errsz, "the model in %s needs about %.1f GiB (%.1f GiB of weights at FP8 and "
-             "%.1f GiB of cache for %lld tokens of context) but %.1f GiB of memory is available;"
-             " use a smaller model or a smaller --ctx", dir, need / 1073741824.0,
-             (double)st.params_total / 1073741824.0,
-             (double)st.kv_bytes_per_token * (double)n_ctx / 1073741824.0, (long long)n_ctx,
-             avail / 1073741824.0);
-    return -1;
-}
-
-static int open_engine(run *r, const char *dir)
-{
-    char err[2048], v[64];
-    int ctx = r->o->ctx;
-    if (!ctx && app_config_get("ctx", NULL, v, sizeof v, NULL, 0) > 0) ctx = atoi(v);
-    int threads = 0;
-    if (app_config_get("threads", NULL, v, sizeof v, NULL, 0) > 0) threads = atoi(v);
-    eng_model_options mo = {0};
-    eng_engine_options eo = {.nthreads = threads};
-    if (check_fit(dir, ctx, err, sizeof err) || eng_model_open(dir, &mo, &r->m, err, sizeof err) ||
-        eng_tok_open(dir, &r->tok, err, sizeof err) ||
-        eng_engine_create(r->m, &eo, &r->e, err, sizeof err) ||
-        eng_session_create(r->e, ctx, &r->s, err, sizeof err)) {
-        ui_fprintf(stderr, "folio ask: %s\n", err);
-        return -1;
-    }
-    uint64_t mem = 0, disk = 0;
-    if (app_config_get("kv-mem", NULL, v, sizeof v, NULL, 0) > 0) app_pack_parse_bytes(v, &mem);
-    if (app_config_get("kv-disk", NULL, v, sizeof v, NULL, 0) > 0) app_pack_parse_bytes(v, &disk);
-    eng_kvcache_options ko = {mem, NULL, disk};
-    if (app_pack_cache_open(r->e, eng_model_fingerprint(r->m), &ko, &r->kc, err, sizeof err)) {
-        ui_fprintf(stderr, "folio ask: warning: prefix cache off: %s\n", err);
-        r->kc = NULL;
-    }
-    return 0;
 }
 
 /* ---- the context ---------------------------------------------------------------------------- */
@@ -230,7 +167,7 @@ static int pack(run *r, const app_pack_chat *chat, char *err, size_t errsz)
     char q[9000];
     snprintf(q, sizeof q, "Question: %s", r->o->question);
     app_pack_prompt_free(&r->p);
-    if (!rc) rc = app_pack_build(r->tok, chat, d, nd, q, 0, &r->p, err, errsz);
+    if (!rc) rc = app_pack_build(r->L.tok, chat, d, nd, q, 0, &r->p, err, errsz);
     else snprintf(err, errsz, "out of memory packing %zu passages", r->nsl);
     for (size_t i = 0; i < nd; i++) free((void *)d[i].path), free(texts[i]);
     free(d), free(texts);
@@ -242,7 +179,7 @@ static int pack(run *r, const app_pack_chat *chat, char *err, size_t errsz)
 static int fit(run *r, const app_pack_chat *chat, size_t reserve)
 {
     char err[2048];
-    size_t max = (size_t)eng_session_max_context(r->s);
+    size_t max = app_llm_context(&r->L);
     if (slots_whole(r) || pack(r, chat, err, sizeof err)) {
         ui_fprintf(stderr, "folio ask: packing the documents: %s\n", err);
         return -1;
@@ -276,17 +213,6 @@ static int fit(run *r, const app_pack_chat *chat, size_t reserve)
 
 /* ---- generation and citations --------------------------------------------------------------- */
 
-static int token_text(void *ud, int token, char *buf, size_t cap)
-{
-    run *r = ud;
-    const char *t;
-    size_t n;
-    if (eng_tok_stream_put(r->ts, token, &t, &n)) return -1;
-    if (n > cap) n = cap;
-    memcpy(buf, t, n);
-    return (int)n;
-}
-
 static int append(run *r, const char *text, size_t len)
 {
     if (r->alen + len + 1 > r->acap) {
@@ -315,22 +241,11 @@ static int on_text(void *ud, const char *text, size_t len)
 static int generate(run *r, size_t reserve, eng_gen_stats *st)
 {
     char err[1024];
-    if (eng_tok_stream_create(r->tok, ENG_TOK_SKIP_SPECIAL, &r->ts) || append(r, "", 0)) return -1;
-    int eos[2] = {eng_engine_config(r->e)->eos_token_id, eng_tok_eos_id(r->tok)};
-    eng_gen_params gp = {.sampling = {.temperature = 0},
-                         .max_tokens = (int)reserve,
-                         .eos_ids = eos,
-                         .n_eos = 2,
-                         .token_text = token_text,
-                         .on_text = on_text,
-                         .ud = r,
-                         .cancel = &stop_asked};
+    if (append(r, "", 0)) return -1;
     signal(SIGINT, on_sigint);
-    int rc = app_pack_generate(r->s, r->kc, &r->p, &gp, NULL, 0, NULL, st, err, sizeof err);
+    int rc = app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, &stop_asked, st, err,
+                              sizeof err);
     signal(SIGINT, SIG_DFL);
-    const char *t;
-    size_t n;
-    if (!rc && !eng_tok_stream_finish(r->ts, &t, &n)) on_text(r, t, n);
     if (rc) ui_fprintf(stderr, "folio ask: %s\n", err);
     return rc;
 }
@@ -371,7 +286,7 @@ static int by_score_desc(const void *a, const void *b)
 
 static void report(run *r, const eng_gen_stats *st, int stopped)
 {
-    app_ask_context ctx = {(long)r->p.n, (long)r->p.cached, eng_session_max_context(r->s),
+    app_ask_context ctx = {(long)r->p.n, (long)r->p.cached, (long)app_llm_context(&r->L),
                            (long)r->left_out};
     app_passage *v = calloc(r->nsl ? r->nsl : 1, sizeof *v);
     int *nums = calloc(r->nsl ? r->nsl : 1, sizeof *nums);
@@ -409,31 +324,18 @@ static void run_close(run *r)
 {
     slots_free(r);
     app_pack_prompt_free(&r->p);
-    eng_tok_stream_destroy(r->ts);
-    eng_kvcache_destroy(r->kc);
-    eng_session_destroy(r->s);
-    eng_engine_destroy(r->e);
-    eng_tok_close(r->tok);
-    eng_model_close(r->m);
+    app_llm_close(&r->L);
     free(r->answer);
 }
 
 int app_ask_model(app_ask_opts *o, const char *model, const app_passage *ps, size_t n)
 {
     run r = {.o = o, .ps = ps, .nps = n};
-    char buf[8192], err[1024];
-    app_pack_chat chat;
-    size_t plen;
-    const char *sys = (const char *)folio_asset("prompt_ask.txt", &plen);
-    int rc = open_engine(&r, model);
-    if (!rc && app_pack_chat_for(r.tok, sys, buf, sizeof buf, &chat, err, sizeof err) &&
-        app_pack_plain_for(r.tok, sys, buf, sizeof buf, &chat, err, sizeof err)) {
-        ui_fprintf(stderr, "folio ask: %s\n", err);
-        rc = -1;
-    }
-    size_t max = rc ? 0 : (size_t)eng_session_max_context(r.s);
+    const char *sys = (const char *)folio_asset("prompt_ask.txt", NULL);
+    int rc = app_llm_open(&r.L, "ask", model, o->ctx, sys);
+    size_t max = rc ? 0 : app_llm_context(&r.L);
     size_t reserve = max / 4 < 512 ? max / 4 : 512;
-    if (!rc) rc = fit(&r, &chat, reserve);
+    if (!rc) rc = fit(&r, &r.L.chat, reserve);
     eng_gen_stats st = {0};
     if (!rc) rc = generate(&r, reserve, &st);
     int stopped = atomic_load(&stop_asked);

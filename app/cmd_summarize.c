@@ -238,11 +238,7 @@ int app_cmd_summarize(int argc, char **argv)
         return APP_EXIT_FAIL;
     }
     char model[4096];
-    if (!o.no_model && app_config_model(o.model, model, sizeof model)) {
-        ui_fprintf(stderr, "folio summarize: summarizing with a model (%s) is not available yet "
-                           "in this version; use --no-model for the extractive summary\n", model);
-        return APP_EXIT_USAGE;
-    }
+    int with_model = !o.no_model && app_config_model(o.model, model, sizeof model);
     source src = {0};
     int got = from_index(o.file, &src);
     if (got < 0 || (got == 0 && from_file(o.file, &src))) {
@@ -256,6 +252,11 @@ int app_cmd_summarize(int argc, char **argv)
                    : "the file holds no text to summarize");
         source_free(&src);
         return APP_EXIT_FAIL;
+    }
+    if (with_model) {
+        rc = app_summarize_model(model, o.file, o.json, o.length, src.p, src.n, src.pages);
+        source_free(&src);
+        return rc;
     }
     app_summary sm;
     if (app_summary_make(src.p, src.n, o.length, &sm)) {

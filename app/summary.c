@@ -326,6 +326,17 @@ static int weigh(const app_sum_passage *p, cands *cs, size_t ncs)
     return 0;
 }
 
+size_t app_summary_cut(const app_sum_passage *p, size_t n, app_sum_length len, app_sum_range *r)
+{
+    static const size_t caps[] = {6, 12, 24};
+    range *x = malloc((n + 1) * sizeof *x);
+    if (!x) return 0;
+    size_t k = cut_sections(p, n, caps[len], x);
+    for (size_t i = 0; i < k; i++) r[i] = (app_sum_range){x[i].a, x[i].b};
+    free(x);
+    return k;
+}
+
 int app_summary_make(const app_sum_passage *p, size_t n, app_sum_length len, app_summary *out)
 {
     static const size_t caps[] = {6, 12, 24}, per[] = {1, 2, 3};

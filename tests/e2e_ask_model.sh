@@ -112,6 +112,31 @@ check "after Ctrl-C the cache gives the same answer as an empty one" \
   '[ "$(jget "$T/r1.json" context.cached_tokens)" -gt 0 ] &&
    [ "$(jget "$T/r1.json" answer)" = "$(jget "$T/r2.json" answer)" ]'
 
+# ---- summarize with the model ----
+"$FOLIO_BIN" summarize lease.txt --model "$m" --json --length short >"$T/s1.json" 2>"$T/s1.err"
+rc=$?
+check "summarize: one pass over a document that fits" 'python3 - "$T/s1.json" <<'"'PY'"'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert list(j) == ["file", "mode", "pages", "sections"] and j["mode"] == "model"
+assert len(j["sections"]) == 1 and j["sections"][0]["pages"] == [1, 1], j["sections"]
+assert list(j["sections"][0]) == ["heading", "pages", "summary", "sentences"]
+PY'
+FOLIO_CTX=2048 "$FOLIO_BIN" summarize long.txt --model "$m" --json --length short \
+  >"$T/s2.json" 2>"$T/s2.err"
+rc=$?
+check "summarize: longer than the context, by parts (map) and one of them all (reduce)" \
+  '[ $rc -eq 0 ] && python3 -c "
+import json; j=json.load(open(\"$T/s2.json\")); s=j[\"sections\"]
+assert len(s) >= 3 and s[0][\"heading\"] is None and all(x[\"summary\"] for x in s), len(s)"'
+n_sum=$(ls "$XDG_CACHE_HOME/folio/summaries" | wc -l)
+t0=$(date +%s%N)
+FOLIO_CTX=2048 "$FOLIO_BIN" summarize long.txt --model "$m" --json --length short >"$T/s3.json" 2>/dev/null
+t1=$(date +%s%N)
+check "summarize again: resumed from the kept summaries (same output, nothing new kept)" \
+  'cmp -s "$T/s2.json" "$T/s3.json" && [ "$(ls "$XDG_CACHE_HOME/folio/summaries" | wc -l)" = "$n_sum" ]'
+echo "  (first run by parts vs resumed: $(( (t1 - t0) / 1000000 )) ms for the second)"
+
 big=$T/big
 mkdir -p "$big"
 python3 - "$fx/config.json" "$big/config.json" <<'PY'

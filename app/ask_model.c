@@ -145,7 +145,8 @@ static int pack(run *r, const app_pack_chat *chat, char *err, size_t errsz)
     int rc = d && texts ? 0 : -1;
     for (size_t i = 0; !rc && i < r->nsl;) {
         size_t j = i, len = 0;
-        while (j < r->nsl && !strcmp(r->sl[j].h.path, r->sl[i].h.path) && r->sl[j].lib == r->sl[i].lib)
+        while (j < r->nsl && !strcmp(r->sl[j].h.path, r->sl[i].h.path) &&
+               r->sl[j].lib == r->sl[i].lib)
             len += strlen(r->sl[j++].h.text) + 64;
         char *t = texts[nd] = malloc(len + 1);
         size_t o = 0;
@@ -167,8 +168,10 @@ static int pack(run *r, const app_pack_chat *chat, char *err, size_t errsz)
     char q[9000];
     snprintf(q, sizeof q, "Question: %s", r->o->question);
     app_pack_prompt_free(&r->p);
-    if (!rc) rc = app_pack_build(r->L.tok, chat, d, nd, q, 0, &r->p, err, errsz);
-    else snprintf(err, errsz, "out of memory packing %zu passages", r->nsl);
+    if (!rc)
+        rc = app_pack_build(r->L.tok, chat, d, nd, q, 0, &r->p, err, errsz);
+    else
+        snprintf(err, errsz, "out of memory packing %zu passages", r->nsl);
     for (size_t i = 0; i < nd; i++) free((void *)d[i].path), free(texts[i]);
     free(d), free(texts);
     return rc;
@@ -193,21 +196,24 @@ static int fit(run *r, const app_pack_chat *chat, size_t reserve)
         }
         if (r->p.n + reserve > max) continue;
         r->left_out = r->nps - keep;
-        fprintf(stderr, "folio ask: the whole documents are %zu tokens, more than the context of "
-                        "%zu with %zu for the answer: the %zu best passages are used instead\n",
+        fprintf(stderr,
+                "folio ask: the whole documents are %zu tokens, more than the context of "
+                "%zu with %zu for the answer: the %zu best passages are used instead\n",
                 whole, max, reserve, keep);
         for (size_t i = keep; i < r->nps; i++) {
             const idx_hit *h = &r->ps[i].hit;
             char pg[32] = "";
             if (h->page > 0) snprintf(pg, sizeof pg, " p.%d", h->page);
-            ui_fprintf(stderr, "folio ask: left out (did not fit): %s%s lines %d-%d\n", h->path,
-                       pg, h->line_start, h->line_end);
+            ui_fprintf(stderr, "folio ask: left out (did not fit): %s%s lines %d-%d\n", h->path, pg,
+                       h->line_start, h->line_end);
         }
         return 0;
     }
-    fprintf(stderr, "folio ask: the prompt with only the best passage is %zu tokens, but the "
-                    "context holds %zu (%zu kept for the answer); nothing was cut: raise --ctx "
-                    "or ask about a smaller part\n", r->p.n, max, reserve);
+    fprintf(stderr,
+            "folio ask: the prompt with only the best passage is %zu tokens, but the "
+            "context holds %zu (%zu kept for the answer); nothing was cut: raise --ctx "
+            "or ask about a smaller part\n",
+            r->p.n, max, reserve);
     return -1;
 }
 
@@ -243,8 +249,8 @@ static int generate(run *r, size_t reserve, eng_gen_stats *st)
     char err[1024];
     if (append(r, "", 0)) return -1;
     signal(SIGINT, on_sigint);
-    int rc = app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, &stop_asked, st, err,
-                              sizeof err);
+    int rc =
+        app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, &stop_asked, st, err, sizeof err);
     signal(SIGINT, SIG_DFL);
     if (rc) ui_fprintf(stderr, "folio ask: %s\n", err);
     return rc;
@@ -314,9 +320,11 @@ static void report(run *r, const eng_gen_stats *st, int stopped)
                            v[i].hit.line_end);
         }
     }
-    fprintf(stderr, "context: %ld tokens packed, %ld cached, %ld max; %ld passages left out; "
-                    "%d tokens generated; the question starts at token %zu\n", ctx.tokens,
-            ctx.cached_tokens, ctx.max_tokens, ctx.left_out, st->decode_tokens, r->p.docs_end);
+    fprintf(stderr,
+            "context: %ld tokens packed, %ld cached, %ld max; %ld passages left out; "
+            "%d tokens generated; the question starts at token %zu\n",
+            ctx.tokens, ctx.cached_tokens, ctx.max_tokens, ctx.left_out, st->decode_tokens,
+            r->p.docs_end);
     free(v), free(nums);
 }
 

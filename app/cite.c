@@ -46,8 +46,10 @@ static int quote_before(const char *a, size_t end, size_t *qa, size_t *qb)
     for (size_t i = end; i > start; i--) {
         size_t close = i - 1;
         int typo = i >= 3 && !memcmp(a + i - 3, "\xe2\x80\x9d", 3);
-        if (typo) close = i - 3;
-        else if (a[close] != '"') continue;
+        if (typo)
+            close = i - 3;
+        else if (a[close] != '"')
+            continue;
         for (size_t j = close; j > start; j--) {
             if (!typo && a[j - 1] == '"') {
                 *qa = j, *qb = close;

@@ -10,11 +10,11 @@
 enum { APP_QUOTE_NONE = 0, APP_QUOTE_OK = 1, APP_QUOTE_MISSING = -1 };
 
 typedef struct app_cite {
-    int n;          /* the passage number as written */
-    size_t at;      /* byte offset of its '[' in the answer */
-    int valid;      /* 1 when 1 <= n <= the number of passages */
-    int quote;      /* APP_QUOTE_*: the quote before it, checked against passage n */
-    size_t qa, qb;  /* bytes of that quote in the answer (inside the quote marks) */
+    int n;         /* the passage number as written */
+    size_t at;     /* byte offset of its '[' in the answer */
+    int valid;     /* 1 when 1 <= n <= the number of passages */
+    int quote;     /* APP_QUOTE_*: the quote before it, checked against passage n */
+    size_t qa, qb; /* bytes of that quote in the answer (inside the quote marks) */
 } app_cite;
 
 /* Every citation of answer, in order, checked against passages[0..npass) (passage n is

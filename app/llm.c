@@ -30,10 +30,11 @@ static int check_fit(const char *dir, int ctx, char *err, size_t errsz)
     if (f) fclose(f);
     if (!avail) avail = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (need <= avail) return 0;
-    snprintf(err, errsz, "the model in %s needs about %.1f GiB (%.1f GiB of weights at FP8 and "
+    snprintf(err, errsz,
+             "the model in %s needs about %.1f GiB (%.1f GiB of weights at FP8 and "
              "%.1f GiB of cache for %lld tokens of context) but %.1f GiB of memory is available;"
-             " use a smaller model or a smaller --ctx", dir, need / 1073741824.0,
-             (double)st.params_total / 1073741824.0,
+             " use a smaller model or a smaller --ctx",
+             dir, need / 1073741824.0, (double)st.params_total / 1073741824.0,
              (double)st.kv_bytes_per_token * (double)n_ctx / 1073741824.0, (long long)n_ctx,
              avail / 1073741824.0);
     return -1;
@@ -78,7 +79,10 @@ void app_llm_close(app_llm *L)
     memset(L, 0, sizeof *L);
 }
 
-size_t app_llm_context(const app_llm *L) { return (size_t)eng_session_max_context(L->s); }
+size_t app_llm_context(const app_llm *L)
+{
+    return (size_t)eng_session_max_context(L->s);
+}
 
 typedef struct gen_ctx {
     eng_tok_stream *ts;

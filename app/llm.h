@@ -16,7 +16,7 @@ typedef struct app_llm {
     eng_tokenizer *tok;
     eng_engine *e;
     eng_session *s;
-    eng_kvcache *kc; /* NULL when the cache could not be opened (a warning was printed) */
+    eng_kvcache *kc;    /* NULL when the cache could not be opened (a warning was printed) */
     app_pack_chat chat; /* the chat turn around a system prompt, pointing into buf */
     char buf[8192];
 } app_llm;

@@ -19,7 +19,7 @@ typedef struct variant {
     uint64_t h[MAX_STEMS];
     uint64_t x[MAX_STEMS]; /* the words themselves, lower-cased (for "lead:" groups) */
     int n;
-    double w; /* 1: the user's own words; less: a synonym */
+    double w;      /* 1: the user's own words; less: a synonym */
     char fts[160]; /* the FTS5 expression that finds it */
 } variant;
 
@@ -29,7 +29,8 @@ typedef struct concept {
     int lead;      /* answered by the opening passage (titles, parties, dates) */
     double weight; /* idf of the user's words, set per library */
     char label[96];
-} concept;
+}
+concept;
 
 struct app_question {
     concept c[MAX_CONCEPTS];
@@ -78,7 +79,8 @@ static int variant_make(const char *s, size_t len, double w, variant *v)
     }
     fl = (size_t)snprintf(v->fts, sizeof v->fts, "NEAR(");
     for (int i = 0; i < v->n && fl < sizeof v->fts; i++)
-        fl += (size_t)snprintf(v->fts + fl, sizeof v->fts - fl, "%s\"%s\"*", i ? " " : "", stems[i]);
+        fl +=
+            (size_t)snprintf(v->fts + fl, sizeof v->fts - fl, "%s\"%s\"*", i ? " " : "", stems[i]);
     if (fl < sizeof v->fts) snprintf(v->fts + fl, sizeof v->fts - fl, ", %d)", 2 * v->n + 2);
     return fl + 8 < sizeof v->fts;
 }
@@ -204,9 +206,15 @@ int app_question_parse(const char *text, app_question **out)
     return 0;
 }
 
-void app_question_destroy(app_question *q) { free(q); }
+void app_question_destroy(app_question *q)
+{
+    free(q);
+}
 
-size_t app_question_nconcepts(const app_question *q) { return q ? (size_t)q->nc : 0; }
+size_t app_question_nconcepts(const app_question *q)
+{
+    return q ? (size_t)q->nc : 0;
+}
 
 void app_question_describe(const app_question *q, char *buf, size_t bufsz)
 {
@@ -390,8 +398,9 @@ double app_boilerplate(const char *text)
             while (k && (buf[k - 1] == ' ' || buf[k - 1] == '\t')) k--;
             int digits = 0;
             while (k && isdigit((unsigned char)buf[k - 1])) k--, digits++;
-            if (digits && digits <= 4 && k && (buf[k - 1] == ' ' || buf[k - 1] == '.' ||
-                                               buf[k - 1] == ',')) numend++;
+            if (digits && digits <= 4 && k &&
+                (buf[k - 1] == ' ' || buf[k - 1] == '.' || buf[k - 1] == ','))
+                numend++;
             if (starts_ci(buf, "by:") || starts_ci(buf, "name:") || starts_ci(buf, "title:") ||
                 starts_ci(buf, "its:") || starts_ci(buf, "/s/") || starts_ci(buf, "signature") ||
                 starts_ci(buf, "in witness whereof") || starts_ci(buf, "date:"))
@@ -515,7 +524,10 @@ int app_retrieve(idx *ix, const app_question *cq, const app_retrieve_opts *o, in
     }
     int64_t total = st.chunks;
     if (o->path_glob && idx_match_count(ix, NULL, o->path_glob, &total)) total = st.chunks;
-    idx_query iq = {.text = m, .raw = 1, .path_glob = o->path_glob, .kind = ING_KIND_SKIP,
+    idx_query iq = {.text = m,
+                    .raw = 1,
+                    .path_glob = o->path_glob,
+                    .kind = ING_KIND_SKIP,
                     .limit = o->candidates > 0 ? o->candidates : 300};
     idx_hit *h = NULL;
     size_t nh = 0;
@@ -567,8 +579,7 @@ static size_t shingles(const char *text, uint64_t **out)
         return 0;
     }
     uint64_t *s = malloc((t.n - 2) * sizeof *s);
-    for (size_t i = 0; s && i + 2 < t.n; i++)
-        s[i] = t.h[i] * 31 + t.h[i + 1] * 17 + t.h[i + 2];
+    for (size_t i = 0; s && i + 2 < t.n; i++) s[i] = t.h[i] * 31 + t.h[i + 1] * 17 + t.h[i + 2];
     size_t n = s ? t.n - 2 : 0;
     app_terms_free(&t);
     for (size_t i = 1; i < n; i++) /* insertion sort: passages are a few hundred words */
@@ -584,9 +595,12 @@ static double jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb
 {
     size_t i = 0, j = 0, both = 0;
     while (i < na && j < nb)
-        if (a[i] == b[j]) both++, i++, j++;
-        else if (a[i] < b[j]) i++;
-        else j++;
+        if (a[i] == b[j])
+            both++, i++, j++;
+        else if (a[i] < b[j])
+            i++;
+        else
+            j++;
     size_t any = na + nb - both;
     return any ? (double)both / (double)any : 0;
 }
@@ -602,8 +616,10 @@ void app_passages_finish(app_passage *p, size_t *n, size_t k)
             uint64_t *s;
             size_t m = shingles(p[i].hit.text, &s);
             for (size_t j = 0; j < kept && !dup; j++) dup = m && jaccard(s, m, sh[j], ns[j]) > 0.6;
-            if (!dup) sh[kept] = s, ns[kept] = m;
-            else free(s);
+            if (!dup)
+                sh[kept] = s, ns[kept] = m;
+            else
+                free(s);
         }
         if (dup || kept >= k || kept >= 64) {
             hit_strings_free(&p[i].hit);

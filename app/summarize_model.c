@@ -63,15 +63,20 @@ static int sb_add(sbuf *b, const char *s, size_t n)
     return 0;
 }
 
-static int collect(void *ud, const char *text, size_t len) { return sb_add(ud, text, len); }
+static int collect(void *ud, const char *text, size_t len)
+{
+    return sb_add(ud, text, len);
+}
 
 /* The summary cache file of a prompt (model fingerprint, ids, length of the answer). */
 static void cache_path(const sctx *c, const app_pack_prompt *p, char *out, size_t outsz)
 {
     const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char dir[4096];
-    if (x && x[0] == '/') snprintf(dir, sizeof dir, "%s/folio", x);
-    else snprintf(dir, sizeof dir, "%s/.cache/folio", home ? home : "/tmp");
+    if (x && x[0] == '/')
+        snprintf(dir, sizeof dir, "%s/folio", x);
+    else
+        snprintf(dir, sizeof dir, "%s/.cache/folio", home ? home : "/tmp");
     mkdir(dir, 0755);
     size_t l = strlen(dir);
     snprintf(dir + l, sizeof dir - l, "/summaries");
@@ -104,8 +109,8 @@ static char *run_prompt(sctx *c, const char *name, const char *text, size_t len,
     }
     eng_gen_stats st = {0};
     sb_add(&b, "", 0);
-    int rc = app_llm_generate(&c->L, &p, c->max_tokens, collect, &b, &stop_asked, &st, err,
-                              sizeof err);
+    int rc =
+        app_llm_generate(&c->L, &p, c->max_tokens, collect, &b, &stop_asked, &st, err, sizeof err);
     app_pack_prompt_free(&p);
     if (rc || atomic_load(&stop_asked)) {
         if (rc) ui_fprintf(stderr, "folio summarize: %s\n", err);
@@ -115,8 +120,10 @@ static char *run_prompt(sctx *c, const char *name, const char *text, size_t len,
     char tmp[4500];
     snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
-    if (f && fwrite(b.p, 1, b.n, f) == b.n && !fclose(f)) rename(tmp, path);
-    else if (f) fclose(f), unlink(tmp);
+    if (f && fwrite(b.p, 1, b.n, f) == b.n && !fclose(f))
+        rename(tmp, path);
+    else if (f)
+        fclose(f), unlink(tmp);
     return b.p;
 }
 
@@ -207,8 +214,8 @@ static void instruction(char *out, size_t outsz, const char *what, app_sum_lengt
 static void progress(size_t done, size_t total, time_t t0)
 {
     if (!isatty(2)) return;
-    double el = difftime(time(NULL), t0), eta = done ? el / (double)done * (double)(total - done)
-                                                      : 0;
+    double el = difftime(time(NULL), t0),
+           eta = done ? el / (double)done * (double)(total - done) : 0;
     fprintf(stderr, "\rfolio summarize: parts %zu/%zu done, ETA %.0f s   ", done, total, eta);
     if (done == total) fputc('\n', stderr);
 }
@@ -266,8 +273,8 @@ static char *reduce(sctx *c, const part *v, size_t n, app_sum_length len)
     for (size_t i = 0; i < n; i++) {
         sbuf b = {0};
         char head[160];
-        int k = snprintf(head, sizeof head, "Part %zu (pages %d-%d)\n", i + 1, v[i].first,
-                         v[i].last);
+        int k =
+            snprintf(head, sizeof head, "Part %zu (pages %d-%d)\n", i + 1, v[i].first, v[i].last);
         sb_add(&b, head, (size_t)k);
         sb_add(&b, v[i].summary, strlen(v[i].summary));
         cur[i] = b.p;
@@ -318,10 +325,14 @@ static int cited_page(const char *s, size_t n, int dflt, int last)
 {
     for (size_t i = 0; i + 2 < n; i++) {
         size_t j = i;
-        if (!strncmp(s + i, "p. ", 3)) j = i + 3;
-        else if (!strncmp(s + i, "p.", 2)) j = i + 2;
-        else if (i + 5 < n && !strncmp(s + i, "page ", 5)) j = i + 5;
-        else continue;
+        if (!strncmp(s + i, "p. ", 3))
+            j = i + 3;
+        else if (!strncmp(s + i, "p.", 2))
+            j = i + 2;
+        else if (i + 5 < n && !strncmp(s + i, "page ", 5))
+            j = i + 5;
+        else
+            continue;
         int v = atoi(s + j);
         if (v >= 1 && v <= last) return v;
     }
@@ -345,8 +356,10 @@ static json_object *section_json(const part *x, int pages)
             size_t l = s[i].end - s[i].start;
             json_object_object_add(e, "text",
                                    json_object_new_string_len(x->summary + s[i].start, (int)l));
-            json_object_object_add(e, "page", json_object_new_int(cited_page(
-                x->summary + s[i].start, l, x->first, pages > 0 ? pages : 1)));
+            json_object_object_add(
+                e, "page",
+                json_object_new_int(
+                    cited_page(x->summary + s[i].start, l, x->first, pages > 0 ? pages : 1)));
             json_object_array_add(ss, e);
         }
         free(s);
@@ -364,7 +377,8 @@ static void print_parts(const char *file, int json, int pages, const part *all, 
         json_object_object_add(j, "mode", json_object_new_string("model"));
         json_object_object_add(j, "pages", json_object_new_int(pages > 0 ? pages : 1));
         json_object_array_add(secs, section_json(all, pages));
-        for (size_t i = 0; n > 1 && i < n; i++) json_object_array_add(secs, section_json(&v[i], pages));
+        for (size_t i = 0; n > 1 && i < n; i++)
+            json_object_array_add(secs, section_json(&v[i], pages));
         json_object_object_add(j, "sections", secs);
         puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -426,11 +440,13 @@ int app_summarize_model(const char *model, const char *file, int json, app_sum_l
         for (size_t i = 0; i < nown; i++) free(own[i]);
         free(own), free(q);
     } else if (!rc) {
-        fprintf(stderr, "folio summarize: the context of %zu tokens leaves no room for text\n", ctx);
+        fprintf(stderr, "folio summarize: the context of %zu tokens leaves no room for text\n",
+                ctx);
     }
     free(t.p);
     signal(SIGINT, SIG_DFL);
-    if (all.summary) print_parts(file, json, pages, &all, v, nv);
+    if (all.summary)
+        print_parts(file, json, pages, &all, v, nv);
     else if (atomic_load(&stop_asked))
         fprintf(stderr, "folio summarize: stopped; the parts done are kept, a re-run resumes\n");
     for (size_t i = 0; i < nv; i++) free(v[i].heading), free(v[i].summary);

@@ -25,9 +25,11 @@ int app_word_next(const char *t, size_t len, size_t *pos, size_t *start, size_t 
 /* Endings stripped, longest first; a stem keeps at least 3 bytes. */
 static const char *const endings[] = {
     "ifications", "ification", "izations", "ization", "isations", "isation", "ations", "ation",
-    "ements", "ement", "ments", "ment", "ities", "ity", "ating", "ated", "ates", "ate", "ings",
-    "ing", "ions", "ion", "ives", "ive", "ably", "able", "ibly", "ible", "ers", "er", "ies", "ied",
-    "ify", "ful", "ness", "ally", "ly", "al", "ed", "es", "e", "s", "y", NULL};
+    "ements",     "ement",     "ments",    "ment",    "ities",    "ity",     "ating",  "ated",
+    "ates",       "ate",       "ings",     "ing",     "ions",     "ion",     "ives",   "ive",
+    "ably",       "able",      "ibly",     "ible",    "ers",      "er",      "ies",    "ied",
+    "ify",        "ful",       "ness",     "ally",    "ly",       "al",      "ed",     "es",
+    "e",          "s",         "y",        NULL};
 
 void app_word_stem(const char *w, size_t n, char out[APP_STEM_MAX])
 {

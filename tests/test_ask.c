@@ -17,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int mkdir_p(const char *p) { return mkdir(p, 0755); }
+static int mkdir_p(const char *p)
+{
+    return mkdir(p, 0755);
+}
 
 /* The sentences of text, joined by " | ". */
 static const char *split(const char *text)
@@ -104,10 +107,10 @@ static void test_question(void)
     app_question_describe(q, d, sizeof d);
     CHECK_MSG(strstr(d, "terminate (+synonyms)") != NULL, "%s", d);
     /* A synonym the question did not use still finds the clause. */
-    double syn = app_retrieve_score(q, "Either party may cancel this contract upon notice.", NULL,
-                                    0, NULL);
-    double none = app_retrieve_score(q, "The price of the goods is stated in Schedule A.", NULL, 0,
-                                     NULL);
+    double syn =
+        app_retrieve_score(q, "Either party may cancel this contract upon notice.", NULL, 0, NULL);
+    double none =
+        app_retrieve_score(q, "The price of the goods is stated in Schedule A.", NULL, 0, NULL);
     CHECK(syn > none);
     /* Coverage and proximity: all concepts close together beat the same words far apart. */
     const char *close = "Either party may terminate without cause upon notice.";
@@ -123,8 +126,9 @@ static void test_question(void)
           app_retrieve_score(q, body, "Payment", 0, NULL));
     /* The best sentence is marked. */
     app_passage p = {0};
-    const char *two = "The price is fixed. Either party may terminate this agreement without cause. "
-                      "Notices go by mail.";
+    const char *two =
+        "The price is fixed. Either party may terminate this agreement without cause. "
+        "Notices go by mail.";
     app_retrieve_score(q, two, NULL, 0, &p);
     CHECK(p.nbest >= 1);
     if (p.nbest) CHECK(!strncmp(two + p.best[0].start, "Either party may terminate", 26));
@@ -158,7 +162,8 @@ static void test_summary(void)
         snprintf(texts[i], sizeof texts[i],
                  "Section %d covers the delivery of goods in region %d. The delivery of goods "
                  "follows the schedule agreed by the buyer and the seller. Unrelated remark "
-                 "number %d about weather and holidays is here. int x = f(a[%d]);", i, i, i, i);
+                 "number %d about weather and holidays is here. int x = f(a[%d]);",
+                 i, i, i, i);
         p[i] = (app_sum_passage){texts[i], i / 2 + 1, i < 6 ? "Part One" : "Part Two"};
     }
     app_summary s;
@@ -239,8 +244,8 @@ static void test_cite(void)
         CHECK(c[1].n == 2 && c[1].valid && c[1].quote == APP_QUOTE_NONE);
         CHECK(c[2].n == 1 && c[2].valid);
         CHECK(c[3].n == 2 && c[3].quote == APP_QUOTE_MISSING); /* not in passage 2: flagged */
-        CHECK(c[4].n == 3 && !c[4].valid);                      /* no passage 3 */
-        CHECK(c[5].n == 1 && c[6].n == 2);                      /* a range */
+        CHECK(c[4].n == 3 && !c[4].valid);                     /* no passage 3 */
+        CHECK(c[5].n == 1 && c[6].n == 2);                     /* a range */
     }
     free(c);
     /* Typographic quotes. */

@@ -125,12 +125,24 @@ static void syn_load(void)
 
 /* ---- questions ----------------------------------------------------------------------------- */
 
-/* Where v's stems (exact: its words) stand in the question's h[0..n), or -1. */
+/* Where v's stems (exact: its words) stand in the question's h[0..n), or -1. A phrase of several
+ * words also matches them in another order close together ("liability is limited" asks about
+ * a "limitation of liability"), unless exact. */
 static int seq_find(const uint64_t *h, size_t n, const variant *v, int exact)
 {
     const uint64_t *w = exact ? v->x : v->h;
     for (size_t i = 0; i + (size_t)v->n <= n; i++)
         if (!memcmp(h + i, w, (size_t)v->n * sizeof *h)) return (int)i;
+    if (exact || v->n < 2) return -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t end = i + (size_t)v->n + 1 < n ? i + (size_t)v->n + 1 : n;
+        int all = 1;
+        for (int k = 0; k < v->n && all; k++) {
+            all = 0;
+            for (size_t j = i; j < end && !all; j++) all = h[j] == w[k];
+        }
+        if (all) return (int)i;
+    }
     return -1;
 }
 
@@ -187,7 +199,7 @@ int app_question_parse(const char *text, app_question **out)
         concept_from_group(q, syn.e[i].group, &syn.e[i]);
         snprintf(q->c[q->nc - 1].label, sizeof q->c[0].label, "%.*s", (int)wlen[at],
                  text + wstart[at]);
-        for (int k = 0; k < syn.e[i].v.n; k++) covered[at + k] = 1;
+        for (int k = 0; k < syn.e[i].v.n && at + k < 64; k++) covered[at + k] = 1;
     }
     free(used);
     for (size_t i = 0; i < nw && q->nc < MAX_CONCEPTS; i++) {

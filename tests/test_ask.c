@@ -93,6 +93,11 @@ static void test_words(void)
     CHECK(app_word_is_stop("What", 4));
     CHECK(app_word_is_stop("does", 4));
     CHECK(!app_word_is_stop("terminate", 9));
+    /* CJK: one word per character, ideographic punctuation between words. */
+    const char *zh = "终止合同。Lease期限";
+    size_t pos = 0, ws, wn, nw = 0, total = strlen(zh);
+    while (app_word_next(zh, total, &pos, &ws, &wn)) nw++;
+    CHECK_EQ_INT(nw, 7);
     CHECK(folio_asset("synonyms.txt", NULL) != NULL);
     CHECK(folio_asset("no-such-asset", NULL) == NULL);
 }
@@ -132,6 +137,11 @@ static void test_question(void)
     app_retrieve_score(q, two, NULL, 0, &p);
     CHECK(p.nbest >= 1);
     if (p.nbest) CHECK(!strncmp(two + p.best[0].start, "Either party may terminate", 26));
+    app_question_destroy(q);
+    /* A CJK question finds the passage holding its characters. */
+    CHECK_EQ_INT(app_question_parse("合同何时终止？", &q), 0);
+    CHECK(app_retrieve_score(q, "本合同于期满时终止。", NULL, 0, NULL) >
+          app_retrieve_score(q, "价格由附表规定。", NULL, 0, NULL));
     app_question_destroy(q);
     /* Questions about the parties favour a document's opening passage. */
     CHECK_EQ_INT(app_question_parse("Who are the parties?", &q), 0);

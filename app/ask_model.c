@@ -2,7 +2,8 @@
  * whole documents (every passage numbered [n] with its page and lines) when they fit, else the
  * best passages in document order, dropping the weakest until they fit and naming them; the
  * answer streams through the sanitizer, its citations are checked (app/cite.h), and the prompt's
- * blocks go to the prefix cache so the next question about the same documents reuses them. */
+ * blocks go to the prefix cache so the next question about the same documents reuses them.
+ * Ctrl-C, or Esc on a terminal, stops the answer; the cache keeps only rows really computed. */
 #include "app.h"
 #include "app_pack.h"
 #include "ask.h"
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 static atomic_int stop_asked;
 
@@ -23,6 +26,34 @@ static void on_sigint(int sig)
 {
     (void)sig;
     atomic_store(&stop_asked, 1);
+}
+
+/* Esc on the terminal stops the answer as Ctrl-C does: while it streams, the terminal reads keys
+ * one at a time without echo (restored afterwards), and each piece of text polls for one. */
+static struct termios saved_tty;
+static int tty_raw;
+
+static void keys_begin(void)
+{
+    struct termios t;
+    if (!isatty(0) || tcgetattr(0, &saved_tty)) return;
+    t = saved_tty;
+    t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    t.c_cc[VMIN] = 0, t.c_cc[VTIME] = 0;
+    tty_raw = !tcsetattr(0, TCSANOW, &t);
+}
+
+static void keys_poll(void)
+{
+    unsigned char k;
+    while (tty_raw && read(0, &k, 1) == 1)
+        if (k == 0x1b) atomic_store(&stop_asked, 1);
+}
+
+static void keys_end(void)
+{
+    if (tty_raw) tcsetattr(0, TCSANOW, &saved_tty);
+    tty_raw = 0;
 }
 
 /* One numbered passage in the context. */
@@ -241,6 +272,7 @@ static int on_text(void *ud, const char *text, size_t len)
         ui_write_safe(stdout, text, len, UI_SAN_MULTILINE);
         fflush(stdout);
     }
+    keys_poll();
     return 0;
 }
 
@@ -249,8 +281,10 @@ static int generate(run *r, size_t reserve, eng_gen_stats *st)
     char err[1024];
     if (append(r, "", 0)) return -1;
     signal(SIGINT, on_sigint);
+    if (!r->o->json) keys_begin();
     int rc =
         app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, &stop_asked, st, err, sizeof err);
+    keys_end();
     signal(SIGINT, SIG_DFL);
     if (rc) ui_fprintf(stderr, "folio ask: %s\n", err);
     return rc;

@@ -112,6 +112,19 @@ check "after Ctrl-C the cache gives the same answer as an empty one" \
   '[ "$(jget "$T/r1.json" context.cached_tokens)" -gt 0 ] &&
    [ "$(jget "$T/r1.json" answer)" = "$(jget "$T/r2.json" answer)" ]'
 
+# Esc on the terminal stops it too (a terminal from tmux, when there is one).
+if command -v tmux >/dev/null; then
+  sock=ask$$
+  tmux -L "$sock" new-session -d -x 120 -y 30 "XDG_CACHE_HOME=$T/cache-esc '$FOLIO_BIN' ask \
+    --model '$m' '$long_q' --in long.txt >'$T/esc.out' 2>'$T/esc.err'; echo rc=\$? >>'$T/esc.err'"
+  for _ in $(seq 100); do [ -s "$T/esc.out" ] && break; sleep 0.1; done
+  tmux -L "$sock" send-keys Escape
+  for _ in $(seq 100); do grep -q "rc=" "$T/esc.err" 2>/dev/null && break; sleep 0.1; done
+  tmux -L "$sock" kill-server 2>/dev/null
+  check "Esc stops the answer: exit 1, said so" \
+    'grep -q "rc=1" "$T/esc.err" && grep -q "stopped" "$T/esc.err"'
+fi
+
 # ---- summarize with the model ----
 "$FOLIO_BIN" summarize lease.txt --model "$m" --json --length short >"$T/s1.json" 2>"$T/s1.err"
 rc=$?

@@ -1,5 +1,6 @@
 /* app/retrieve.c: question parsing, candidates and the rerank (app/retrieve.h). Reads the
- * embedded assets/synonyms.txt: one group a line, entries separated by '|', "lead:" lines for
+ * embedded assets/synonyms.txt: one group a line, entries separated by '|', "expect: PHRASE =>"
+ * lines for the words an answer to PHRASE holds, "lead:" lines for
  * ideas answered by a document's opening passage, '#' comments. */
 #include "retrieve.h"
 
@@ -47,12 +48,37 @@ typedef struct entry {
     int group;
 } entry;
 
+/* "expect:" lines: a question phrase (all its words, stop-words too) and the group of words the
+ * passage answering it tends to hold ("how long" -> days, months, years). */
+typedef struct expect {
+    uint64_t raw[MAX_STEMS];
+    int n, group;
+} expect;
+
 static struct {
     entry *e;
     size_t n;
-    int *lead; /* per group */
+    int *lead; /* per group: 1 "lead:", 2 "expect:", else 0 */
     int ngroups, loaded;
+    expect *x;
+    size_t nx;
 } syn;
+
+/* Hashes of every word of s[0..len), lower-cased, stop-words included. */
+static int raw_words(const char *s, size_t len, uint64_t *out, size_t *start, size_t *wl, int max)
+{
+    size_t pos = 0, ws, wn;
+    int n = 0;
+    while (n < max && app_word_next(s, len, &pos, &ws, &wn)) {
+        char w[APP_STEM_MAX];
+        size_t m = wn < APP_STEM_MAX - 1 ? wn : APP_STEM_MAX - 1;
+        for (size_t i = 0; i < m; i++) w[i] = (char)tolower((unsigned char)s[ws + i]);
+        w[m] = 0;
+        if (start) start[n] = ws, wl[n] = wn;
+        out[n++] = app_word_hash(w);
+    }
+    return n;
+}
 
 /* A phrase's content-word stems into v (hashes and the FTS5 expression). 0 when none. */
 static int variant_make(const char *s, size_t len, double w, variant *v)
@@ -90,6 +116,18 @@ static void syn_line(const char *s, size_t len)
     int lead = len > 5 && !memcmp(s, "lead:", 5);
     if (lead) s += 5, len -= 5;
     int group = syn.ngroups, added = 0;
+    const char *arrow = len > 7 && !memcmp(s, "expect:", 7) ? strstr(s, "=>") : NULL;
+    if (arrow && arrow < s + len) {
+        expect *x = realloc(syn.x, (syn.nx + 1) * sizeof *x);
+        if (!x) return;
+        syn.x = x;
+        x = &syn.x[syn.nx];
+        x->n = raw_words(s + 7, (size_t)(arrow - s - 7), x->raw, NULL, NULL, MAX_STEMS);
+        x->group = group;
+        if (x->n) syn.nx++;
+        len -= (size_t)(arrow + 2 - s), s = arrow + 2;
+        lead = 2; /* the group is sought only through its phrase */
+    }
     for (size_t i = 0; i <= len;) {
         size_t e = i;
         while (e < len && s[e] != '|') e++;
@@ -152,7 +190,7 @@ static void concept_from_group(app_question *q, int g, const entry *matched)
     concept *c = &q->c[q->nc++];
     memset(c, 0, sizeof *c);
     c->weight = 1.0;
-    c->lead = syn.lead[g];
+    c->lead = syn.lead[g] == 1;
     q->lead |= c->lead;
     c->v[c->nv++] = matched->v;
     for (size_t i = 0; i < syn.n && c->nv < MAX_VARIANTS; i++)
@@ -160,6 +198,36 @@ static void concept_from_group(app_question *q, int g, const entry *matched)
             c->v[c->nv] = syn.e[i].v;
             c->v[c->nv++].w = 0.6;
         }
+}
+
+/* The kind of answer a question expects ("how long": a duration) becomes a concept of its own,
+ * weighted below the question's words; the phrase's own content words ("long") are dropped. */
+static void expect_concepts(app_question *q, const char *text, const size_t *wstart, size_t nw,
+                            unsigned char *covered)
+{
+    uint64_t raw[64];
+    size_t rs[64], rl[64];
+    int nr = raw_words(text, strlen(text), raw, rs, rl, 64);
+    for (size_t e = 0; e < syn.nx && q->nc < MAX_CONCEPTS; e++) {
+        const expect *x = &syn.x[e];
+        for (int i = 0; i + x->n <= nr; i++) {
+            if (memcmp(raw + i, x->raw, (size_t)x->n * sizeof *raw)) continue;
+            size_t a = rs[i], b = rs[i + x->n - 1] + rl[i + x->n - 1];
+            for (size_t w = 0; w < nw; w++)
+                if (wstart[w] >= a && wstart[w] < b) covered[w] = 1;
+            concept *c = &q->c[q->nc++];
+            memset(c, 0, sizeof *c);
+            c->weight = 1.0;
+            for (size_t k = 0; k < syn.n && c->nv < MAX_VARIANTS; k++)
+                if (syn.e[k].group == x->group) {
+                    c->v[c->nv] = syn.e[k].v;
+                    c->v[c->nv++].w = 0.5;
+                }
+            snprintf(c->label, sizeof c->label, "%.*s (answer)", (int)(b - a), text + a);
+            if (!c->nv) q->nc--;
+            break;
+        }
+    }
 }
 
 int app_question_parse(const char *text, app_question **out)
@@ -193,6 +261,7 @@ int app_question_parse(const char *text, app_question **out)
         /* Ideas of the opening passage match the question's words exactly: "parties" asks
          * who they are, "a party" does not. */
         int lead = syn.lead[syn.e[i].group];
+        if (lead == 2) continue;
         int at = seq_find(lead ? x : h, nw, &syn.e[i].v, lead);
         if (at < 0 || (used && used[syn.e[i].group])) continue;
         if (used) used[syn.e[i].group] = 1;
@@ -202,6 +271,7 @@ int app_question_parse(const char *text, app_question **out)
         for (int k = 0; k < syn.e[i].v.n && at + k < 64; k++) covered[at + k] = 1;
     }
     free(used);
+    expect_concepts(q, text, wstart, nw, covered);
     for (size_t i = 0; i < nw && q->nc < MAX_CONCEPTS; i++) {
         if (covered[i]) continue;
         concept *c = &q->c[q->nc];

@@ -138,6 +138,13 @@ static void test_question(void)
     CHECK(p.nbest >= 1);
     if (p.nbest) CHECK(!strncmp(two + p.best[0].start, "Either party may terminate", 26));
     app_question_destroy(q);
+    /* "How long" expects a duration. */
+    CHECK_EQ_INT(app_question_parse("How long does the warranty last?", &q), 0);
+    CHECK(app_retrieve_score(q, "Developer warrants the Product for ninety (90) days.", NULL, 0,
+                             NULL) >
+          app_retrieve_score(q, "Developer warrants that the Product is its own work.", NULL, 0,
+                             NULL));
+    app_question_destroy(q);
     /* A CJK question finds the passage holding its characters. */
     CHECK_EQ_INT(app_question_parse("合同何时终止？", &q), 0);
     CHECK(app_retrieve_score(q, "本合同于期满时终止。", NULL, 0, NULL) >

@@ -117,9 +117,9 @@ if command -v tmux >/dev/null; then
   sock=ask$$
   tmux -L "$sock" new-session -d -x 120 -y 30 "XDG_CACHE_HOME=$T/cache-esc '$FOLIO_BIN' ask \
     --model '$m' '$long_q' --in long.txt >'$T/esc.out' 2>'$T/esc.err'; echo rc=\$? >>'$T/esc.err'"
-  for _ in $(seq 100); do [ -s "$T/esc.out" ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s "$T/esc.out" ] && break; sleep 0.1; done
   tmux -L "$sock" send-keys Escape
-  for _ in $(seq 100); do grep -q "rc=" "$T/esc.err" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q "rc=" "$T/esc.err" 2>/dev/null && break; sleep 0.1; done
   tmux -L "$sock" kill-server 2>/dev/null
   check "Esc stops the answer: exit 1, said so" \
     'grep -q "rc=1" "$T/esc.err" && grep -q "stopped" "$T/esc.err"'

@@ -101,7 +101,7 @@ long_q="Summarize every obligation of the tenant and of the owner"
 XDG_CACHE_HOME=$T/cache-int "$FOLIO_BIN" ask --model "$m" "$long_q" --in long.txt \
   >"$T/int.out" 2>"$T/int.err" &
 pid=$!
-for _ in $(seq 50); do [ -s "$T/int.out" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$T/int.out" ] && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 rc=$?

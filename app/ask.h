@@ -38,10 +38,10 @@ typedef struct app_ask_context {
  * the result (text or JSON) and returns the exit code. */
 int app_ask_answer(app_ask_opts *o, const app_passage *ps, size_t n);
 
-/* The one JSON object of --json. answer NULL: null; ctx NULL: zeros. `verified`, when not NULL,
- * has one entry per passage (1: cited in the answer and checked). */
-void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, const char *answer,
-                        const app_ask_context *ctx);
+/* The one JSON object of --json. nums: each citation's number (NULL: 1, 2, ...); answer NULL:
+ * null; ctx NULL: zeros (an extractive answer). */
+void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, const int *nums,
+                        const char *answer, const app_ask_context *ctx);
 /* The path shown for a passage: relative to its library's root, absolute across libraries. */
 void app_ask_path(const app_ask_opts *o, const app_passage *p, char *out, size_t outsz);
 /* A passage's answering sentences on one line, joined by " ... "; between `open` and `close`

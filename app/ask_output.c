@@ -73,17 +73,18 @@ static json_object *citation(const app_ask_opts *o, const app_passage *p, int n)
     return j;
 }
 
-void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, const char *answer,
-                        const app_ask_context *ctx)
+void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, const int *nums,
+                        const char *answer, const app_ask_context *ctx)
 {
     static const app_ask_context zero;
     if (!ctx) ctx = &zero;
     json_object *j = json_object_new_object(), *c = json_object_new_array();
     json_object_object_add(j, "question", json_object_new_string(o->question));
-    json_object_object_add(j, "mode", json_object_new_string(ctx->max_tokens ? "model"
-                                                                               : "extractive"));
+    json_object_object_add(j, "mode",
+                           json_object_new_string(ctx->max_tokens ? "model" : "extractive"));
     json_object_object_add(j, "answer", answer ? json_object_new_string(answer) : NULL);
-    for (size_t i = 0; i < n; i++) json_object_array_add(c, citation(o, &ps[i], (int)i + 1));
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(c, citation(o, &ps[i], nums ? nums[i] : (int)i + 1));
     json_object_object_add(j, "citations", c);
     json_object *x = json_object_new_object();
     json_object_object_add(x, "tokens", json_object_new_int64(ctx->tokens));
@@ -91,7 +92,8 @@ void app_ask_print_json(const app_ask_opts *o, const app_passage *ps, size_t n, 
     json_object_object_add(x, "max_tokens", json_object_new_int64(ctx->max_tokens));
     json_object_object_add(x, "left_out", json_object_new_int64(ctx->left_out));
     json_object_object_add(j, "context", x);
-    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(
+        json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(j);
 }
 
@@ -105,8 +107,10 @@ static void print_passage(const app_ask_opts *o, const app_passage *p, int n)
         a = app_sentence_line(h->text, p->best[0].start, h->line_start);
         b = app_sentence_line(h->text, p->best[p->nbest - 1].end, h->line_start);
     }
-    if (h->page > 0) snprintf(where, sizeof where, "p.%d, lines %d-%d", h->page, a, b);
-    else snprintf(where, sizeof where, "lines %d-%d", a, b);
+    if (h->page > 0)
+        snprintf(where, sizeof where, "p.%d, lines %d-%d", h->page, a, b);
+    else
+        snprintf(where, sizeof where, "lines %d-%d", a, b);
     ui_style(stdout, UI_STYLE_BOLD);
     ui_fprintf(stdout, "[%d] %s", n, path);
     ui_style(stdout, UI_STYLE_RESET);
@@ -119,8 +123,10 @@ static void print_passage(const app_ask_opts *o, const app_passage *p, int n)
     size_t cap = strlen(h->text) * 2 + 64;
     char *buf = malloc(cap);
     if (!buf) return;
-    if (p->nbest) app_ask_best_text(p, "\x02", "\x03", buf, cap);
-    else put_flat(buf, 0, cap > 600 ? 600 : cap, h->text, 0, strlen(h->text));
+    if (p->nbest)
+        app_ask_best_text(p, "\x02", "\x03", buf, cap);
+    else
+        put_flat(buf, 0, cap > 600 ? 600 : cap, h->text, 0, strlen(h->text));
     fputs("    ", stdout);
     ui_write_marked(stdout, buf, "\x02", "\x03", 0);
     fputs("\n\n", stdout);
@@ -133,16 +139,18 @@ int app_ask_answer(app_ask_opts *o, const app_passage *ps, size_t n)
     if (!o->no_model && app_config_model(o->model, model, sizeof model) && n)
         return app_ask_model(o, model, ps, n);
     if (!n) {
-        if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL);
-        ui_fprintf(stderr, "folio ask: no passage answers '%s'; try other words (the terms a "
-                           "document would use), or folio search\n", o->question);
+        if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL, NULL);
+        ui_fprintf(stderr,
+                   "folio ask: no passage answers '%s'; try other words (the terms a "
+                   "document would use), or folio search\n",
+                   o->question);
         return APP_EXIT_FAIL;
     }
     if (o->json) {
         size_t cap = strlen(ps[0].hit.text) * 2 + 64;
         char *ans = malloc(cap);
         if (ans) app_ask_best_text(&ps[0], NULL, NULL, ans, cap);
-        app_ask_print_json(o, ps, n, ans && ans[0] ? ans : NULL, NULL);
+        app_ask_print_json(o, ps, n, NULL, ans && ans[0] ? ans : NULL, NULL);
         free(ans);
         return APP_EXIT_OK;
     }

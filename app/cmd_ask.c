@@ -37,15 +37,24 @@ static int parse(int argc, char **argv, app_ask_opts *o)
     size_t tl = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
-        else if (!strcmp(a, "--in") && v && o->nin < APP_ASK_MAX_IN) o->in[o->nin++] = v, i++;
-        else if (!strcmp(a, "--db") && v) o->db = v, i++;
-        else if (!strcmp(a, "--model") && v) o->model = v, i++;
-        else if (!strcmp(a, "--no-model")) o->no_model = 1;
-        else if (!strcmp(a, "--json")) o->json = 1;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
-        else if (!strcmp(a, "-k") && v && atoi(v) > 0 && atoi(v) <= 100) o->k = atoi(v), i++;
-        else if (!strcmp(a, "--ctx") && v && atoi(v) > 0) o->ctx = atoi(v), i++;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout), 1;
+        else if (!strcmp(a, "--in") && v && o->nin < APP_ASK_MAX_IN)
+            o->in[o->nin++] = v, i++;
+        else if (!strcmp(a, "--db") && v)
+            o->db = v, i++;
+        else if (!strcmp(a, "--model") && v)
+            o->model = v, i++;
+        else if (!strcmp(a, "--no-model"))
+            o->no_model = 1;
+        else if (!strcmp(a, "--json"))
+            o->json = 1;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+            o->verbose = 1;
+        else if (!strcmp(a, "-k") && v && atoi(v) > 0 && atoi(v) <= 100)
+            o->k = atoi(v), i++;
+        else if (!strcmp(a, "--ctx") && v && atoi(v) > 0)
+            o->ctx = atoi(v), i++;
         else if (a[0] == '-' && a[1] && !(a[1] & 0x80) && strcmp(a, "--")) {
             fprintf(stderr, "folio ask: unknown or incomplete option '%s'\n", a);
             return usage(stderr), -1;
@@ -92,16 +101,18 @@ static int resolve_one(const char *path, int is_default, app_ask_lib *L)
     snprintf(dir, sizeof dir, "%s", path);
     if (file) {
         char *slash = strrchr(dir, '/');
-        if (slash) *slash = slash == dir ? (slash[1] = 0, '/') : 0;
-        else snprintf(dir, sizeof dir, ".");
+        if (slash)
+            *slash = slash == dir ? (slash[1] = 0, '/') : 0;
+        else
+            snprintf(dir, sizeof dir, ".");
     }
     if (!app_library_find(dir, L->db, sizeof L->db)) {
         if (is_default)
             fprintf(stderr, "folio ask: no library in or above the current folder; index one "
                             "first (folio index DIR) or name it with --in DIR\n");
         else
-            ui_fprintf(stderr, "folio ask: no library in or above %s (run: folio index %s)\n",
-                       dir, dir);
+            ui_fprintf(stderr, "folio ask: no library in or above %s (run: folio index %s)\n", dir,
+                       dir);
         return -1;
     }
     if (file || L->sub) {
@@ -122,8 +133,10 @@ static int check_lib(idx *ix, app_ask_lib *L)
         return -1;
     }
     if (st.documents == 0) {
-        ui_fprintf(stderr, "folio ask: the library %s holds no documents; index a folder into it "
-                           "(folio index DIR)\n", L->db);
+        ui_fprintf(stderr,
+                   "folio ask: the library %s holds no documents; index a folder into it "
+                   "(folio index DIR)\n",
+                   L->db);
         return -1;
     }
     if (!L->file[0]) return 0;
@@ -144,8 +157,10 @@ static int check_lib(idx *ix, app_ask_lib *L)
     int f = idx_doc_by_path(ix, shown, &id, &pages);
     if (f <= 0) f = idx_doc_by_path(ix, L->file, &id, &pages);
     if (f <= 0) {
-        ui_fprintf(stderr, "folio ask: %s is not in its library %s (run: folio index on its "
-                           "folder)\n", L->file, L->db);
+        ui_fprintf(stderr,
+                   "folio ask: %s is not in its library %s (run: folio index on its "
+                   "folder)\n",
+                   L->file, L->db);
         return -1;
     }
     app_glob_escape(f > 0 && shown != L->file ? shown : L->file, L->glob, sizeof L->glob);
@@ -210,10 +225,13 @@ int app_cmd_ask(int argc, char **argv)
     app_passage *ps = NULL;
     size_t n = 0;
     int pq = app_question_parse(o->question, &q);
-    if (pq < 0) rc = APP_EXIT_FAIL;
+    if (pq < 0)
+        rc = APP_EXIT_FAIL;
     else if (pq > 0) {
-        ui_fprintf(stderr, "folio ask: '%s' holds only common words (what, is, the, ...); ask "
-                           "about a term that the documents would use\n", o->question);
+        ui_fprintf(stderr,
+                   "folio ask: '%s' holds only common words (what, is, the, ...); ask "
+                   "about a term that the documents would use\n",
+                   o->question);
         rc = APP_EXIT_FAIL;
     } else if (resolve(o) || gather(o, q, &ps, &n)) {
         rc = APP_EXIT_FAIL;
@@ -224,8 +242,10 @@ int app_cmd_ask(int argc, char **argv)
         ui_fprintf(stderr, "folio ask: looking for: %s\n", d);
     }
     if (!rc) app_passages_finish(ps, &n, (size_t)o->k);
-    if (!rc) rc = app_ask_answer(o, ps, n);
-    else if (o->json) app_ask_print_json(o, NULL, 0, NULL, NULL);
+    if (!rc)
+        rc = app_ask_answer(o, ps, n);
+    else if (o->json)
+        app_ask_print_json(o, NULL, 0, NULL, NULL, NULL);
     app_passages_free(ps, n);
     app_question_destroy(q);
     free(o);

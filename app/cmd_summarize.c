@@ -33,16 +33,17 @@ typedef struct source {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: folio summarize FILE [--json] [--length short|medium|long] [--model DIR]\n"
-               "An extractive summary per section (the outline or headings, else windows of\n"
-               "pages): the sentences that best represent each, in order, with their pages.\n"
-               "FILE need not be indexed (then it is read now and nothing is written).\n"
-               "  --length L    short (about 1 sentence for each of 6 sections), medium\n"
-               "                (default: 2 for each of 12), long (3 for each of 24)\n"
-               "  --json        one JSON object: file, mode, pages, sections\n"
-               "  --model DIR   summarize with this checkpoint (default: FOLIO_MODEL, config)\n"
-               "  --no-model    the extractive summary even when a model is configured\n"
-               "exit status: 0 summarized, 1 the file could not be read or holds no text, 2 usage\n");
+    fprintf(f,
+            "usage: folio summarize FILE [--json] [--length short|medium|long] [--model DIR]\n"
+            "An extractive summary per section (the outline or headings, else windows of\n"
+            "pages): the sentences that best represent each, in order, with their pages.\n"
+            "FILE need not be indexed (then it is read now and nothing is written).\n"
+            "  --length L    short (about 1 sentence for each of 6 sections), medium\n"
+            "                (default: 2 for each of 12), long (3 for each of 24)\n"
+            "  --json        one JSON object: file, mode, pages, sections\n"
+            "  --model DIR   summarize with this checkpoint (default: FOLIO_MODEL, config)\n"
+            "  --no-model    the extractive summary even when a model is configured\n"
+            "exit status: 0 summarized, 1 the file could not be read or holds no text, 2 usage\n");
 }
 
 static int parse(int argc, char **argv, sum_opts *o)
@@ -50,12 +51,16 @@ static int parse(int argc, char **argv, sum_opts *o)
     o->length = APP_SUM_MEDIUM;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 1;
-        else if (!strcmp(a, "--json")) o->json = 1;
-        else if (!strcmp(a, "--no-model")) o->no_model = 1;
-        else if (!strcmp(a, "--model") && v) o->model = v, i++;
-        else if (!strcmp(a, "--length") && v && (!strcmp(v, "short") || !strcmp(v, "medium") ||
-                                                 !strcmp(v, "long"))) {
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout), 1;
+        else if (!strcmp(a, "--json"))
+            o->json = 1;
+        else if (!strcmp(a, "--no-model"))
+            o->no_model = 1;
+        else if (!strcmp(a, "--model") && v)
+            o->model = v, i++;
+        else if (!strcmp(a, "--length") && v &&
+                 (!strcmp(v, "short") || !strcmp(v, "medium") || !strcmp(v, "long"))) {
             o->length = v[0] == 's' ? APP_SUM_SHORT : v[0] == 'm' ? APP_SUM_MEDIUM : APP_SUM_LONG;
             i++;
         } else if (a[0] == '-' && a[1]) {
@@ -123,8 +128,10 @@ static int from_file(const char *file, source *s)
     ing_kind k = ing_kind_from_name(file, &lang);
     if (k == ING_KIND_SKIP) k = ing_kind_sniff(data, len < 4096 ? len : 4096, &lang);
     if (k == ING_KIND_SKIP) {
-        ui_fprintf(stderr, "folio summarize: %s: not a document folio reads (PDF, text, Markdown "
-                           "or code)\n", file);
+        ui_fprintf(stderr,
+                   "folio summarize: %s: not a document folio reads (PDF, text, Markdown "
+                   "or code)\n",
+                   file);
         free(data);
         return -1;
     }
@@ -165,7 +172,8 @@ static void print_json(const sum_opts *o, const source *src, const app_summary *
         if (!s->n) continue;
         json_object *x = json_object_new_object(), *pg = json_object_new_array();
         json_object *ss = json_object_new_array();
-        json_object_object_add(x, "heading", s->heading ? json_object_new_string(s->heading) : NULL);
+        json_object_object_add(x, "heading",
+                               s->heading ? json_object_new_string(s->heading) : NULL);
         json_object_array_add(pg, json_object_new_int(s->first_page > 0 ? s->first_page : 1));
         json_object_array_add(pg, json_object_new_int(s->last_page > 0 ? s->last_page : 1));
         json_object_object_add(x, "pages", pg);
@@ -176,7 +184,8 @@ static void print_json(const sum_opts *o, const source *src, const app_summary *
             l += (size_t)snprintf(sum + l, cap - l, "%s%s", k ? " " : "", s->s[k].text);
             json_object *e = json_object_new_object();
             json_object_object_add(e, "text", json_object_new_string(s->s[k].text));
-            json_object_object_add(e, "page", json_object_new_int(s->s[k].page > 0 ? s->s[k].page : 1));
+            json_object_object_add(e, "page",
+                                   json_object_new_int(s->s[k].page > 0 ? s->s[k].page : 1));
             json_object_array_add(ss, e);
         }
         json_object_object_add(x, "summary", json_object_new_string(sum ? sum : ""));
@@ -185,7 +194,8 @@ static void print_json(const sum_opts *o, const source *src, const app_summary *
         json_object_array_add(secs, x);
     }
     json_object_object_add(j, "sections", secs);
-    puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(
+        json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(j);
 }
 
@@ -194,14 +204,18 @@ static void print_text(const sum_opts *o, const source *src, const app_summary *
     ui_style(stdout, UI_STYLE_BOLD);
     ui_fprintf(stdout, "%s", o->file);
     ui_style(stdout, UI_STYLE_RESET);
-    if (src->pages > 0) printf("  (%d pages, extractive summary)\n\n", src->pages);
-    else printf("  (extractive summary)\n\n");
+    if (src->pages > 0)
+        printf("  (%d pages, extractive summary)\n\n", src->pages);
+    else
+        printf("  (extractive summary)\n\n");
     for (size_t i = 0; i < sm->n; i++) {
         const app_sum_section *s = &sm->sec[i];
         if (!s->n) continue;
         ui_style(stdout, UI_STYLE_BOLD);
-        if (s->heading) ui_fprintf(stdout, "\u00a7 %s", s->heading);
-        else fputs("\u00a7", stdout);
+        if (s->heading)
+            ui_fprintf(stdout, "\u00a7 %s", s->heading);
+        else
+            fputs("\u00a7", stdout);
         ui_style(stdout, UI_STYLE_RESET);
         if (s->first_page > 0 && s->first_page != s->last_page)
             printf("  (pp. %d-%d)", s->first_page, s->last_page);
@@ -238,11 +252,7 @@ int app_cmd_summarize(int argc, char **argv)
         return APP_EXIT_FAIL;
     }
     char model[4096];
-    if (!o.no_model && app_config_model(o.model, model, sizeof model)) {
-        ui_fprintf(stderr, "folio summarize: summarizing with a model (%s) is not available yet "
-                           "in this version; use --no-model for the extractive summary\n", model);
-        return APP_EXIT_USAGE;
-    }
+    int with_model = !o.no_model && app_config_model(o.model, model, sizeof model);
     source src = {0};
     int got = from_index(o.file, &src);
     if (got < 0 || (got == 0 && from_file(o.file, &src))) {
@@ -250,12 +260,18 @@ int app_cmd_summarize(int argc, char **argv)
         return APP_EXIT_FAIL;
     }
     if (textless(&src)) {
-        ui_fprintf(stderr, "folio summarize: %s: %s\n", o.file, src.kind == ING_KIND_PDF
-                   ? "the PDF has no text layer (a scanned document?); folio reads text, not "
-                     "images: run OCR on it first (e.g. ocrmypdf)"
-                   : "the file holds no text to summarize");
+        ui_fprintf(stderr, "folio summarize: %s: %s\n", o.file,
+                   src.kind == ING_KIND_PDF
+                       ? "the PDF has no text layer (a scanned document?); folio reads text, not "
+                         "images: run OCR on it first (e.g. ocrmypdf)"
+                       : "the file holds no text to summarize");
         source_free(&src);
         return APP_EXIT_FAIL;
+    }
+    if (with_model) {
+        rc = app_summarize_model(model, o.file, o.json, o.length, src.p, src.n, src.pages);
+        source_free(&src);
+        return rc;
     }
     app_summary sm;
     if (app_summary_make(src.p, src.n, o.length, &sm)) {
@@ -263,8 +279,10 @@ int app_cmd_summarize(int argc, char **argv)
         source_free(&src);
         return APP_EXIT_FAIL;
     }
-    if (o.json) print_json(&o, &src, &sm);
-    else print_text(&o, &src, &sm);
+    if (o.json)
+        print_json(&o, &src, &sm);
+    else
+        print_text(&o, &src, &sm);
     app_summary_free(&sm);
     source_free(&src);
     return APP_EXIT_OK;

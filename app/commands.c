@@ -10,7 +10,7 @@ const app_command app_commands[] = {
      "ranked passages with file, page and lines; --symbol: where a name is defined",
      app_cmd_search, 1},
     {"ask", "QUESTION [--in PATH]... [--model DIR] [--json] [-k N]", "answer a question about a library, citing file, page and lines", app_cmd_ask, 1},
-    {"summarize", "FILE [--model DIR] [--json] [--length short|medium|long]", "an extractive summary per section, each sentence with its page", app_cmd_summarize, 1},
+    {"summarize", "FILE [--model DIR] [--json] [--length short|medium|long]", "summarize a document: per section, each sentence with its page", app_cmd_summarize, 1},
     {"extract", "FILE|FOLDER [--format json|csv|md|text] [--model DIR] [--category NAME]...", "the 41 CUAD legal clause categories with page citations", app_cmd_extract, 1},
     {"code", "FOLDER QUESTION", "questions about a code repository", app_cmd_code, 0},
     {"convert", "--model DIR --out DIR [--shard-mb N]", "quantize a BF16 checkpoint to FP8 blocks once", app_cmd_convert, 1},

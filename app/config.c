@@ -11,14 +11,16 @@
 #include <string.h>
 
 const char *const app_config_keys[] = {"model", "threads", "kv-mem", "kv-disk", "ctx", NULL};
-static const char *const env_names[] = {"FOLIO_MODEL", "FOLIO_THREADS", "FOLIO_KV_MEM",
-                                        "FOLIO_KV_DISK", "FOLIO_CTX", NULL};
+static const char *const env_names[] = {"FOLIO_MODEL",   "FOLIO_THREADS", "FOLIO_KV_MEM",
+                                        "FOLIO_KV_DISK", "FOLIO_CTX",     NULL};
 
 void app_config_path(char *out, size_t outsz)
 {
     const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-    if (x && x[0] == '/') snprintf(out, outsz, "%s/folio/config", x);
-    else snprintf(out, outsz, "%s/.config/folio/config", home ? home : ".");
+    if (x && x[0] == '/')
+        snprintf(out, outsz, "%s/folio/config", x);
+    else
+        snprintf(out, outsz, "%s/.config/folio/config", home ? home : ".");
 }
 
 static char *trim(char *s)

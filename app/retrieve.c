@@ -1,5 +1,6 @@
 /* app/retrieve.c: question parsing, candidates and the rerank (app/retrieve.h). Reads the
- * embedded assets/synonyms.txt: one group a line, entries separated by '|', "lead:" lines for
+ * embedded assets/synonyms.txt: one group a line, entries separated by '|', "expect: PHRASE =>"
+ * lines for the words an answer to PHRASE holds, "lead:" lines for
  * ideas answered by a document's opening passage, '#' comments. */
 #include "retrieve.h"
 
@@ -19,7 +20,7 @@ typedef struct variant {
     uint64_t h[MAX_STEMS];
     uint64_t x[MAX_STEMS]; /* the words themselves, lower-cased (for "lead:" groups) */
     int n;
-    double w; /* 1: the user's own words; less: a synonym */
+    double w;      /* 1: the user's own words; less: a synonym */
     char fts[160]; /* the FTS5 expression that finds it */
 } variant;
 
@@ -29,7 +30,8 @@ typedef struct concept {
     int lead;      /* answered by the opening passage (titles, parties, dates) */
     double weight; /* idf of the user's words, set per library */
     char label[96];
-} concept;
+}
+concept;
 
 struct app_question {
     concept c[MAX_CONCEPTS];
@@ -46,12 +48,37 @@ typedef struct entry {
     int group;
 } entry;
 
+/* "expect:" lines: a question phrase (all its words, stop-words too) and the group of words the
+ * passage answering it tends to hold ("how long" -> days, months, years). */
+typedef struct expect {
+    uint64_t raw[MAX_STEMS];
+    int n, group;
+} expect;
+
 static struct {
     entry *e;
     size_t n;
-    int *lead; /* per group */
+    int *lead; /* per group: 1 "lead:", 2 "expect:", else 0 */
     int ngroups, loaded;
+    expect *x;
+    size_t nx;
 } syn;
+
+/* Hashes of every word of s[0..len), lower-cased, stop-words included. */
+static int raw_words(const char *s, size_t len, uint64_t *out, size_t *start, size_t *wl, int max)
+{
+    size_t pos = 0, ws, wn;
+    int n = 0;
+    while (n < max && app_word_next(s, len, &pos, &ws, &wn)) {
+        char w[APP_STEM_MAX];
+        size_t m = wn < APP_STEM_MAX - 1 ? wn : APP_STEM_MAX - 1;
+        for (size_t i = 0; i < m; i++) w[i] = (char)tolower((unsigned char)s[ws + i]);
+        w[m] = 0;
+        if (start) start[n] = ws, wl[n] = wn;
+        out[n++] = app_word_hash(w);
+    }
+    return n;
+}
 
 /* A phrase's content-word stems into v (hashes and the FTS5 expression). 0 when none. */
 static int variant_make(const char *s, size_t len, double w, variant *v)
@@ -78,7 +105,8 @@ static int variant_make(const char *s, size_t len, double w, variant *v)
     }
     fl = (size_t)snprintf(v->fts, sizeof v->fts, "NEAR(");
     for (int i = 0; i < v->n && fl < sizeof v->fts; i++)
-        fl += (size_t)snprintf(v->fts + fl, sizeof v->fts - fl, "%s\"%s\"*", i ? " " : "", stems[i]);
+        fl +=
+            (size_t)snprintf(v->fts + fl, sizeof v->fts - fl, "%s\"%s\"*", i ? " " : "", stems[i]);
     if (fl < sizeof v->fts) snprintf(v->fts + fl, sizeof v->fts - fl, ", %d)", 2 * v->n + 2);
     return fl + 8 < sizeof v->fts;
 }
@@ -88,6 +116,18 @@ static void syn_line(const char *s, size_t len)
     int lead = len > 5 && !memcmp(s, "lead:", 5);
     if (lead) s += 5, len -= 5;
     int group = syn.ngroups, added = 0;
+    const char *arrow = len > 7 && !memcmp(s, "expect:", 7) ? strstr(s, "=>") : NULL;
+    if (arrow && arrow < s + len) {
+        expect *x = realloc(syn.x, (syn.nx + 1) * sizeof *x);
+        if (!x) return;
+        syn.x = x;
+        x = &syn.x[syn.nx];
+        x->n = raw_words(s + 7, (size_t)(arrow - s - 7), x->raw, NULL, NULL, MAX_STEMS);
+        x->group = group;
+        if (x->n) syn.nx++;
+        len -= (size_t)(arrow + 2 - s), s = arrow + 2;
+        lead = 2; /* the group is sought only through its phrase */
+    }
     for (size_t i = 0; i <= len;) {
         size_t e = i;
         while (e < len && s[e] != '|') e++;
@@ -123,12 +163,24 @@ static void syn_load(void)
 
 /* ---- questions ----------------------------------------------------------------------------- */
 
-/* Where v's stems (exact: its words) stand in the question's h[0..n), or -1. */
+/* Where v's stems (exact: its words) stand in the question's h[0..n), or -1. A phrase of several
+ * words also matches them in another order close together ("liability is limited" asks about
+ * a "limitation of liability"), unless exact. */
 static int seq_find(const uint64_t *h, size_t n, const variant *v, int exact)
 {
     const uint64_t *w = exact ? v->x : v->h;
     for (size_t i = 0; i + (size_t)v->n <= n; i++)
         if (!memcmp(h + i, w, (size_t)v->n * sizeof *h)) return (int)i;
+    if (exact || v->n < 2) return -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t end = i + (size_t)v->n + 1 < n ? i + (size_t)v->n + 1 : n;
+        int all = 1;
+        for (int k = 0; k < v->n && all; k++) {
+            all = 0;
+            for (size_t j = i; j < end && !all; j++) all = h[j] == w[k];
+        }
+        if (all) return (int)i;
+    }
     return -1;
 }
 
@@ -138,7 +190,7 @@ static void concept_from_group(app_question *q, int g, const entry *matched)
     concept *c = &q->c[q->nc++];
     memset(c, 0, sizeof *c);
     c->weight = 1.0;
-    c->lead = syn.lead[g];
+    c->lead = syn.lead[g] == 1;
     q->lead |= c->lead;
     c->v[c->nv++] = matched->v;
     for (size_t i = 0; i < syn.n && c->nv < MAX_VARIANTS; i++)
@@ -146,6 +198,36 @@ static void concept_from_group(app_question *q, int g, const entry *matched)
             c->v[c->nv] = syn.e[i].v;
             c->v[c->nv++].w = 0.6;
         }
+}
+
+/* The kind of answer a question expects ("how long": a duration) becomes a concept of its own,
+ * weighted below the question's words; the phrase's own content words ("long") are dropped. */
+static void expect_concepts(app_question *q, const char *text, const size_t *wstart, size_t nw,
+                            unsigned char *covered)
+{
+    uint64_t raw[64];
+    size_t rs[64], rl[64];
+    int nr = raw_words(text, strlen(text), raw, rs, rl, 64);
+    for (size_t e = 0; e < syn.nx && q->nc < MAX_CONCEPTS; e++) {
+        const expect *x = &syn.x[e];
+        for (int i = 0; i + x->n <= nr; i++) {
+            if (memcmp(raw + i, x->raw, (size_t)x->n * sizeof *raw)) continue;
+            size_t a = rs[i], b = rs[i + x->n - 1] + rl[i + x->n - 1];
+            for (size_t w = 0; w < nw; w++)
+                if (wstart[w] >= a && wstart[w] < b) covered[w] = 1;
+            concept *c = &q->c[q->nc++];
+            memset(c, 0, sizeof *c);
+            c->weight = 1.0;
+            for (size_t k = 0; k < syn.n && c->nv < MAX_VARIANTS; k++)
+                if (syn.e[k].group == x->group) {
+                    c->v[c->nv] = syn.e[k].v;
+                    c->v[c->nv++].w = 0.5;
+                }
+            snprintf(c->label, sizeof c->label, "%.*s (answer)", (int)(b - a), text + a);
+            if (!c->nv) q->nc--;
+            break;
+        }
+    }
 }
 
 int app_question_parse(const char *text, app_question **out)
@@ -179,15 +261,17 @@ int app_question_parse(const char *text, app_question **out)
         /* Ideas of the opening passage match the question's words exactly: "parties" asks
          * who they are, "a party" does not. */
         int lead = syn.lead[syn.e[i].group];
+        if (lead == 2) continue;
         int at = seq_find(lead ? x : h, nw, &syn.e[i].v, lead);
         if (at < 0 || (used && used[syn.e[i].group])) continue;
         if (used) used[syn.e[i].group] = 1;
         concept_from_group(q, syn.e[i].group, &syn.e[i]);
         snprintf(q->c[q->nc - 1].label, sizeof q->c[0].label, "%.*s", (int)wlen[at],
                  text + wstart[at]);
-        for (int k = 0; k < syn.e[i].v.n; k++) covered[at + k] = 1;
+        for (int k = 0; k < syn.e[i].v.n && at + k < 64; k++) covered[at + k] = 1;
     }
     free(used);
+    expect_concepts(q, text, wstart, nw, covered);
     for (size_t i = 0; i < nw && q->nc < MAX_CONCEPTS; i++) {
         if (covered[i]) continue;
         concept *c = &q->c[q->nc];
@@ -204,9 +288,15 @@ int app_question_parse(const char *text, app_question **out)
     return 0;
 }
 
-void app_question_destroy(app_question *q) { free(q); }
+void app_question_destroy(app_question *q)
+{
+    free(q);
+}
 
-size_t app_question_nconcepts(const app_question *q) { return q ? (size_t)q->nc : 0; }
+size_t app_question_nconcepts(const app_question *q)
+{
+    return q ? (size_t)q->nc : 0;
+}
 
 void app_question_describe(const app_question *q, char *buf, size_t bufsz)
 {
@@ -390,8 +480,9 @@ double app_boilerplate(const char *text)
             while (k && (buf[k - 1] == ' ' || buf[k - 1] == '\t')) k--;
             int digits = 0;
             while (k && isdigit((unsigned char)buf[k - 1])) k--, digits++;
-            if (digits && digits <= 4 && k && (buf[k - 1] == ' ' || buf[k - 1] == '.' ||
-                                               buf[k - 1] == ',')) numend++;
+            if (digits && digits <= 4 && k &&
+                (buf[k - 1] == ' ' || buf[k - 1] == '.' || buf[k - 1] == ','))
+                numend++;
             if (starts_ci(buf, "by:") || starts_ci(buf, "name:") || starts_ci(buf, "title:") ||
                 starts_ci(buf, "its:") || starts_ci(buf, "/s/") || starts_ci(buf, "signature") ||
                 starts_ci(buf, "in witness whereof") || starts_ci(buf, "date:"))
@@ -515,7 +606,10 @@ int app_retrieve(idx *ix, const app_question *cq, const app_retrieve_opts *o, in
     }
     int64_t total = st.chunks;
     if (o->path_glob && idx_match_count(ix, NULL, o->path_glob, &total)) total = st.chunks;
-    idx_query iq = {.text = m, .raw = 1, .path_glob = o->path_glob, .kind = ING_KIND_SKIP,
+    idx_query iq = {.text = m,
+                    .raw = 1,
+                    .path_glob = o->path_glob,
+                    .kind = ING_KIND_SKIP,
                     .limit = o->candidates > 0 ? o->candidates : 300};
     idx_hit *h = NULL;
     size_t nh = 0;
@@ -567,8 +661,7 @@ static size_t shingles(const char *text, uint64_t **out)
         return 0;
     }
     uint64_t *s = malloc((t.n - 2) * sizeof *s);
-    for (size_t i = 0; s && i + 2 < t.n; i++)
-        s[i] = t.h[i] * 31 + t.h[i + 1] * 17 + t.h[i + 2];
+    for (size_t i = 0; s && i + 2 < t.n; i++) s[i] = t.h[i] * 31 + t.h[i + 1] * 17 + t.h[i + 2];
     size_t n = s ? t.n - 2 : 0;
     app_terms_free(&t);
     for (size_t i = 1; i < n; i++) /* insertion sort: passages are a few hundred words */
@@ -584,9 +677,12 @@ static double jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb
 {
     size_t i = 0, j = 0, both = 0;
     while (i < na && j < nb)
-        if (a[i] == b[j]) both++, i++, j++;
-        else if (a[i] < b[j]) i++;
-        else j++;
+        if (a[i] == b[j])
+            both++, i++, j++;
+        else if (a[i] < b[j])
+            i++;
+        else
+            j++;
     size_t any = na + nb - both;
     return any ? (double)both / (double)any : 0;
 }
@@ -602,8 +698,10 @@ void app_passages_finish(app_passage *p, size_t *n, size_t k)
             uint64_t *s;
             size_t m = shingles(p[i].hit.text, &s);
             for (size_t j = 0; j < kept && !dup; j++) dup = m && jaccard(s, m, sh[j], ns[j]) > 0.6;
-            if (!dup) sh[kept] = s, ns[kept] = m;
-            else free(s);
+            if (!dup)
+                sh[kept] = s, ns[kept] = m;
+            else
+                free(s);
         }
         if (dup || kept >= k || kept >= 64) {
             hit_strings_free(&p[i].hit);

@@ -10,24 +10,29 @@
 
 /* Words that a full stop follows without ending the sentence (compared without case). */
 static const char *const abbrevs[] = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "inc", "ltd", "co", "corp", "llc",
-    "plc", "bros", "no", "nos", "vs", "v", "etc", "e.g", "i.e", "cf", "al", "approx", "art",
-    "arts", "sec", "secs", "sect", "para", "paras", "cl", "ch", "chap", "fig", "figs", "vol",
-    "vols", "pp", "p", "ed", "eds", "esq", "dept", "univ", "assn", "gov", "gen", "col", "capt",
-    "lt", "sgt", "rev", "hon", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "u.s", "u.k", "u.s.a", "a.m", "p.m", "n.a", "s.a", "b.v", "n.v", "ca",
-    "min", "max", "incl", "excl", "ref", "resp", "viz", "op", "id", "ibid", "et", "seq", "ff",
-    "ex", "exh", "sch", "attn", "tel", "ave", "blvd", "rd", "ste", "dist", "est", "govt", NULL};
+    "mr",  "mrs",  "ms",   "dr",     "prof",  "sr",   "jr",   "st",   "mt",   "inc",  "ltd",
+    "co",  "corp", "llc",  "plc",    "bros",  "no",   "nos",  "vs",   "v",    "etc",  "e.g",
+    "i.e", "cf",   "al",   "approx", "art",   "arts", "sec",  "secs", "sect", "para", "paras",
+    "cl",  "ch",   "chap", "fig",    "figs",  "vol",  "vols", "pp",   "p",    "ed",   "eds",
+    "esq", "dept", "univ", "assn",   "gov",   "gen",  "col",  "capt", "lt",   "sgt",  "rev",
+    "hon", "jan",  "feb",  "mar",    "apr",   "jun",  "jul",  "aug",  "sep",  "sept", "oct",
+    "nov", "dec",  "u.s",  "u.k",    "u.s.a", "a.m",  "p.m",  "n.a",  "s.a",  "b.v",  "n.v",
+    "ca",  "min",  "max",  "incl",   "excl",  "ref",  "resp", "viz",  "op",   "id",   "ibid",
+    "et",  "seq",  "ff",   "ex",     "exh",   "sch",  "attn", "tel",  "ave",  "blvd", "rd",
+    "ste", "dist", "est",  "govt",   NULL};
 
-static int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /* Bytes of a CJK sentence end (。！？ and the full-width ．) at p, else 0. */
 static int cjk_end(const unsigned char *p, size_t left)
 {
     if (left < 3) return 0;
-    if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x82) return 3;                  /* 。 */
+    if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x82) return 3; /* 。 */
     if (p[0] == 0xEF && p[1] == 0xBC && (p[2] == 0x81 || p[2] == 0x9F || p[2] == 0x8E))
-        return 3;                                                                  /* ！？． */
+        return 3; /* ！？． */
     return 0;
 }
 
@@ -71,16 +76,22 @@ static int only_label(const char *t, size_t from, size_t dot)
     size_t n = dot - from;
     if (n == 0) return 1;
     const char *w = t + from;
-    if (n > 8 && !strncasecmp(w, "section ", 8)) w += 8, n -= 8;
-    else if (n > 8 && !strncasecmp(w, "article ", 8)) w += 8, n -= 8;
-    else if (n > 7 && !strncasecmp(w, "clause ", 7)) w += 7, n -= 7;
+    if (n > 8 && !strncasecmp(w, "section ", 8))
+        w += 8, n -= 8;
+    else if (n > 8 && !strncasecmp(w, "article ", 8))
+        w += 8, n -= 8;
+    else if (n > 7 && !strncasecmp(w, "clause ", 7))
+        w += 7, n -= 7;
     if (n > 12) return 0;
     int digits = 0, letters = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)w[i];
-        if (isdigit(c)) digits++;
-        else if (isalpha(c)) letters++;
-        else if (c != '.' && c != '(' && c != ')') return 0;
+        if (isdigit(c))
+            digits++;
+        else if (isalpha(c))
+            letters++;
+        else if (c != '.' && c != '(' && c != ')')
+            return 0;
     }
     if (digits) return letters <= 1;
     if (letters == 1) return 1;

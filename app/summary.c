@@ -13,10 +13,10 @@
 #include <string.h>
 
 typedef struct cand {
-    size_t pass;      /* passage index */
-    app_sentence at;  /* bytes of the passage's text */
-    uint64_t *h;      /* sorted distinct stems */
-    float *w;         /* their TF-IDF weights, normalised */
+    size_t pass;     /* passage index */
+    app_sentence at; /* bytes of the passage's text */
+    uint64_t *h;     /* sorted distinct stems */
+    float *w;        /* their TF-IDF weights, normalised */
     size_t nh;
     double rank;
 } cand;
@@ -28,8 +28,10 @@ static int prose(const char *t, size_t n)
     size_t letters = 0, sym = 0, words = 0, pos = 0, ws, wn;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)t[i];
-        if (isalpha(c) || c >= 0x80) letters++;
-        else if (strchr("{}();=<>[]#*_|\\$&", c)) sym++;
+        if (isalpha(c) || c >= 0x80)
+            letters++;
+        else if (strchr("{}();=<>[]#*_|\\$&", c))
+            sym++;
     }
     while (app_word_next(t, n, &pos, &ws, &wn)) words++;
     return words >= 6 && words <= 120 && letters * 10 >= n * 6 && sym * 20 <= n;
@@ -88,9 +90,12 @@ static double cosine(const cand *a, const cand *b)
     size_t i = 0, j = 0;
     double s = 0;
     while (i < a->nh && j < b->nh)
-        if (a->h[i] == b->h[j]) s += (double)a->w[i++] * b->w[j++];
-        else if (a->h[i] < b->h[j]) i++;
-        else j++;
+        if (a->h[i] == b->h[j])
+            s += (double)a->w[i++] * b->w[j++];
+        else if (a->h[i] < b->h[j])
+            i++;
+        else
+            j++;
     return s;
 }
 
@@ -175,7 +180,8 @@ static size_t cut_sections(const app_sum_passage *p, size_t n, size_t cap, range
     for (size_t i = 0; i < n; i++) {
         size_t u = pages > 0 ? (size_t)(p[i].page > 0 ? p[i].page - 1 : 0) : i;
         size_t which = u / win;
-        if (nr && which == (pages > 0 ? (size_t)(p[r[nr - 1].a].page - 1) / win : r[nr - 1].a / win))
+        if (nr &&
+            which == (pages > 0 ? (size_t)(p[r[nr - 1].a].page - 1) / win : r[nr - 1].a / win))
             r[nr - 1].b = i + 1;
         else
             r[nr++] = (range){i, i + 1};
@@ -280,7 +286,8 @@ static int pick(const app_sum_passage *p, cand *c, size_t n, size_t want, app_su
     sec->s = calloc(nk ? nk : 1, sizeof *sec->s);
     for (size_t i = 0; sec->s && i < nk; i++) {
         const app_sum_passage *ps = &p[kept[i]->pass];
-        sec->s[i].text = flat_copy(ps->text + kept[i]->at.start, kept[i]->at.end - kept[i]->at.start);
+        sec->s[i].text =
+            flat_copy(ps->text + kept[i]->at.start, kept[i]->at.end - kept[i]->at.start);
         sec->s[i].page = ps->page;
         if (sec->s[i].text) sec->n++;
     }
@@ -324,6 +331,17 @@ static int weigh(const app_sum_passage *p, cands *cs, size_t ncs)
         }
     free(d.k), free(d.v);
     return 0;
+}
+
+size_t app_summary_cut(const app_sum_passage *p, size_t n, app_sum_length len, app_sum_range *r)
+{
+    static const size_t caps[] = {6, 12, 24};
+    range *x = malloc((n + 1) * sizeof *x);
+    if (!x) return 0;
+    size_t k = cut_sections(p, n, caps[len], x);
+    for (size_t i = 0; i < k; i++) r[i] = (app_sum_range){x[i].a, x[i].b};
+    free(x);
+    return k;
 }
 
 int app_summary_make(const app_sum_passage *p, size_t n, app_sum_length len, app_summary *out)

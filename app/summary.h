@@ -36,8 +36,20 @@ typedef struct app_summary {
     size_t n;
 } app_summary;
 
+/* The sections of passages p[0..n): ranges [a, b) of passages, at most n of them, into r. */
+typedef struct app_sum_range {
+    size_t a, b;
+} app_sum_range;
+size_t app_summary_cut(const app_sum_passage *p, size_t n, app_sum_length len, app_sum_range *r);
+
 /* Summarizes passages p[0..n) in reading order. Returns 0, or -1 out of memory. */
 int app_summary_make(const app_sum_passage *p, size_t n, app_sum_length len, app_summary *out);
 void app_summary_free(app_summary *s);
+
+/* The summary with the model in `model` (summarize_model.c): one pass when the document fits,
+ * else a summary per part (map, resumed from the summaries a run before finished) and one of
+ * them all (reduce). Prints text or the JSON object, returns the exit code. */
+int app_summarize_model(const char *model, const char *file, int json, app_sum_length len,
+                        const app_sum_passage *p, size_t n, int pages);
 
 #endif

@@ -8,16 +8,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 1 when t[0..] starts a CJK character (U+2E80..U+9FFF, U+AC00..U+D7FF: three-byte UTF-8 with
+ * lead bytes E2 BA.. to ED): those are words of one character each, as the index splits them. */
+static int cjk_at(const unsigned char *t, size_t left)
+{
+    if (left < 3 || (t[1] & 0xC0) != 0x80 || (t[2] & 0xC0) != 0x80) return 0;
+    if (t[0] >= 0xE3 && t[0] <= 0xE9) return 1;
+    if (t[0] == 0xE2 && t[1] >= 0xBA) return 1;
+    return t[0] >= 0xEA && t[0] <= 0xED && !(t[0] == 0xED && t[1] >= 0xA0);
+}
+
 int app_word_next(const char *t, size_t len, size_t *pos, size_t *start, size_t *n)
 {
+    const unsigned char *u = (const unsigned char *)t;
     size_t i = *pos;
-    while (i < len && !isalnum((unsigned char)t[i]) && !((unsigned char)t[i] & 0x80)) i++;
+    /* Ideographic punctuation (U+3000..U+303F) separates words too. */
+    while (i < len && ((!isalnum(u[i]) && !(u[i] & 0x80)) ||
+                       (i + 2 < len && u[i] == 0xE3 && u[i + 1] == 0x80) ||
+                       (i + 2 < len && u[i] == 0xEF && u[i + 1] == 0xBC &&
+                        u[i + 2] && strchr("\x81\x8c\x8e\x9a\x9b\x9f", u[i + 2]))))
+        i += u[i] & 0x80 ? 3 : 1;
     if (i >= len) {
         *pos = len;
         return 0;
     }
     size_t s = i;
-    while (i < len && (isalnum((unsigned char)t[i]) || ((unsigned char)t[i] & 0x80))) i++;
+    if (cjk_at(u + i, len - i)) {
+        *start = s, *n = 3, *pos = i + 3;
+        return 1;
+    }
+    while (i < len && (isalnum(u[i]) || (u[i] & 0x80)) && !cjk_at(u + i, len - i)) i++;
     *start = s, *n = i - s, *pos = i;
     return 1;
 }
@@ -25,9 +45,11 @@ int app_word_next(const char *t, size_t len, size_t *pos, size_t *start, size_t 
 /* Endings stripped, longest first; a stem keeps at least 3 bytes. */
 static const char *const endings[] = {
     "ifications", "ification", "izations", "ization", "isations", "isation", "ations", "ation",
-    "ements", "ement", "ments", "ment", "ities", "ity", "ating", "ated", "ates", "ate", "ings",
-    "ing", "ions", "ion", "ives", "ive", "ably", "able", "ibly", "ible", "ers", "er", "ies", "ied",
-    "ify", "ful", "ness", "ally", "ly", "al", "ed", "es", "e", "s", "y", NULL};
+    "ements",     "ement",     "ments",    "ment",    "ities",    "ity",     "ating",  "ated",
+    "ates",       "ate",       "ings",     "ing",     "ions",     "ion",     "ives",   "ive",
+    "ably",       "able",      "ibly",     "ible",    "ers",      "er",      "ies",    "ied",
+    "ify",        "ful",       "ness",     "ally",    "ly",       "al",      "ed",     "es",
+    "e",          "s",         "y",        NULL};
 
 void app_word_stem(const char *w, size_t n, char out[APP_STEM_MAX])
 {

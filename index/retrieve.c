@@ -23,8 +23,10 @@ int idx_match_count(idx *ix, const char *fts, const char *path_glob, int64_t *n)
     if (fts) sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
     if (path_glob) sqlite3_bind_text(st, 2, path_glob, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
-    else rc = idx_fail(ix, IDX_ERR, "count '%s': %s", fts ? fts : "", sqlite3_errmsg(ix->db));
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        rc = idx_fail(ix, IDX_ERR, "count '%s': %s", fts ? fts : "", sqlite3_errmsg(ix->db));
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : rc;
 }

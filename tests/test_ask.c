@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include "assets.h"
+#include "cite.h"
 #include "config.h"
 #include "retrieve.h"
 #include "sentence.h"
@@ -16,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int mkdir_p(const char *p) { return mkdir(p, 0755); }
+static int mkdir_p(const char *p)
+{
+    return mkdir(p, 0755);
+}
 
 /* The sentences of text, joined by " | ". */
 static const char *split(const char *text)
@@ -89,6 +93,11 @@ static void test_words(void)
     CHECK(app_word_is_stop("What", 4));
     CHECK(app_word_is_stop("does", 4));
     CHECK(!app_word_is_stop("terminate", 9));
+    /* CJK: one word per character, ideographic punctuation between words. */
+    const char *zh = "终止合同。Lease期限";
+    size_t pos = 0, ws, wn, nw = 0, total = strlen(zh);
+    while (app_word_next(zh, total, &pos, &ws, &wn)) nw++;
+    CHECK_EQ_INT(nw, 7);
     CHECK(folio_asset("synonyms.txt", NULL) != NULL);
     CHECK(folio_asset("no-such-asset", NULL) == NULL);
 }
@@ -103,10 +112,10 @@ static void test_question(void)
     app_question_describe(q, d, sizeof d);
     CHECK_MSG(strstr(d, "terminate (+synonyms)") != NULL, "%s", d);
     /* A synonym the question did not use still finds the clause. */
-    double syn = app_retrieve_score(q, "Either party may cancel this contract upon notice.", NULL,
-                                    0, NULL);
-    double none = app_retrieve_score(q, "The price of the goods is stated in Schedule A.", NULL, 0,
-                                     NULL);
+    double syn =
+        app_retrieve_score(q, "Either party may cancel this contract upon notice.", NULL, 0, NULL);
+    double none =
+        app_retrieve_score(q, "The price of the goods is stated in Schedule A.", NULL, 0, NULL);
     CHECK(syn > none);
     /* Coverage and proximity: all concepts close together beat the same words far apart. */
     const char *close = "Either party may terminate without cause upon notice.";
@@ -122,11 +131,24 @@ static void test_question(void)
           app_retrieve_score(q, body, "Payment", 0, NULL));
     /* The best sentence is marked. */
     app_passage p = {0};
-    const char *two = "The price is fixed. Either party may terminate this agreement without cause. "
-                      "Notices go by mail.";
+    const char *two =
+        "The price is fixed. Either party may terminate this agreement without cause. "
+        "Notices go by mail.";
     app_retrieve_score(q, two, NULL, 0, &p);
     CHECK(p.nbest >= 1);
     if (p.nbest) CHECK(!strncmp(two + p.best[0].start, "Either party may terminate", 26));
+    app_question_destroy(q);
+    /* "How long" expects a duration. */
+    CHECK_EQ_INT(app_question_parse("How long does the warranty last?", &q), 0);
+    CHECK(app_retrieve_score(q, "Developer warrants the Product for ninety (90) days.", NULL, 0,
+                             NULL) >
+          app_retrieve_score(q, "Developer warrants that the Product is its own work.", NULL, 0,
+                             NULL));
+    app_question_destroy(q);
+    /* A CJK question finds the passage holding its characters. */
+    CHECK_EQ_INT(app_question_parse("合同何时终止？", &q), 0);
+    CHECK(app_retrieve_score(q, "本合同于期满时终止。", NULL, 0, NULL) >
+          app_retrieve_score(q, "价格由附表规定。", NULL, 0, NULL));
     app_question_destroy(q);
     /* Questions about the parties favour a document's opening passage. */
     CHECK_EQ_INT(app_question_parse("Who are the parties?", &q), 0);
@@ -157,7 +179,8 @@ static void test_summary(void)
         snprintf(texts[i], sizeof texts[i],
                  "Section %d covers the delivery of goods in region %d. The delivery of goods "
                  "follows the schedule agreed by the buyer and the seller. Unrelated remark "
-                 "number %d about weather and holidays is here. int x = f(a[%d]);", i, i, i, i);
+                 "number %d about weather and holidays is here. int x = f(a[%d]);",
+                 i, i, i, i);
         p[i] = (app_sum_passage){texts[i], i / 2 + 1, i < 6 ? "Part One" : "Part Two"};
     }
     app_summary s;
@@ -222,8 +245,40 @@ static void test_config(void)
     unsetenv("FOLIO_MODEL");
 }
 
+static void test_cite(void)
+{
+    const char *pass[] = {"Either party may terminate this Agreement upon ninety (90) days notice.",
+                          "This Agreement is governed by the laws of the State of Texas."};
+    const char *ans = "Either side may end it with \"ninety (90)  days NOTICE\" [1]. Texas law "
+                      "governs [2, 1]. It also says \"the tenant pays\" [2]; see [3] and [x] "
+                      "and [1-2].";
+    app_cite *c;
+    size_t n;
+    CHECK(app_cite_check(ans, pass, 2, &c, &n) == 0);
+    CHECK_EQ_INT(n, 7);
+    if (n == 7) {
+        CHECK(c[0].n == 1 && c[0].valid && c[0].quote == APP_QUOTE_OK);
+        CHECK(c[1].n == 2 && c[1].valid && c[1].quote == APP_QUOTE_NONE);
+        CHECK(c[2].n == 1 && c[2].valid);
+        CHECK(c[3].n == 2 && c[3].quote == APP_QUOTE_MISSING); /* not in passage 2: flagged */
+        CHECK(c[4].n == 3 && !c[4].valid);                     /* no passage 3 */
+        CHECK(c[5].n == 1 && c[6].n == 2);                     /* a range */
+    }
+    free(c);
+    /* Typographic quotes. */
+    const char *typo = "It is \xe2\x80\x9cgoverned by the laws\xe2\x80\x9d [2].";
+    CHECK(app_cite_check(typo, pass, 2, &c, &n) == 0 && n == 1);
+    if (n == 1) CHECK(c[0].quote == APP_QUOTE_OK && c[0].qb - c[0].qa == 20);
+    free(c);
+    CHECK(app_cite_check("No citations here [ ] [a1].", pass, 2, &c, &n) == 0 && n == 0);
+    free(c);
+    CHECK(app_cite_contains("A  b\nC", "a B c", 5));
+    CHECK(!app_cite_contains("abc", "", 0));
+}
+
 int main(void)
 {
+    test_cite();
     test_sentences();
     test_words();
     test_question();

@@ -37,7 +37,18 @@ typedef struct eng_engine_options {
     int prefill_chunk;    /* tokens per forward step of a long prompt; <= 0: 512 (each of
                              64 experts then sees ~48 tokens per step: MoE GEMMs efficient) */
     size_t score_budget;  /* bytes for one block of attention scores; 0: 64 MiB */
+    int prefill_attention; /* eng_attention: how chunks of more than one token attend */
 } eng_engine_options;
+
+/* Attention of a prefill chunk. Both forms compute the same function (float32 throughout; the
+ * golden logits agree to ~1e-6 either way). ENG_ATTN_AUTO takes, per chunk, the form with fewer
+ * multiply-adds: the per-head form for long chunks (V2-Lite/V3 shapes: from ~200 tokens),
+ * the absorbed one for short chunks and always for single-token decode. */
+typedef enum eng_attention {
+    ENG_ATTN_AUTO = 0,
+    ENG_ATTN_ABSORBED = 1, /* queries folded through W_UK; attends the latent rows directly */
+    ENG_ATTN_PER_HEAD = 2  /* flash-style: keys and values decompressed block by block */
+} eng_attention;
 
 /* Binds every tensor the forward pass needs (main layers 0 .. num_hidden_layers-1 only; MTP
  * layers are ignored) as stored (kv_b_proj too: absorbed attention reads it in its dtype) and

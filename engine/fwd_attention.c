@@ -240,6 +240,8 @@ static void attend(eng_session *s, attn_task *t)
  *   q_lat        = [q_nope W_UK | RoPE(q_rope)] per head        absorb_task
  *   p            = softmax(scale q_lat . cache^T), causal       attend
  *   o_h          = (p c_kv) W_UV^T; out = W_O [o_1 .. o_H]      pv_task, expand_task
+ * or, for long prefill chunks, the same in the per-head form (fwd_flash.c): k_nope, v = c_kv
+ * W_UKV^T block by block of keys, p = softmax(scale [q_nope | q_rope] . [k_nope | k_rope]).
  * The cache and the score buffer must have room for pos + n rows (fwd_session_ensure). */
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
 {
@@ -253,8 +255,12 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     project_x(s, L, n);
     project_q(s, L, n);
     project_kv(s, L, layer, n, pos);
-    eng_pool_run(e->pool, absorb_task, &t);
-    attend(s, &t);
-    eng_pool_run(e->pool, expand_task, &t);
+    if (fwd_flash_wanted(e, n, pos)) {
+        fwd_flash_attention(s, layer, n, pos);
+    } else {
+        eng_pool_run(e->pool, absorb_task, &t);
+        attend(s, &t);
+        eng_pool_run(e->pool, expand_task, &t);
+    }
     eng_linear(e->pool, L->o, 0, c->hidden_size, st->attn, n, st->out);
 }

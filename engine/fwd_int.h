@@ -57,6 +57,7 @@ struct eng_engine {
     float softmax_scale;
     int chunk;                    /* prefill tokens per step */
     size_t score_floats;          /* attention score block */
+    int prefill_attention;        /* eng_attention */
     int ffn_inter_max;            /* widest MLP, for the activation buffers */
 };
 
@@ -113,6 +114,12 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
     float *bg, *bu;               /* [B*k*moe_inter + B*shared_inter] */
     float *by;                    /* [B*(k+1)][d] their outputs */
     eng_linear_op *bops;          /* [2 (B*k + 1)] */
+    /* per-head (flash) prefill attention, for key blocks of K = FWD_FLASH_KEYS */
+    float *fl_ckv;                /* [K][R] the block's c_kv rows */
+    float *fl_rope;               /* [K][P] the block's k_rope rows */
+    float *fl_kvd;                /* [K][H][N+V] their k_nope and v */
+    float *fl_ml;                 /* [n][H][2] running maximum and sum of each query row */
+    float *fl_thread;             /* [threads][fwd_flash_thread_floats()] */
 } fwd_state;
 
 /* Token counts up to this run the MoE as batches of GEMVs (eng_linear_batch). */
@@ -138,6 +145,9 @@ struct eng_session {
 int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fwd_session_ensure(eng_session *s, int n_ctx);
+/* Cache rows [t0, t0 + n) of `layer` as float32, split: c_kv into ckv [n][R], k_rope into
+ * rope [n][P]. */
+void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ckv, float *rope);
 
 /* ---- fwd_attention.c, fwd_moe.c, fwd_forward.c ------------------------------------------- */
 
@@ -163,6 +173,23 @@ void fwd_decoder_layer(eng_session *s, int l, int n, int pos);
 /* One chunk through every layer; logits per ENG_LOGITS_*. */
 void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
                        float *logits);
+
+/* ---- fwd_flash.c: per-head prefill attention ------------------------------------------------ */
+
+#define FWD_FLASH_KEYS 128   /* keys per block: decompressed once for every head */
+#define FWD_FLASH_QUERIES 32 /* queries per tile */
+/* Whether the chunk's n tokens at pos attend in the per-head form (eng_attention). */
+int fwd_flash_wanted(const eng_engine *e, int n, int pos);
+/* MLA for the chunk from st->q (q_rope not yet rotated) and the cache rows [0, pos + n), which
+ * hold the chunk's own rows already: st->attn [n][H*V] = the heads' outputs. */
+void fwd_flash_attention(eng_session *s, int layer, int n, int pos);
+/* Scratch floats per worker: keys transposed [N+P][K] and a tile of scores [Q][K]. */
+size_t fwd_flash_thread_floats(const eng_config *c);
+/* AVX-512 kernels (fwd_vec_avx512.c), the same as fwd_flash.c's scalar ones up to rounding:
+ * s[i][j] = scale q[i] . kt[:, j] for keys a multiple of 16; one row of the online softmax. */
+void fwd_flash_scores_avx512(const float *q, int ldq, int rows, int dim, const float *kt, int ldk,
+                             int keys, float *s, int lds, float scale);
+float fwd_flash_softmax_avx512(float *s, int lim, int keys, float *m, float *l);
 
 /* ---- fwd_mtp.c: the MTP draft layer ------------------------------------------------------- */
 

@@ -59,6 +59,14 @@ static int alloc_state(eng_session *s)
     st->by = malloc(B * (k + 1) * d * sizeof(float));
     st->bops = malloc(2 * (B * k + 1) * sizeof *st->bops);
     if (!st->bx || !st->bg || !st->bu || !st->by || !st->bops) return -1;
+    size_t K = FWD_FLASH_KEYS, NV = (size_t)(c->qk_nope_head_dim + c->v_head_dim);
+    size_t threads = (size_t)eng_pool_size(e->pool);
+    st->fl_ckv = malloc(K * R * sizeof(float));
+    st->fl_rope = malloc(K * P * sizeof(float));
+    st->fl_kvd = malloc(K * H * NV * sizeof(float));
+    st->fl_ml = malloc(n * H * 2 * sizeof(float));
+    st->fl_thread = malloc(threads * fwd_flash_thread_floats(c) * sizeof(float));
+    if (!st->fl_ckv || !st->fl_rope || !st->fl_kvd || !st->fl_ml || !st->fl_thread) return -1;
     st->sel = malloc(n * k * sizeof(int));
     st->by_expert = malloc(n * k * sizeof(int));
     st->expert_start = malloc((E + 1) * sizeof(int));
@@ -70,7 +78,8 @@ static void free_state(fwd_state *st)
     float *f[] = {st->h, st->x, st->out, st->q_a, st->q, st->kv, st->q_lat, st->o_lat,
                   st->attn, st->cos, st->sin, st->router, st->route_scratch, st->sel_w,
                   st->xg, st->g, st->u, st->yg, st->scores, st->row, st->z,
-                  st->bx, st->bg, st->bu, st->by};
+                  st->bx, st->bg, st->bu, st->by, st->fl_ckv, st->fl_rope, st->fl_kvd,
+                  st->fl_ml, st->fl_thread};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
     free(st->bops);
     free(st->sel);
@@ -230,6 +239,16 @@ int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float
     size_t W = (size_t)eng_session_kv_width(s);
     memcpy(s->kv[layer] + (size_t)pos0 * W, rows, (size_t)n * W * sizeof(float));
     return 0;
+}
+
+void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ckv, float *rope)
+{
+    int R = s->e->cfg.kv_lora_rank, P = s->e->cfg.qk_rope_head_dim;
+    for (int i = 0; i < n; i++) {
+        const float *row = s->kv[layer] + (size_t)(t0 + i) * (R + P);
+        memcpy(ckv + (size_t)i * R, row, (size_t)R * sizeof(float));
+        memcpy(rope + (size_t)i * P, row + R, (size_t)P * sizeof(float));
+    }
 }
 
 void eng_session_set_trace(eng_session *s, eng_trace *t) { s->trace = t; }

@@ -127,3 +127,86 @@ void fwd_swiglu_avx512(float *g, const float *u, size_t count)
                               _mm512_mul_ps(_mm512_div_ps(x, d), _mm512_maskz_loadu_ps(m, u + i)));
     }
 }
+
+/* Scores of NR query rows (<= 4) against NV vectors of 16 keys (<= 4): NR x NV accumulators in
+ * registers, each transposed key row's vectors serving NR broadcast queries. */
+static inline __attribute__((always_inline)) void scores_rows(int NR, int NV, const float *q,
+                                                              int ldq, int dim, const float *kt,
+                                                              int ldk, float *s, int lds,
+                                                              float scale)
+{
+    __m512 acc[4][4];
+    for (int r = 0; r < NR; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int d = 0; d < dim; d++) {
+        const float *k = kt + (size_t)d * ldk;
+        __m512 kk[4];
+        for (int v = 0; v < NV; v++) kk[v] = _mm512_loadu_ps(k + 16 * v);
+        for (int r = 0; r < NR; r++) {
+            __m512 b = _mm512_set1_ps(q[(size_t)r * ldq + d]);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(b, kk[v], acc[r][v]);
+        }
+    }
+    __m512 vs = _mm512_set1_ps(scale);
+    for (int r = 0; r < NR; r++)
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_ps(s + (size_t)r * lds + 16 * v, _mm512_mul_ps(acc[r][v], vs));
+}
+
+#define SCORES_NR(NR)                                                                              \
+    do {                                                                                           \
+        int j = 0;                                                                                 \
+        for (; j + 64 <= keys; j += 64)                                                            \
+            scores_rows(NR, 4, qi, ldq, dim, kt + j, ldk, si + j, lds, scale);                     \
+        for (; j < keys; j += 16) scores_rows(NR, 1, qi, ldq, dim, kt + j, ldk, si + j, lds, scale); \
+    } while (0)
+
+void fwd_flash_scores_avx512(const float *q, int ldq, int rows, int dim, const float *kt, int ldk,
+                             int keys, float *s, int lds, float scale)
+{
+    for (int i = 0; i < rows;) {
+        const float *qi = q + (size_t)i * ldq;
+        float *si = s + (size_t)i * lds;
+        switch (rows - i) {
+        case 1:
+            SCORES_NR(1);
+            i += 1;
+            break;
+        case 2:
+            SCORES_NR(2);
+            i += 2;
+            break;
+        case 3:
+            SCORES_NR(3);
+            i += 3;
+            break;
+        default:
+            SCORES_NR(4);
+            i += 4;
+            break;
+        }
+    }
+}
+
+/* The online softmax row of fwd_flash.c's softmax_scalar, with exp_ps. */
+float fwd_flash_softmax_avx512(float *s, int lim, int keys, float *m, float *l)
+{
+    __m512 vmax = _mm512_set1_ps(*m);
+    for (int k = 0; k < lim; k += 16) {
+        __mmask16 mk = lim - k >= 16 ? 0xffff : (__mmask16)((1u << (lim - k)) - 1);
+        vmax = _mm512_mask_max_ps(vmax, mk, vmax, _mm512_maskz_loadu_ps(mk, s + k));
+    }
+    float mx = _mm512_reduce_max_ps(vmax);
+    float corr = *m == -INFINITY ? 0.0f : expf(*m - mx);
+    __m512 vm = _mm512_set1_ps(mx), vsum = _mm512_setzero_ps();
+    for (int k = 0; k < keys; k += 16) {
+        int left = lim - k;
+        __mmask16 mk = left >= 16 ? 0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+        __m512 e = _mm512_maskz_mov_ps(mk, exp_ps(_mm512_sub_ps(_mm512_loadu_ps(s + k), vm)));
+        _mm512_storeu_ps(s + k, e);
+        vsum = _mm512_add_ps(vsum, e);
+    }
+    *m = mx;
+    *l = *l * corr + _mm512_reduce_add_ps(vsum);
+    return corr;
+}

@@ -38,6 +38,9 @@ static const float *array(golden *g, const char *name, size_t count)
     return t && t->nbytes == count * sizeof(float) ? t->data : NULL;
 }
 
+/* eng_attention of the engines opened next (both forms must match the reference). */
+static int g_attention = ENG_ATTN_AUTO;
+
 static int open_golden(golden *g, const char *name, int quantize, int chunk, size_t scores,
                        int threads)
 {
@@ -52,7 +55,7 @@ static int open_golden(golden *g, const char *name, int quantize, int chunk, siz
         return -1;
     }
     eng_engine_options eo = {.nthreads = threads, .prefill_chunk = chunk,
-                             .score_budget = scores};
+                             .score_budget = scores, .prefill_attention = g_attention};
     CHECK_MSG(eng_engine_create(g->model, &eo, &g->eng, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/golden.safetensors", dir);
     CHECK_MSG(eng_st_open(path, &g->arrays, err, sizeof err) == 0, "%s", err);
@@ -338,12 +341,25 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++)
         if (!only || !strcmp(only, fx[i].name))
             check_fixture(fx[i].name, fx[i].chunk, fx[i].scores, fx[i].threads);
+    /* Prefill chunks in each attention form forced (chunks of 1..3 tokens too). */
+    if (!only || !strcmp(only, "attention")) {
+        g_attention = ENG_ATTN_ABSORBED;
+        check_fixture("tiny-v3", 80, 0, 2);
+        g_attention = ENG_ATTN_PER_HEAD;
+        check_fixture("tiny-v2lite", 37, 0, 2);
+        check_fixture("tiny-v3-mtp", 3, 0, 1);
+        check_mtp();
+        g_attention = ENG_ATTN_AUTO;
+    }
     if (!only || !strcmp(only, "fp8-at-load")) check_fp8_at_load("tiny-v2lite-bf16");
     if (!only || !strcmp(only, "mtp")) check_mtp();
     /* The scalar kernels (what a CPU without AVX2 runs) on one fixture, chunked. */
     if (!only || !strcmp(only, "scalar")) {
         eng_ops_force_isa(ENG_ISA_SCALAR);
         check_fixture("tiny-v3", 64, 2048 * 4, 1);
+        g_attention = ENG_ATTN_PER_HEAD;
+        check_fixture("tiny-v2lite", 50, 0, 1);
+        g_attention = ENG_ATTN_AUTO;
         eng_ops_force_isa(ENG_ISA_AVX512);
     }
     return check_finish();

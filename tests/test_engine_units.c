@@ -417,9 +417,58 @@ static void check_vector_kernels(void)
     CHECK_MSG(worst < 1e-6, "swiglu: relative error %g", worst);
 }
 
+/* The per-head attention's AVX-512 kernels against plain double arithmetic: scores of up to 6
+ * query rows against transposed keys, and the online softmax over a row in two pieces whose
+ * second holds the larger scores (so the first piece's sum must be rescaled). */
+static void check_flash_kernels(void)
+{
+    if (eng_ops_isa() < ENG_ISA_AVX512) {
+        printf("flash kernels: skipped (no AVX-512)\n");
+        return;
+    }
+    enum { DIM = 48, KEYS = 96, ROWS = 6 };
+    static float q[ROWS * 50], kt[DIM * KEYS], s[ROWS * KEYS];
+    uint64_t r = 777;
+    for (int i = 0; i < ROWS * 50; i++)
+        q[i] = (float)((r = r * 6364136223846793005u + 1) >> 40) / (1 << 23) - 1;
+    for (int i = 0; i < DIM * KEYS; i++)
+        kt[i] = (float)((r = r * 6364136223846793005u + 1) >> 40) / (1 << 23) - 1;
+    for (int rows = 1; rows <= ROWS; rows++) {
+        double worst = 0;
+        fwd_flash_scores_avx512(q, 50, rows, DIM, kt, KEYS, KEYS, s, KEYS, 0.25f);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < KEYS; j++) {
+                double ref = 0;
+                for (int d = 0; d < DIM; d++) ref += (double)q[i * 50 + d] * kt[d * KEYS + j];
+                worst = fmax(worst, fabs(s[i * KEYS + j] - 0.25 * ref));
+            }
+        CHECK_MSG(worst < 1e-5, "flash scores rows %d: error %g", rows, worst);
+    }
+    float row[2][KEYS], m = -INFINITY, l = 0;
+    double x[2 * KEYS], mx = -1e30, sum = 0;
+    for (int k = 0; k < 2 * KEYS; k++) {
+        x[k] = kt[k] * 30 + (k >= KEYS ? 20 : 0);
+        row[k / KEYS][k % KEYS] = (float)x[k];
+    }
+    int lim2 = 70;
+    fwd_flash_softmax_avx512(row[0], KEYS, KEYS, &m, &l);
+    float corr = fwd_flash_softmax_avx512(row[1], lim2, KEYS, &m, &l);
+    for (int k = 0; k < KEYS + lim2; k++) mx = fmax(mx, x[k]);
+    for (int k = 0; k < KEYS + lim2; k++) sum += exp(x[k] - mx);
+    double worst = fabs(l - sum) / sum;
+    for (int k = 0; k < 2 * KEYS; k++) {
+        double got = k < KEYS ? row[0][k] * (double)corr : row[1][k - KEYS];
+        double ref = k < KEYS + lim2 ? exp(x[k] - mx) : 0;
+        worst = fmax(worst, fabs(got - ref) / fmax(ref, 1e-30));
+    }
+    CHECK_MSG(m == (float)mx && corr < 1e-3f, "online softmax: max %g corr %g", m, corr);
+    CHECK_MSG(worst < 2e-5, "online softmax: relative error %g", worst);
+}
+
 int main(void)
 {
     check_vector_kernels();
+    check_flash_kernels();
     check_plain_rope();
     check_routing();
     check_sampling();

@@ -9,10 +9,11 @@
  *                engine run their forward passes one at a time (they share its thread pool).
  *   eng_sampler  turns a row of logits into a token (greedy, temperature, top-k, top-p, min-p).
  *
- * The KV cache of a session is, per layer, contiguous float32 rows [context][kv_width] with
+ * The KV cache of a session is, per layer, contiguous rows [context][kv_width] with
  * kv_width = kv_lora_rank + qk_rope_head_dim: the latent c_kv after kv_a_layernorm, then k_rope
- * after RoPE. Positions [0, length) are valid. The cache grows with the context actually used,
- * up to the session's maximum; growing checks MemAvailable first and fails with the numbers.
+ * after RoPE, float32 or BF16 (eng_session_set_kv_type). Positions [0, length) are valid. The
+ * cache grows with the context actually used, up to the session's maximum; growing checks
+ * MemAvailable first and fails with the numbers.
  *
  * Ownership: the engine keeps a pointer to the model, which must outlive it; a session keeps a
  * pointer to its engine, which must outlive it. destroy(NULL) is a no-op everywhere. */
@@ -85,6 +86,24 @@ int eng_session_kv_width(const eng_session *s);    /* floats per cache row */
 /* The token at each valid position, -1 where the rows were written without one (kv_write). */
 const int *eng_session_tokens(const eng_session *s);
 
+/* What a cache row's values are stored as. ENG_KV_F32 is the reference (golden logits to ~1e-6);
+ * ENG_KV_BF16 rounds each value to BF16 (8 significant bits, round to nearest even) when the
+ * row is written, halving the cache; attention still computes in float32. */
+typedef enum eng_kv_type { ENG_KV_F32 = 0, ENG_KV_BF16 = 1 } eng_kv_type;
+/* Bytes per value (4, 2) and the name ("f32", "bf16"); parse: the type of a name, or -1. */
+int eng_kv_type_size(eng_kv_type t);
+const char *eng_kv_type_name(eng_kv_type t);
+int eng_kv_type_parse(const char *name);
+/* The prefix cache must not mix rows of different types: a model fingerprint for the rows of
+ * type t (t == ENG_KV_F32 gives fp itself, so float32 caches keep their names). */
+uint64_t eng_kv_type_fingerprint(uint64_t fp, eng_kv_type t);
+/* Sets the type of the session's cache rows; only while its length is 0 (else < 0, nothing
+ * changes). Rows written before are dropped. */
+int eng_session_set_kv_type(eng_session *s, eng_kv_type t);
+eng_kv_type eng_session_kv_type(const eng_session *s);
+/* Bytes the cache needs for n_ctx positions (every layer, the MTP layer when enabled). */
+uint64_t eng_session_kv_bytes(const eng_session *s, int64_t n_ctx);
+
 /* Allocates the cache for n_ctx positions now (n_ctx <= max_context). Fails, before allocating,
  * with the numbers when that would exceed the memory available. */
 int eng_session_reserve(eng_session *s, int n_ctx);
@@ -93,8 +112,8 @@ int eng_session_reserve(eng_session *s, int n_ctx);
  * tokens: the ids of positions [0, n) or NULL (positions beyond the old length become -1). */
 int eng_session_set_length(eng_session *s, int n, const int *tokens);
 
-/* Copies cache rows [pos0, pos0 + n) of `layer` out to rows [n][kv_width] / in from them. Reading
- * needs pos0 + n <= length. Writing grows the cache as needed (up to max_context); it does not
+/* Copies cache rows [pos0, pos0 + n) of `layer` out to float32 rows [n][kv_width] / in from
+ * them (rounded to the session's type). Reading needs pos0 + n <= length. Writing grows the cache as needed (up to max_context); it does not
  * change the length (see eng_session_set_length). */
 int eng_session_kv_read(const eng_session *s, int layer, int pos0, int n, float *rows);
 int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float *rows);

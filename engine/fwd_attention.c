@@ -1,5 +1,6 @@
 /* engine/fwd_attention.c: multi-head latent attention (DeepSeek-V2 paper, section 2.1) in the
- * absorbed form over the session's latent cache rows [t][c_kv (R) | k_rope (P)], float32.
+ * absorbed form over the session's latent cache rows [t][c_kv (R) | k_rope (P)], float32 or BF16
+ * (uint16_t, widened to float32 as it is read: every product is still float32).
  *
  * With W_UK folded into the query, every head's key is the shared cache row, so scores for all
  * heads and all tokens of a chunk are one product with the cache (q_lat [n*H][W] x cache^T) and
@@ -14,7 +15,8 @@ typedef struct attn_task {
     const eng_engine *e;
     const fwd_layer *L;
     fwd_state *st;
-    const float *cache;  /* [T][W] */
+    const void *cache;   /* [T][W] float32, or BF16 when bf16 */
+    int bf16;
     int n, pos;          /* chunk tokens and the position of the first */
     int r0, m, T;        /* score block: rows [r0, r0 + m) of q_lat, keys [0, T) */
     int avx2, avx512;    /* use the AVX2+FMA / AVX-512 kernels */
@@ -108,6 +110,17 @@ static void pv_tile_scalar(const float *p, int ldp, int rows, const float *kv, i
  * at a time: that piece of the cache (128 KiB) stays in L2 while every tile of the group
  * passes over it, so the cache is read from memory once per group instead of once per tile. */
 enum { PV_ROWS = 6, PV_COLS = 64, PV_GROUP = 32, PV_KEYS = 512 };
+_Static_assert(PV_KEYS * PV_COLS <= FWD_PV_CONV, "pv_task's widened piece");
+
+/* dst[k][0..cols) = src[k * ld + 0..cols) widened from BF16, for k < keys. */
+static void widen_piece(const uint16_t *src, int ld, int keys, int cols, float *dst)
+{
+    for (int k = 0; k < keys; k++)
+        for (int j = 0; j < cols; j++) {
+            uint32_t u = (uint32_t)src[(size_t)k * ld + j] << 16;
+            memcpy(dst + (size_t)k * PV_COLS + j, &u, sizeof u);
+        }
+}
 static void pv_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
@@ -117,6 +130,7 @@ static void pv_task(void *arg, int ith, int nth)
     int groups = (rblocks + PV_GROUP - 1) / PV_GROUP, a, b;
     void (*tile)(const float *, int, int, const float *, int, int, int, float *, int) =
         t->avx512 ? fwd_pv_tile_avx512 : t->avx2 ? fwd_pv_tile_avx2 : pv_tile_scalar;
+    float *wide = t->st->kv_f32 + (size_t)ith * FWD_PV_CONV;
     share(cblocks * groups, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         int ca = item / groups * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
@@ -124,16 +138,25 @@ static void pv_task(void *arg, int ith, int nth)
         int r1 = r0 + PV_GROUP * PV_ROWS < t->m ? r0 + PV_GROUP * PV_ROWS : t->m;
         for (int r = r0; r < r1; r++)
             memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
-        for (int k0 = 0; k0 < t->T; k0 += PV_KEYS)
+        for (int k0 = 0; k0 < t->T; k0 += PV_KEYS) {
+            const float *kv = (const float *)t->cache + (size_t)k0 * W + ca;
+            int ldkv = W;
+            if (t->bf16) { /* the piece every tile of the group reads, widened once */
+                int kg = t->pos + (t->r0 + r1 - 1) / H + 1 - k0;
+                kg = kg < PV_KEYS ? kg : PV_KEYS;
+                widen_piece((const uint16_t *)t->cache + (size_t)k0 * W + ca, W, kg, cb - ca, wide);
+                kv = wide, ldkv = PV_COLS;
+            }
             for (int ra = r0; ra < r1; ra += PV_ROWS) {
                 int rb = ra + PV_ROWS < r1 ? ra + PV_ROWS : r1;
                 /* keys past the tile's last row's are masked (p = 0) for all its rows */
                 int T = t->pos + (t->r0 + rb - 1) / H + 1, kn = T - k0;
                 if (kn <= 0) continue;
-                tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra,
-                     t->cache + (size_t)k0 * W + ca, W, kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
+                tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra, kv, ldkv,
+                     kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
                      t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
             }
+        }
     }
 }
 
@@ -199,16 +222,17 @@ static void project_kv(eng_session *s, const fwd_layer *L, int layer, int n, int
     const eng_config *c = &e->cfg;
     fwd_state *st = &s->st;
     int R = c->kv_lora_rank, P = c->qk_rope_head_dim, W = R + P;
+    float *row = st->kv_row;
     for (int i = 0; i < n; i++) {
-        float *row = s->kv[layer] + (size_t)(pos + i) * W;
         eng_rmsnorm(st->kv + (size_t)i * W, L->kv_a_norm, R, c->rms_norm_eps, row);
         memcpy(row + R, st->kv + (size_t)i * W + R, (size_t)P * sizeof(float));
         fwd_rope_apply(row + R, P / 2, st->cos + (size_t)i * (P / 2),
                        st->sin + (size_t)i * (P / 2));
+        fwd_kv_put_row(s, layer, pos + i, row);
     }
 }
 
-/* The cache rows [0, T) seen as a float32 [T, W] weight, so that the scores q_lat cache^T are
+/* The cache rows [0, T) seen as a float32 (or BF16) [T, W] weight, so that the scores q_lat cache^T are
  * one eng_linear over the block's rows. Blocks of at most FWD_ATTEND_TOKENS tokens: each computes
  * scores only up to the keys its last token sees, so the causal triangle of a long chunk is
  * mostly skipped rather than computed and masked. */
@@ -224,9 +248,9 @@ static void attend(eng_session *s, attn_task *t)
     for (t->r0 = 0; t->r0 < rows; t->r0 += block) {
         t->m = rows - t->r0 < block ? rows - t->r0 : block;
         t->T = t->pos + (t->r0 + t->m - 1) / H + 1; /* keys the block's last token sees */
-        eng_tensor keys = {.name = "latent cache", .dtype = ENG_DT_F32, .ndim = 2,
-                           .shape = {t->T, W}, .data = t->cache,
-                           .nbytes = (size_t)t->T * W * sizeof(float)};
+        eng_tensor keys = {.name = "latent cache", .dtype = t->bf16 ? ENG_DT_BF16 : ENG_DT_F32,
+                           .ndim = 2, .shape = {t->T, W}, .data = t->cache,
+                           .nbytes = (size_t)t->T * W * (t->bf16 ? 2 : 4)};
         eng_linear(s->e->pool, &keys, 0, t->T, s->st.q_lat + (size_t)t->r0 * W, t->m,
                    s->st.scores);
         eng_pool_run(s->e->pool, softmax_task, t);
@@ -249,7 +273,8 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     const eng_config *c = &e->cfg;
     const fwd_layer *L = &e->layers[layer];
     fwd_state *st = &s->st;
-    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos,
+    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer],
+                   .bf16 = s->kv_type == ENG_KV_BF16, .n = n, .pos = pos,
                    .avx2 = eng_ops_isa() >= ENG_ISA_AVX2,
                    .avx512 = eng_ops_isa() >= ENG_ISA_AVX512};
     project_x(s, L, n);

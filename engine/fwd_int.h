@@ -120,6 +120,8 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
     float *fl_kvd;                /* [K][H][N+V] their k_nope and v */
     float *fl_ml;                 /* [n][H][2] running maximum and sum of each query row */
     float *fl_thread;             /* [threads][fwd_flash_thread_floats()] */
+    float *kv_f32;                /* [threads][FWD_PV_CONV] BF16 cache pieces widened (pv_task) */
+    float *kv_row;                /* [W] one cache row being written */
 } fwd_state;
 
 /* Token counts up to this run the MoE as batches of GEMVs (eng_linear_batch). */
@@ -130,7 +132,9 @@ struct eng_session {
     int max_ctx;
     int cap;                      /* rows allocated per layer */
     int len;                      /* valid rows */
-    float **kv;                   /* [n_layers] -> [cap][W] latent cache (MTP layer last) */
+    void **kv;                    /* [n_layers] -> [cap][W] latent cache (MTP layer last), of
+                                     kv_type: float32, or BF16 as uint16_t */
+    eng_kv_type kv_type;
     /* MTP: positions [0, mtp_len) have their MTP cache row; the main model's final-norm output
      * of positions [mtp_h0, mtp_h0 + mtp_hn) is kept for the positions still to do. */
     int mtp_on, mtp_len, mtp_h0, mtp_hn, mtp_hcap;
@@ -145,12 +149,17 @@ struct eng_session {
 int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fwd_session_ensure(eng_session *s, int n_ctx);
+/* Row t of `layer` as float32 [W], and stored from float32 (rounded to the session's type). */
+void fwd_kv_get_row(const eng_session *s, int layer, int t, float *dst);
+void fwd_kv_put_row(eng_session *s, int layer, int t, const float *src);
 /* Cache rows [t0, t0 + n) of `layer` as float32, split: c_kv into ckv [n][R], k_rope into
  * rope [n][P]. */
 void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ckv, float *rope);
 
 /* ---- fwd_attention.c, fwd_moe.c, fwd_forward.c ------------------------------------------- */
 
+/* Floats per worker for a piece of BF16 cache rows widened: 512 keys x 64 columns. */
+#define FWD_PV_CONV (512 * 64)
 /* Tokens per block of attention scores (fewer when the score budget is smaller). */
 #define FWD_ATTEND_TOKENS 128
 /* MLA over the chunk's n tokens at positions [pos, pos + n): reads st->x, writes st->out. */

@@ -1,5 +1,5 @@
-/* engine/fwd_session.c: a session: the latent KV cache (per layer, float32 rows
- * [context][kv_lora_rank + qk_rope_head_dim]), the chunk activations, and the forward driver. */
+/* engine/fwd_session.c: a session: the latent KV cache (per layer, rows [context][kv_lora_rank +
+ * qk_rope_head_dim] of float32 or BF16 values), the chunk activations, and the forward driver. */
 #include "fwd_int.h"
 
 #include <stdio.h>
@@ -66,7 +66,11 @@ static int alloc_state(eng_session *s)
     st->fl_kvd = malloc(K * H * NV * sizeof(float));
     st->fl_ml = malloc(n * H * 2 * sizeof(float));
     st->fl_thread = malloc(threads * fwd_flash_thread_floats(c) * sizeof(float));
-    if (!st->fl_ckv || !st->fl_rope || !st->fl_kvd || !st->fl_ml || !st->fl_thread) return -1;
+    st->kv_f32 = malloc(threads * FWD_PV_CONV * sizeof(float));
+    st->kv_row = malloc((R + P) * sizeof(float));
+    if (!st->fl_ckv || !st->fl_rope || !st->fl_kvd || !st->fl_ml || !st->fl_thread ||
+        !st->kv_f32 || !st->kv_row)
+        return -1;
     st->sel = malloc(n * k * sizeof(int));
     st->by_expert = malloc(n * k * sizeof(int));
     st->expert_start = malloc((E + 1) * sizeof(int));
@@ -79,7 +83,7 @@ static void free_state(fwd_state *st)
                   st->attn, st->cos, st->sin, st->router, st->route_scratch, st->sel_w,
                   st->xg, st->g, st->u, st->yg, st->scores, st->row, st->z,
                   st->bx, st->bg, st->bu, st->by, st->fl_ckv, st->fl_rope, st->fl_kvd,
-                  st->fl_ml, st->fl_thread};
+                  st->fl_ml, st->fl_thread, st->kv_f32, st->kv_row};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
     free(st->bops);
     free(st->sel);
@@ -131,6 +135,56 @@ int eng_session_kv_width(const eng_session *s)
     return s->e->cfg.kv_lora_rank + s->e->cfg.qk_rope_head_dim;
 }
 
+int eng_kv_type_size(eng_kv_type t) { return t == ENG_KV_BF16 ? 2 : 4; }
+const char *eng_kv_type_name(eng_kv_type t) { return t == ENG_KV_BF16 ? "bf16" : "f32"; }
+
+int eng_kv_type_parse(const char *name)
+{
+    if (!strcmp(name, "f32") || !strcmp(name, "float32")) return ENG_KV_F32;
+    if (!strcmp(name, "bf16") || !strcmp(name, "bfloat16")) return ENG_KV_BF16;
+    return -1;
+}
+
+uint64_t eng_kv_type_fingerprint(uint64_t fp, eng_kv_type t)
+{
+    if (t == ENG_KV_F32) return fp;
+    /* splitmix64 of fp and the type: unrelated to fp and to the other types' names */
+    uint64_t z = fp + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+eng_kv_type eng_session_kv_type(const eng_session *s) { return s->kv_type; }
+
+static int cache_layers(const eng_session *s)
+{
+    return s->e->cfg.num_hidden_layers + (s->mtp_on ? 1 : 0);
+}
+
+uint64_t eng_session_kv_bytes(const eng_session *s, int64_t n_ctx)
+{
+    return (uint64_t)n_ctx * (uint64_t)cache_layers(s) * (uint64_t)eng_session_kv_width(s) *
+           (uint64_t)eng_kv_type_size(s->kv_type);
+}
+
+int eng_session_set_kv_type(eng_session *s, eng_kv_type t)
+{
+    if (t != ENG_KV_F32 && t != ENG_KV_BF16)
+        return fwd_session_set_error(s, -1, "unknown KV cache type %d", (int)t);
+    if (t == s->kv_type) return 0;
+    if (s->len)
+        return fwd_session_set_error(s, -1, "the KV cache type can change only on an empty "
+                                     "session (this one holds %d positions)", s->len);
+    for (int l = 0; l < s->e->n_layers; l++) {
+        free(s->kv[l]);
+        s->kv[l] = NULL;
+    }
+    s->cap = 0;
+    s->kv_type = t;
+    return 0;
+}
+
 /* Grows every layer's cache to hold n_ctx rows (doubling, capped at max_ctx), after checking
  * that the growth fits in the memory available. */
 static int ensure_scores(eng_session *s, int n_ctx)
@@ -159,17 +213,18 @@ int fwd_session_ensure(eng_session *s, int n_ctx)
     int64_t cap = s->cap ? s->cap : 256;
     while (cap < n_ctx) cap *= 2;
     if (cap > s->max_ctx) cap = s->max_ctx;
-    int L = s->e->cfg.num_hidden_layers + (s->mtp_on ? 1 : 0), W = eng_session_kv_width(s);
-    uint64_t row = (uint64_t)L * W * sizeof(float);
+    int L = cache_layers(s), W = eng_session_kv_width(s), elt = eng_kv_type_size(s->kv_type);
+    uint64_t row = eng_session_kv_bytes(s, 1);
     uint64_t grow = (uint64_t)(cap - s->cap) * row, avail = mem_available();
     if (avail && grow > avail)
         return fwd_session_set_error(
-            s, -1, "KV cache for %lld tokens needs %.2f GiB more (%d layers x %d floats x 4 "
-            "bytes = %llu bytes per token) but only %.2f GiB of memory is available",
-            (long long)cap, grow / 1073741824.0, L, W, (unsigned long long)row,
-            avail / 1073741824.0);
+            s, -1, "KV cache for %lld tokens needs %.2f GiB more (%d layers x %d values x %d "
+            "bytes (%s) = %llu bytes per token) but only %.2f GiB of memory is available%s",
+            (long long)cap, grow / 1073741824.0, L, W, elt, eng_kv_type_name(s->kv_type),
+            (unsigned long long)row, avail / 1073741824.0,
+            s->kv_type == ENG_KV_F32 ? "; a bf16 cache (--kv-type bf16) needs half" : "");
     for (int l = 0; l < L; l++) {
-        float *p = realloc(s->kv[l], (size_t)cap * W * sizeof(float));
+        void *p = realloc(s->kv[l], (size_t)cap * W * elt);
         if (!p) return fwd_session_set_error(s, -1, "out of memory growing the KV cache to %lld "
                                              "tokens", (long long)cap);
         s->kv[l] = p;
@@ -208,7 +263,8 @@ int eng_session_enable_mtp(eng_session *s)
     s->mtp_hcap = e->chunk + 2;
     s->mtp_h = malloc((size_t)s->mtp_hcap * e->cfg.hidden_size * sizeof(float));
     if (s->cap)
-        s->kv[L] = malloc((size_t)s->cap * eng_session_kv_width(s) * sizeof(float));
+        s->kv[L] = malloc((size_t)s->cap * eng_session_kv_width(s) *
+                          eng_kv_type_size(s->kv_type));
     if (!s->mtp_h || (s->cap && !s->kv[L]))
         return fwd_session_set_error(s, -1, "out of memory for the MTP layer's cache");
     s->mtp_on = 1;
@@ -222,11 +278,42 @@ static int check_range(const eng_session *s, int layer, int pos0, int n, int lim
            pos0 + n <= limit;
 }
 
+void fwd_kv_get_row(const eng_session *s, int layer, int t, float *dst)
+{
+    size_t W = (size_t)eng_session_kv_width(s);
+    if (s->kv_type == ENG_KV_F32) {
+        memcpy(dst, (const float *)s->kv[layer] + (size_t)t * W, W * sizeof(float));
+        return;
+    }
+    const uint16_t *src = (const uint16_t *)s->kv[layer] + (size_t)t * W;
+    for (size_t j = 0; j < W; j++) dst[j] = eng_bf16_to_f32(src[j]);
+}
+
+/* float32 -> BF16, round to nearest even (NaN stays NaN), as ops_int.h's ops_f32_to_bf16. */
+static uint16_t to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+void fwd_kv_put_row(eng_session *s, int layer, int t, const float *src)
+{
+    size_t W = (size_t)eng_session_kv_width(s);
+    if (s->kv_type == ENG_KV_F32) {
+        memcpy((float *)s->kv[layer] + (size_t)t * W, src, W * sizeof(float));
+        return;
+    }
+    uint16_t *dst = (uint16_t *)s->kv[layer] + (size_t)t * W;
+    for (size_t j = 0; j < W; j++) dst[j] = to_bf16(src[j]);
+}
+
 int eng_session_kv_read(const eng_session *s, int layer, int pos0, int n, float *rows)
 {
     if (!check_range(s, layer, pos0, n, s->len)) return -1;
     size_t W = (size_t)eng_session_kv_width(s);
-    memcpy(rows, s->kv[layer] + (size_t)pos0 * W, (size_t)n * W * sizeof(float));
+    for (int i = 0; i < n; i++) fwd_kv_get_row(s, layer, pos0 + i, rows + (size_t)i * W);
     return 0;
 }
 
@@ -237,7 +324,7 @@ int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float
                                      "cache", layer, pos0, pos0 + n);
     if (fwd_session_ensure(s, pos0 + n)) return -1;
     size_t W = (size_t)eng_session_kv_width(s);
-    memcpy(s->kv[layer] + (size_t)pos0 * W, rows, (size_t)n * W * sizeof(float));
+    for (int i = 0; i < n; i++) fwd_kv_put_row(s, layer, pos0 + i, rows + (size_t)i * W);
     return 0;
 }
 
@@ -245,9 +332,15 @@ void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ck
 {
     int R = s->e->cfg.kv_lora_rank, P = s->e->cfg.qk_rope_head_dim;
     for (int i = 0; i < n; i++) {
-        const float *row = s->kv[layer] + (size_t)(t0 + i) * (R + P);
-        memcpy(ckv + (size_t)i * R, row, (size_t)R * sizeof(float));
-        memcpy(rope + (size_t)i * P, row + R, (size_t)P * sizeof(float));
+        if (s->kv_type == ENG_KV_F32) {
+            const float *row = (const float *)s->kv[layer] + (size_t)(t0 + i) * (R + P);
+            memcpy(ckv + (size_t)i * R, row, (size_t)R * sizeof(float));
+            memcpy(rope + (size_t)i * P, row + R, (size_t)P * sizeof(float));
+            continue;
+        }
+        const uint16_t *row = (const uint16_t *)s->kv[layer] + (size_t)(t0 + i) * (R + P);
+        for (int j = 0; j < R; j++) ckv[(size_t)i * R + j] = eng_bf16_to_f32(row[j]);
+        for (int j = 0; j < P; j++) rope[(size_t)i * P + j] = eng_bf16_to_f32(row[R + j]);
     }
 }
 

@@ -222,6 +222,54 @@ static void check_kv_copy(golden *g, const float *logits_full)
     free(lg);
 }
 
+/* A BF16 cache on the same prompt: the full forward and the decode path against the reference
+ * (the error the type costs, printed for README), argmax agreement, and rows that read back as
+ * BF16 values. The type cannot change under a non-empty session. */
+static void check_kv_bf16(golden *g)
+{
+    size_t V = (size_t)g->vocab;
+    int rows = g->T - g->K + 1, W = 0, agree = 0;
+    float *lg = malloc((size_t)g->T * V * sizeof(float));
+    eng_session *s = NULL;
+    char err[256];
+    CHECK(eng_session_create(g->eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_set_kv_type(s, ENG_KV_BF16) == 0);
+    CHECK(eng_session_kv_type(s) == ENG_KV_BF16);
+    CHECK(eng_session_forward(s, g->ids, g->T, 0, ENG_LOGITS_ALL, lg, NULL) == 0);
+    const float *ref = array(g, "logits_full", (size_t)g->T * V);
+    double ef = rel_err(lg, ref, (size_t)g->T * V);
+    for (int t = 0; t < g->T; t++)
+        agree += eng_argmax(lg + t * V, g->vocab) == eng_argmax(ref + t * V, g->vocab);
+    W = eng_session_kv_width(s);
+    float *row = malloc((size_t)W * sizeof(float));
+    CHECK(eng_session_kv_read(s, 1, g->T - 1, 1, row) == 0);
+    int bf16_exact = 1;
+    for (int j = 0; j < W; j++) {
+        uint32_t u;
+        memcpy(&u, &row[j], sizeof u);
+        bf16_exact &= (u & 0xffff) == 0;
+    }
+    CHECK_MSG(bf16_exact, "%s: a bf16 cache row reads back with more than 8 bits", g->name);
+    CHECK(eng_session_set_kv_type(s, ENG_KV_F32) < 0);
+    /* the decode path (absorbed attention over BF16 rows) from a fresh prefill of K tokens */
+    CHECK(eng_session_set_length(s, 0, NULL) == 0);
+    CHECK(eng_session_forward(s, g->ids, g->K, 0, ENG_LOGITS_LAST, lg, NULL) == 0);
+    for (int j = 1; j < rows; j++)
+        CHECK(eng_session_forward(s, g->ids + g->K - 1 + j, 1, g->K - 1 + j, ENG_LOGITS_LAST,
+                                  lg + j * V, NULL) == 0);
+    double ed = rel_err(lg, array(g, "logits_decode", rows * V), rows * V);
+    printf("%s: kv bf16: logits_full rel %.3g (argmax agrees at %d of %d positions), "
+           "logits_decode rel %.3g\n", g->name, ef, agree, g->T, ed);
+    /* ~3e-3 typically; up to ~3e-2 where the rounding flips one MoE routing choice */
+    CHECK_MSG(ef < 0.1 && ed < 0.1, "%s: kv bf16 rel %.3g / %.3g", g->name, ef, ed);
+    CHECK_MSG(agree >= g->T * 9 / 10, "%s: kv bf16 argmax agrees at %d of %d", g->name, agree,
+              g->T);
+    CHECK_MSG(ef > 1e-6, "%s: kv bf16 changed nothing (rel %.3g)", g->name, ef);
+    eng_session_destroy(s);
+    free(row);
+    free(lg);
+}
+
 static void check_fixture(const char *name, int chunk, size_t scores, int threads)
 {
     golden g;
@@ -231,6 +279,7 @@ static void check_fixture(const char *name, int chunk, size_t scores, int thread
         check_decode_and_greedy(&g);
         check_generate(&g);
         check_kv_copy(&g, full);
+        check_kv_bf16(&g);
         free(full);
     } else {
         CHECK_MSG(0, "%s: could not open the fixture", name);

@@ -115,11 +115,29 @@ _Static_assert(PV_KEYS * PV_COLS <= FWD_PV_CONV, "pv_task's widened piece");
 /* dst[k][0..cols) = src[k * ld + 0..cols) widened from BF16, for k < keys. */
 static void widen_piece(const uint16_t *src, int ld, int keys, int cols, float *dst)
 {
-    for (int k = 0; k < keys; k++)
-        for (int j = 0; j < cols; j++) {
-            uint32_t u = (uint32_t)src[(size_t)k * ld + j] << 16;
-            memcpy(dst + (size_t)k * PV_COLS + j, &u, sizeof u);
-        }
+    uint32_t u[PV_COLS];
+    for (int k = 0; k < keys; k++) {
+        const uint16_t *row = src + (size_t)k * ld;
+        for (int j = 0; j < cols; j++) u[j] = (uint32_t)row[j] << 16;
+        memcpy(dst + (size_t)k * PV_COLS, u, (size_t)cols * sizeof(float));
+    }
+}
+
+/* pv_task's row tiles [r0, r1) over keys [k0, k0 + PV_KEYS), columns [ca, cb), read straight
+ * from BF16 rows by the AVX-512 kernel. */
+static void pv_bf16_group(const attn_task *t, int r0, int r1, int k0, int ca, int cb)
+{
+    const eng_config *c = &t->e->cfg;
+    int R = c->kv_lora_rank, W = R + c->qk_rope_head_dim, H = c->num_attention_heads;
+    for (int ra = r0; ra < r1; ra += PV_ROWS) {
+        int rb = ra + PV_ROWS < r1 ? ra + PV_ROWS : r1;
+        int kn = t->pos + (t->r0 + rb - 1) / H + 1 - k0;
+        if (kn <= 0) continue;
+        fwd_pv_tile_bf16_avx512(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra,
+                                (const uint16_t *)t->cache + (size_t)k0 * W + ca, W,
+                                kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
+                                t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+    }
 }
 static void pv_task(void *arg, int ith, int nth)
 {
@@ -141,6 +159,10 @@ static void pv_task(void *arg, int ith, int nth)
         for (int k0 = 0; k0 < t->T; k0 += PV_KEYS) {
             const float *kv = (const float *)t->cache + (size_t)k0 * W + ca;
             int ldkv = W;
+            if (t->bf16 && t->avx512) { /* the kernel widens as it loads */
+                pv_bf16_group(t, r0, r1, k0, ca, cb);
+                continue;
+            }
             if (t->bf16) { /* the piece every tile of the group reads, widened once */
                 int kg = t->pos + (t->r0 + r1 - 1) / H + 1 - k0;
                 kg = kg < PV_KEYS ? kg : PV_KEYS;

@@ -172,6 +172,9 @@ void fwd_ffn(eng_session *s, int layer, int n, int pos);
 void fwd_pv_tile_avx512(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                         int len, float *o, int ldo);
 void fwd_softmax_row_avx512(float *s, int lim, int T, float scale);
+/* The same over BF16 rows kv (a BF16 cache), widened as they are loaded. */
+void fwd_pv_tile_bf16_avx512(const float *p, int ldp, int rows, const uint16_t *kv, int ldkv,
+                             int T, int len, float *o, int ldo);
 void fwd_swiglu_avx512(float *g, const float *u, size_t count);
 void fwd_pv_tile_avx2(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                       int len, float *o, int ldo);

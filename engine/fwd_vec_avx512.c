@@ -10,8 +10,8 @@
 /* o[r][0..len) += sum_k p[r][k] kv[k][0..len) for r < rows (<= 8), k < T: row groups of up to
  * 6 times 64 columns (24 accumulators in registers), so that each key's 4 vectors and each
  * probability's broadcast serve 24 FMAs while the keys stream by. */
-static inline __attribute__((always_inline)) void pv_rows(int NR, const float *p, int ldp,
-                                                          const float *kv, int ldkv, int T, int len,
+static inline __attribute__((always_inline)) void pv_rows(int NR, int BF, const float *p, int ldp,
+                                                          const void *kv, int ldkv, int T, int len,
                                                           float *o, int ldo)
 {
     for (int c0 = 0; c0 < len; c0 += 64) {
@@ -25,9 +25,16 @@ static inline __attribute__((always_inline)) void pv_rows(int NR, const float *p
             for (int j = 0; j < 4; j++)
                 acc[r][j] = _mm512_maskz_loadu_ps(m[j], o + (size_t)r * ldo + c0 + 16 * j);
         for (int k = 0; k < T; k++) {
-            const float *src = kv + (size_t)k * ldkv + c0;
             __m512 kk[4];
-            for (int j = 0; j < 4; j++) kk[j] = _mm512_maskz_loadu_ps(m[j], src + 16 * j);
+            if (BF) { /* BF16 rows: widened as loaded (a BF16 is the top half of a float32) */
+                const uint16_t *src = (const uint16_t *)kv + (size_t)k * ldkv + c0;
+                for (int j = 0; j < 4; j++)
+                    kk[j] = _mm512_castsi512_ps(_mm512_slli_epi32(
+                        _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m[j], src + 16 * j)), 16));
+            } else {
+                const float *src = (const float *)kv + (size_t)k * ldkv + c0;
+                for (int j = 0; j < 4; j++) kk[j] = _mm512_maskz_loadu_ps(m[j], src + 16 * j);
+            }
             for (int r = 0; r < NR; r++) {
                 __m512 pr = _mm512_set1_ps(p[(size_t)r * ldp + k]);
                 for (int j = 0; j < 4; j++) acc[r][j] = _mm512_fmadd_ps(pr, kk[j], acc[r][j]);
@@ -39,33 +46,32 @@ static inline __attribute__((always_inline)) void pv_rows(int NR, const float *p
     }
 }
 
+#define PV_TILE(BF)                                                                                \
+    for (int r = 0; r < rows;) {                                                                   \
+        const float *pr = p + (size_t)r * ldp;                                                     \
+        float *orow = o + (size_t)r * ldo;                                                         \
+        int nr = rows - r < 6 ? rows - r : 6;                                                      \
+        switch (nr) {                                                                              \
+        case 1: pv_rows(1, BF, pr, ldp, kv, ldkv, T, len, orow, ldo); break;                       \
+        case 2: pv_rows(2, BF, pr, ldp, kv, ldkv, T, len, orow, ldo); break;                       \
+        case 3: pv_rows(3, BF, pr, ldp, kv, ldkv, T, len, orow, ldo); break;                       \
+        case 4: pv_rows(4, BF, pr, ldp, kv, ldkv, T, len, orow, ldo); break;                       \
+        case 5: pv_rows(5, BF, pr, ldp, kv, ldkv, T, len, orow, ldo); break;                       \
+        default: pv_rows(6, BF, pr, ldp, kv, ldkv, T, len, orow, ldo); break;                      \
+        }                                                                                          \
+        r += nr;                                                                                   \
+    }
+
 void fwd_pv_tile_avx512(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                         int len, float *o, int ldo)
 {
-    for (int r = 0; r < rows;) {
-        const float *pr = p + (size_t)r * ldp;
-        float *orow = o + (size_t)r * ldo;
-        switch (rows - r) {
-        case 1:
-            pv_rows(1, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 1;
-            break;
-        case 2:
-            pv_rows(2, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 2;
-            break;
-        case 3:
-            pv_rows(3, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 3;
-            break;
-        case 4:
-            pv_rows(4, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 4;
-            break;
-        case 5:
-            pv_rows(5, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 5;
-            break;
-        default:
-            pv_rows(6, pr, ldp, kv, ldkv, T, len, orow, ldo), r += 6;
-            break;
-        }
-    }
+    PV_TILE(0)
+}
+
+void fwd_pv_tile_bf16_avx512(const float *p, int ldp, int rows, const uint16_t *kv, int ldkv,
+                             int T, int len, float *o, int ldo)
+{
+    PV_TILE(1)
 }
 
 /* e^x: x = n ln2 + r with |r| <= ln2 / 2, e^r by its Taylor series to r^7 (truncation < 1e-8

@@ -388,6 +388,29 @@ static void check_vector_kernels(void)
                           len, worst);
             }
     if (isa < ENG_ISA_AVX512) return;
+    /* the BF16-cache tile: the same keys truncated to BF16, against the truncated floats */
+    static uint16_t kvb[T * KW];
+    for (int i = 0; i < T * KW; i++) {
+        uint32_t u;
+        memcpy(&u, &kv[i], sizeof u);
+        kvb[i] = (uint16_t)(u >> 16);
+        u &= 0xffff0000u;
+        memcpy(&kv[i], &u, sizeof u);
+    }
+    for (int rows = 1; rows <= 8; rows++)
+        for (int len = 13; len <= 64; len += 51) {
+            double worst = 0;
+            for (int i = 0; i < 8 * 64; i++) o[i] = 0.5f;
+            fwd_pv_tile_bf16_avx512(p, LD, rows, kvb, KW, T, len, o, 64);
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 64; j++) {
+                    double ref = 0.5; /* rows past `rows` stay untouched */
+                    for (int k = 0; k < T && j < len && i < rows; k++)
+                        ref += (double)p[i * LD + k] * kv[k * KW + j];
+                    worst = fmax(worst, fabs(o[i * 64 + j] - ref) / (T * 0.5));
+                }
+            CHECK_MSG(worst < 1e-6, "bf16 pv tile rows %d len %d: error %g", rows, len, worst);
+        }
     for (int lim = 1; lim <= T; lim += 37) {
         double x[LD], mx = -1e30, sum = 0, worst = 0;
         for (int k = 0; k < LD; k++) {

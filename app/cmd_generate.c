@@ -67,9 +67,11 @@ static void usage(FILE *out)
             "  --bf16              prompt processing with BF16 activations (AVX512-BF16 where\n"
             "                      the CPU has it): faster but not exact, so not for checking\n"
             "                      against reference logits; the default is exact float32\n"
-            "  --speculative       greedy decoding with the checkpoint's MTP layer drafting one\n"
-            "                      token per step (same tokens; with --temperature 0 or\n"
-            "                      --greedy); the prefix cache is not read (only written)\n"
+            "  --speculative       the checkpoint's MTP layer drafts one token per step, the\n"
+            "                      model verifies it: greedy, the same tokens; sampling, the\n"
+            "                      same distribution (standard acceptance rule); --verbose\n"
+            "                      gives the acceptance rate; the prefix cache is not read\n"
+            "                      (only written)\n"
             "  --verbose           stats on stderr at the end: 'stats: prompt_tokens=\n"
             "                      cached_tokens= (prompt tokens taken from the cache)\n"
             "                      prefill_ms= ttft_ms= decode_tokens= decode_tok_s=', then a\n"
@@ -135,8 +137,6 @@ static int check_args(const gen_opts *o)
                       : !o->prompt == !o->input_ids ? "give exactly one of PROMPT and --input-ids"
                       : o->input_ids && o->chat     ? "--chat needs a text PROMPT"
                       : o->system && !o->chat && !o->n_docs ? "--system needs --chat or --doc"
-                      : o->speculative && o->greedy < 0 && o->sampling.temperature > 0
-                          ? "--speculative needs --temperature 0"
                           : NULL;
     if (why) fprintf(stderr, "folio generate: %s\n", why);
     return why ? -1 : 0;
@@ -549,6 +549,9 @@ int app_cmd_generate(int argc, char **argv)
     if (!rc && r->o.verbose && r->o.speculative)
         fprintf(stderr, "speculative: drafts=%d accepted=%d\n", r->st.drafts,
                 r->st.drafts_accepted);
+    if (!rc && r->o.verbose && r->o.speculative)
+        fprintf(stderr, "speculative: acceptance=%.3f\n",
+                r->st.drafts ? (double)r->st.drafts_accepted / r->st.drafts : 0.0);
     if (!rc && r->o.verbose) print_cache(r->kc, r->kv_dir, r->stored);
     app_pack_prompt_free(&r->p);
     eng_kvcache_destroy(r->kc);

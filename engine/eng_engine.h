@@ -198,8 +198,11 @@ typedef struct eng_gen_params {
     int (*on_text)(void *ud, const char *text, size_t len);
     void *ud;
     const atomic_int *cancel;    /* set from another thread to stop; may be NULL */
-    /* Greedy only, on a session with eng_session_enable_mtp(): each step drafts one token with
-     * the MTP layer and verifies it with the main model (same tokens, fewer steps). */
+    /* On a session with eng_session_enable_mtp(): each step drafts one token with the MTP layer
+     * and verifies it with the main model. Greedy: the same tokens in fewer steps. Sampling:
+     * the standard acceptance rule (keep the draft with probability min(1, p/q), else draw
+     * from max(0, p - q)), so tokens follow the same distribution, though not the same tokens
+     * for a seed as without drafts. drafts / drafts_accepted count the drafts. */
     int speculative;
 } eng_gen_params;
 

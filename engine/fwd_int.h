@@ -203,6 +203,17 @@ void fwd_flash_scores_avx512(const float *q, int ldq, int rows, int dim, const f
                              int keys, float *s, int lds, float scale);
 float fwd_flash_softmax_avx512(float *s, int lim, int keys, float *m, float *l);
 
+/* ---- gen_sample.c: distributions for speculative sampling ------------------------------------ */
+
+/* dist[vocab] = the distribution eng_sampler_sample draws from for these logits (temperature,
+ * top-k, top-p, min-p applied and renormalized; greedy: all mass on the argmax). */
+void gen_sampler_dist(eng_sampler *s, const float *logits, float *dist);
+/* An index in [0, n) drawn with probability w[i] / sum(w) (w >= 0, not all zero). */
+int gen_sampler_draw(eng_sampler *s, const float *w, int n);
+/* Verifies draft d (drawn from q) against the target distribution p: returns d when it is kept,
+ * else -1 - t with t drawn from the residual max(0, p - q) (q is overwritten with it). */
+int gen_spec_verify(eng_sampler *s, const float *p, float *q, int d);
+
 /* ---- fwd_mtp.c: the MTP draft layer ------------------------------------------------------- */
 
 /* After a main chunk at [p, p + m) (its tokens recorded): keeps its final-norm rows and runs the

@@ -366,6 +366,19 @@ static void check_mtp(void)
     CHECK_MSG(gs.drafts == 15 && gs.drafts_accepted == 8, "drafts %d accepted %d", gs.drafts,
               gs.drafts_accepted);
     eng_session_destroy(s);
+    /* sampling with drafts: the acceptance rule runs; valid tokens, drafts counted */
+    p.sampling = (eng_sampling){.temperature = 0.8f, .top_p = 0.95f, .seed = 11};
+    CHECK(eng_session_create(g.eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_enable_mtp(s) == 0);
+    CHECK(eng_generate(s, g.ids, g.T, &p, out, 32, &got, &gs) == 0);
+    int valid = got == 24;
+    for (int i = 0; i < got; i++) valid &= out[i] >= 0 && out[i] < g.vocab;
+    CHECK_MSG(valid && gs.drafts > 0 && gs.drafts_accepted <= gs.drafts,
+              "sampled speculative: %d tokens, drafts %d accepted %d", got, gs.drafts,
+              gs.drafts_accepted);
+    printf("tiny-v3-mtp: sampled speculative (T 0.8): %d of %d drafts kept\n",
+           gs.drafts_accepted, gs.drafts);
+    eng_session_destroy(s);
     free(lg);
     close_golden(&g);
     /* Without an MTP layer there is nothing to enable. */

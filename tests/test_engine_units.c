@@ -488,6 +488,49 @@ static void check_flash_kernels(void)
     CHECK_MSG(worst < 2e-5, "online softmax: relative error %g", worst);
 }
 
+/* The speculative acceptance rule: drafts drawn from q, verified against p, give tokens
+ * distributed as p (here p and q disagree, each has a token the other lacks), and drafts are
+ * kept at the rate sum(min(p, q)). */
+static void check_speculative_rule(void)
+{
+    enum { V = 5, N = 200000 };
+    const float p[V] = {0.5f, 0.2f, 0.2f, 0.1f, 0.0f}, q0[V] = {0.1f, 0.4f, 0.0f, 0.2f, 0.3f};
+    eng_sampler *smp = NULL;
+    CHECK(eng_sampler_create(&(eng_sampling){.temperature = 1.0f, .seed = 3}, V, &smp) == 0);
+    if (!smp) return;
+    int count[V] = {0}, kept = 0;
+    for (int i = 0; i < N; i++) {
+        float q[V];
+        memcpy(q, q0, sizeof q);
+        int d = gen_sampler_draw(smp, q, V);
+        int t = gen_spec_verify(smp, p, q, d);
+        kept += t == d;
+        count[t >= 0 ? t : -1 - t]++;
+    }
+    double worst = 0, overlap = 0;
+    for (int i = 0; i < V; i++) {
+        worst = fmax(worst, fabs((double)count[i] / N - p[i]));
+        overlap += fmin(p[i], q0[i]);
+    }
+    CHECK_MSG(worst < 0.006, "speculative rule: token frequencies off p by %.4f", worst);
+    CHECK_MSG(count[4] == 0, "speculative rule: a token p excludes was emitted %d times",
+              count[4]);
+    CHECK_MSG(fabs((double)kept / N - overlap) < 0.006, "speculative rule: kept %.4f, want %.4f",
+              (double)kept / N, overlap);
+    /* greedy: one-hot distributions, the draft is kept exactly when it is the argmax */
+    float logits[V] = {0.1f, 2.0f, 0.3f, -1.0f, 0.0f}, pd[V], qd[V];
+    eng_sampler *g = NULL;
+    CHECK(eng_sampler_create(&(eng_sampling){.temperature = 0}, V, &g) == 0);
+    gen_sampler_dist(g, logits, pd);
+    CHECK(pd[1] == 1.0f && pd[0] == 0.0f);
+    memcpy(qd, pd, sizeof qd);
+    CHECK(gen_spec_verify(g, pd, qd, 1) == 1);
+    qd[1] = 0, qd[2] = 1;
+    CHECK(gen_spec_verify(g, pd, qd, 2) == -1 - 1);
+    eng_sampler_destroy(g);
+    eng_sampler_destroy(smp);
+}
+
 int main(void)
 {
     check_vector_kernels();
@@ -495,6 +538,7 @@ int main(void)
     check_plain_rope();
     check_routing();
     check_sampling();
+    check_speculative_rule();
     check_rope_fixture("tiny-v3");
     check_rope_fixture("tiny-v2lite");
     check_rope_fixture("tiny-v2lite-bf16");

@@ -104,6 +104,18 @@ eng_kv_type eng_session_kv_type(const eng_session *s);
 /* Bytes the cache needs for n_ctx positions (every layer, the MTP layer when enabled). */
 uint64_t eng_session_kv_bytes(const eng_session *s, int64_t n_ctx);
 
+/* Takes the longest cached prefix of ids[0..n - 1) (the last token is always computed, for its
+ * logits) from the prefix cache without copying: the blocks' rows become pages of the session's
+ * cache, attended where they lie and held until the session is destroyed or writes into them
+ * (that block is then copied first); a prefix hit costs no memory. Positions the session holds
+ * already with the same tokens are kept. A BF16 session copies (rounds) the rows instead. kc
+ * must outlive the session. *cached receives the session's length afterwards. */
+struct eng_kvcache;
+int eng_session_attach_prefix(eng_session *s, struct eng_kvcache *kc, const int32_t *ids,
+                              size_t n, size_t *cached);
+/* Bytes of cache pages the session owns (borrowed prefix blocks not counted). */
+uint64_t eng_session_kv_owned_bytes(const eng_session *s);
+
 /* Allocates the cache for n_ctx positions now (n_ctx <= max_context). Fails, before allocating,
  * with the numbers when that would exceed the memory available. */
 int eng_session_reserve(eng_session *s, int n_ctx);

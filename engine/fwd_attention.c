@@ -15,8 +15,8 @@ typedef struct attn_task {
     const eng_engine *e;
     const fwd_layer *L;
     fwd_state *st;
-    const void *cache;   /* [T][W] float32, or BF16 when bf16 */
-    int bf16;
+    const eng_session *s; /* its cache pages of `layer`: float32, or BF16 when bf16 */
+    int layer, bf16;
     int n, pos;          /* chunk tokens and the position of the first */
     int r0, m, T;        /* score block: rows [r0, r0 + m) of q_lat, keys [0, T) */
     int avx2, avx512;    /* use the AVX2+FMA / AVX-512 kernels */
@@ -123,22 +123,26 @@ static void widen_piece(const uint16_t *src, int ld, int keys, int cols, float *
     }
 }
 
-/* pv_task's row tiles [r0, r1) over keys [k0, k0 + PV_KEYS), columns [ca, cb), read straight
- * from BF16 rows by the AVX-512 kernel. */
-static void pv_bf16_group(const attn_task *t, int r0, int r1, int k0, int ca, int cb)
+/* Row tiles [ra, rb) of the block over keys [k0, k0 + kn) (kn <= PV_KEYS), columns [ca, cb),
+ * page by page where the rows lie (the AVX-512 kernel widens BF16 rows as it loads them). */
+static void pv_pages(const attn_task *t, int ra, int rb, int k0, int kn, int ca, int cb,
+                     void (*tile)(const float *, int, int, const float *, int, int, int, float *,
+                                  int))
 {
-    const eng_config *c = &t->e->cfg;
-    int R = c->kv_lora_rank, W = R + c->qk_rope_head_dim, H = c->num_attention_heads;
-    for (int ra = r0; ra < r1; ra += PV_ROWS) {
-        int rb = ra + PV_ROWS < r1 ? ra + PV_ROWS : r1;
-        int kn = t->pos + (t->r0 + rb - 1) / H + 1 - k0;
-        if (kn <= 0) continue;
-        fwd_pv_tile_bf16_avx512(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra,
-                                (const uint16_t *)t->cache + (size_t)k0 * W + ca, W,
-                                kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
-                                t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+    int R = t->e->cfg.kv_lora_rank, W = R + t->e->cfg.qk_rope_head_dim;
+    for (int j = 0; j < kn; j += ENG_KV_BLOCK_TOKENS) {
+        int nk = kn - j < ENG_KV_BLOCK_TOKENS ? kn - j : ENG_KV_BLOCK_TOKENS;
+        const float *p = t->st->scores + (size_t)ra * t->T + k0 + j;
+        float *o = t->st->o_lat + (size_t)(t->r0 + ra) * R + ca;
+        const void *rows = fwd_kv_row(t->s, t->layer, k0 + j);
+        if (t->bf16)
+            fwd_pv_tile_bf16_avx512(p, t->T, rb - ra, (const uint16_t *)rows + ca, W, nk,
+                                    cb - ca, o, R);
+        else
+            tile(p, t->T, rb - ra, (const float *)rows + ca, W, nk, cb - ca, o, R);
     }
 }
+
 static void pv_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
@@ -149,6 +153,7 @@ static void pv_task(void *arg, int ith, int nth)
     void (*tile)(const float *, int, int, const float *, int, int, int, float *, int) =
         t->avx512 ? fwd_pv_tile_avx512 : t->avx2 ? fwd_pv_tile_avx2 : pv_tile_scalar;
     float *wide = t->st->kv_f32 + (size_t)ith * FWD_PV_CONV;
+    int widen = t->bf16 && !t->avx512; /* BF16 rows for kernels that read float32 */
     share(cblocks * groups, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         int ca = item / groups * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
@@ -157,26 +162,23 @@ static void pv_task(void *arg, int ith, int nth)
         for (int r = r0; r < r1; r++)
             memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
         for (int k0 = 0; k0 < t->T; k0 += PV_KEYS) {
-            const float *kv = (const float *)t->cache + (size_t)k0 * W + ca;
-            int ldkv = W;
-            if (t->bf16 && t->avx512) { /* the kernel widens as it loads */
-                pv_bf16_group(t, r0, r1, k0, ca, cb);
-                continue;
-            }
-            if (t->bf16) { /* the piece every tile of the group reads, widened once */
-                int kg = t->pos + (t->r0 + r1 - 1) / H + 1 - k0;
-                kg = kg < PV_KEYS ? kg : PV_KEYS;
-                widen_piece((const uint16_t *)t->cache + (size_t)k0 * W + ca, W, kg, cb - ca, wide);
-                kv = wide, ldkv = PV_COLS;
-            }
+            int kg = t->pos + (t->r0 + r1 - 1) / H + 1 - k0; /* keys the group sees */
+            kg = kg < PV_KEYS ? kg : PV_KEYS;
+            for (int j = 0; widen && j < kg; j += ENG_KV_BLOCK_TOKENS)
+                widen_piece((const uint16_t *)fwd_kv_row(t->s, t->layer, k0 + j) + ca, W,
+                            kg - j < ENG_KV_BLOCK_TOKENS ? kg - j : ENG_KV_BLOCK_TOKENS, cb - ca,
+                            wide + (size_t)j * PV_COLS);
             for (int ra = r0; ra < r1; ra += PV_ROWS) {
                 int rb = ra + PV_ROWS < r1 ? ra + PV_ROWS : r1;
                 /* keys past the tile's last row's are masked (p = 0) for all its rows */
                 int T = t->pos + (t->r0 + rb - 1) / H + 1, kn = T - k0;
                 if (kn <= 0) continue;
-                tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra, kv, ldkv,
-                     kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
-                     t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+                kn = kn < PV_KEYS ? kn : PV_KEYS;
+                if (widen)
+                    tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra, wide, PV_COLS,
+                         kn, cb - ca, t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+                else
+                    pv_pages(t, ra, rb, k0, kn, ca, cb, tile);
             }
         }
     }
@@ -254,15 +256,40 @@ static void project_kv(eng_session *s, const fwd_layer *L, int layer, int n, int
     }
 }
 
-/* The cache rows [0, T) seen as a float32 (or BF16) [T, W] weight, so that the scores q_lat cache^T are
- * one eng_linear over the block's rows. Blocks of at most FWD_ATTEND_TOKENS tokens: each computes
+/* scores[r][k] = q_lat[r0 + r] . row k for the block's rows r < m and keys k < T: work items
+ * (page of 64 keys, tile of SCORE_ROWS rows), each a GEMV over the page where it lies (float32
+ * or BF16 rows read as stored) that reads the page once for the tile's rows. Pages past what a
+ * tile's last row sees are skipped (the softmax zeroes those scores). */
+enum { SCORE_ROWS = 8 };
+static void scores_task(void *arg, int ith, int nth)
+{
+    const attn_task *t = arg;
+    const eng_config *c = &t->e->cfg;
+    int H = c->num_attention_heads, W = c->kv_lora_rank + c->qk_rope_head_dim;
+    int pages = (t->T + ENG_KV_BLOCK_TOKENS - 1) / ENG_KV_BLOCK_TOKENS;
+    int tiles = (t->m + SCORE_ROWS - 1) / SCORE_ROWS, a, b;
+    share(pages * tiles, ith, nth, &a, &b);
+    for (int item = a; item < b; item++) {
+        int k0 = item / tiles * ENG_KV_BLOCK_TOKENS, ra = item % tiles * SCORE_ROWS;
+        int rb = ra + SCORE_ROWS < t->m ? ra + SCORE_ROWS : t->m;
+        int sees = t->pos + (t->r0 + rb - 1) / H + 1;
+        if (k0 >= sees) continue;
+        int nk = t->T - k0 < ENG_KV_BLOCK_TOKENS ? t->T - k0 : ENG_KV_BLOCK_TOKENS;
+        eng_tensor keys = {.name = "latent cache page", .dtype = t->bf16 ? ENG_DT_BF16 : ENG_DT_F32,
+                           .ndim = 2, .shape = {nk, W}, .data = fwd_kv_row(t->s, t->layer, k0),
+                           .nbytes = (size_t)nk * t->s->row_bytes};
+        eng_linear_rows(&keys, 0, nk, t->st->q_lat + (size_t)(t->r0 + ra) * W, rb - ra,
+                        t->st->scores + (size_t)ra * t->T + k0, t->T);
+    }
+}
+
+/* The scores, softmax and p c_kv of the chunk's rows in blocks of at most FWD_ATTEND_TOKENS
+ * tokens (fewer under the score budget): each computes
  * scores only up to the keys its last token sees, so the causal triangle of a long chunk is
  * mostly skipped rather than computed and masked. */
 static void attend(eng_session *s, attn_task *t)
 {
-    const eng_config *c = &s->e->cfg;
-    int H = c->num_attention_heads, W = c->kv_lora_rank + c->qk_rope_head_dim;
-    int rows = t->n * H, T = t->pos + t->n;
+    int H = s->e->cfg.num_attention_heads, rows = t->n * H, T = t->pos + t->n;
     int block = (int)(s->e->score_floats / (size_t)T);
     if (block > FWD_ATTEND_TOKENS * H) block = FWD_ATTEND_TOKENS * H;
     if (block < 1) block = 1;
@@ -270,11 +297,7 @@ static void attend(eng_session *s, attn_task *t)
     for (t->r0 = 0; t->r0 < rows; t->r0 += block) {
         t->m = rows - t->r0 < block ? rows - t->r0 : block;
         t->T = t->pos + (t->r0 + t->m - 1) / H + 1; /* keys the block's last token sees */
-        eng_tensor keys = {.name = "latent cache", .dtype = t->bf16 ? ENG_DT_BF16 : ENG_DT_F32,
-                           .ndim = 2, .shape = {t->T, W}, .data = t->cache,
-                           .nbytes = (size_t)t->T * W * (t->bf16 ? 2 : 4)};
-        eng_linear(s->e->pool, &keys, 0, t->T, s->st.q_lat + (size_t)t->r0 * W, t->m,
-                   s->st.scores);
+        eng_pool_run(s->e->pool, scores_task, t);
         eng_pool_run(s->e->pool, softmax_task, t);
         eng_pool_run(s->e->pool, pv_task, t);
     }
@@ -295,7 +318,7 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     const eng_config *c = &e->cfg;
     const fwd_layer *L = &e->layers[layer];
     fwd_state *st = &s->st;
-    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer],
+    attn_task t = {.e = e, .L = L, .st = st, .s = s, .layer = layer,
                    .bf16 = s->kv_type == ENG_KV_BF16, .n = n, .pos = pos,
                    .avx2 = eng_ops_isa() >= ENG_ISA_AVX2,
                    .avx512 = eng_ops_isa() >= ENG_ISA_AVX512};

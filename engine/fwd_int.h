@@ -5,6 +5,7 @@
 #define FWD_INT_H
 
 #include "eng_engine.h"
+#include "eng_kvcache.h"
 
 #include <stdarg.h>
 
@@ -130,11 +131,17 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
 struct eng_session {
     eng_engine *e;
     int max_ctx;
-    int cap;                      /* rows allocated per layer */
+    int cap;                      /* rows the pages hold per layer (npages * 64) */
     int len;                      /* valid rows */
-    void **kv;                    /* [n_layers] -> [cap][W] latent cache (MTP layer last), of
-                                     kv_type: float32, or BF16 as uint16_t */
+    /* The latent cache (fwd_pages.c): per layer (MTP layer last) a table of pages of 64 rows
+     * [64][W] of kv_type (float32, or BF16 as uint16_t); page b of the main layers is the rows
+     * of the prefix-cache block borrow[b] when that is set (float32, held by the session). */
+    void ***pages;                /* [n_layers][page_cap] */
+    eng_kv_block **borrow;        /* [page_cap] */
+    int npages, page_cap;
+    eng_kvcache *kc;              /* where borrowed blocks come from */
     eng_kv_type kv_type;
+    size_t row_bytes;             /* W x the type's size */
     /* MTP: positions [0, mtp_len) have their MTP cache row; the main model's final-norm output
      * of positions [mtp_h0, mtp_h0 + mtp_hn) is kept for the positions still to do. */
     int mtp_on, mtp_len, mtp_h0, mtp_hn, mtp_hcap;
@@ -149,6 +156,22 @@ struct eng_session {
 int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fwd_session_ensure(eng_session *s, int n_ctx);
+/* The attention score buffer for a context of n_ctx (fwd_session.c). */
+int fwd_scores_ensure(eng_session *s, int n_ctx);
+/* Layers with a cache: the main ones, + the MTP layer when enabled. */
+int fwd_cache_layers(const eng_session *s);
+/* Row t of `layer` where it lies (float32 or BF16 per s->kv_type). */
+static inline void *fwd_kv_row(const eng_session *s, int layer, int t)
+{
+    return (char *)s->pages[layer][t / ENG_KV_BLOCK_TOKENS] +
+           (size_t)(t % ENG_KV_BLOCK_TOKENS) * s->row_bytes;
+}
+/* fwd_pages.c: makes rows [t0, t0 + n) writable (copies borrowed pages there into the
+ * session's own first); pages for `layer` over every page in use (the MTP layer, when enabled
+ * late); frees every page and gives borrowed blocks back. */
+int fwd_pages_writable(eng_session *s, int t0, int n);
+int fwd_pages_enable_layer(eng_session *s, int layer);
+void fwd_pages_free(eng_session *s);
 /* Row t of `layer` as float32 [W], and stored from float32 (rounded to the session's type). */
 void fwd_kv_get_row(const eng_session *s, int layer, int t, float *dst);
 void fwd_kv_put_row(eng_session *s, int layer, int t, const float *src);

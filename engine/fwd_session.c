@@ -15,20 +15,6 @@ int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read (then nothing is refused
- * up front and malloc has the last word). */
-static uint64_t mem_available(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return 0;
-    char line[256];
-    unsigned long long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
-    fclose(f);
-    return (uint64_t)kb * 1024;
-}
-
 static int alloc_state(eng_session *s)
 {
     const eng_engine *e = s->e;
@@ -103,8 +89,9 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
     if (!s) return snprintf(err, errsz, "out of memory for a session"), -1;
     s->e = e;
     s->max_ctx = max_context;
-    s->kv = calloc((size_t)e->n_layers, sizeof *s->kv);
-    if (!s->kv || alloc_state(s)) {
+    s->row_bytes = (size_t)eng_session_kv_width(s) * sizeof(float);
+    s->pages = calloc((size_t)e->n_layers, sizeof *s->pages);
+    if (!s->pages || alloc_state(s)) {
         eng_session_destroy(s);
         return snprintf(err, errsz, "out of memory for the activations of %d-token chunks",
                         e->chunk), -1;
@@ -116,10 +103,9 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
 void eng_session_destroy(eng_session *s)
 {
     if (!s) return;
-    if (s->kv)
-        for (int l = 0; l < s->e->n_layers; l++) free(s->kv[l]);
+    if (s->pages) fwd_pages_free(s);
     free(s->mtp_h);
-    free(s->kv);
+    free(s->pages);
     free(s->tokens);
     free_state(&s->st);
     free(s);
@@ -157,14 +143,14 @@ uint64_t eng_kv_type_fingerprint(uint64_t fp, eng_kv_type t)
 
 eng_kv_type eng_session_kv_type(const eng_session *s) { return s->kv_type; }
 
-static int cache_layers(const eng_session *s)
+int fwd_cache_layers(const eng_session *s)
 {
     return s->e->cfg.num_hidden_layers + (s->mtp_on ? 1 : 0);
 }
 
 uint64_t eng_session_kv_bytes(const eng_session *s, int64_t n_ctx)
 {
-    return (uint64_t)n_ctx * (uint64_t)cache_layers(s) * (uint64_t)eng_session_kv_width(s) *
+    return (uint64_t)n_ctx * (uint64_t)fwd_cache_layers(s) * (uint64_t)eng_session_kv_width(s) *
            (uint64_t)eng_kv_type_size(s->kv_type);
 }
 
@@ -176,18 +162,14 @@ int eng_session_set_kv_type(eng_session *s, eng_kv_type t)
     if (s->len)
         return fwd_session_set_error(s, -1, "the KV cache type can change only on an empty "
                                      "session (this one holds %d positions)", s->len);
-    for (int l = 0; l < s->e->n_layers; l++) {
-        free(s->kv[l]);
-        s->kv[l] = NULL;
-    }
-    s->cap = 0;
+    fwd_pages_free(s);
     s->kv_type = t;
+    s->row_bytes = (size_t)eng_session_kv_width(s) * (size_t)eng_kv_type_size(t);
     return 0;
 }
 
-/* Grows every layer's cache to hold n_ctx rows (doubling, capped at max_ctx), after checking
- * that the growth fits in the memory available. */
-static int ensure_scores(eng_session *s, int n_ctx)
+/* The score buffer: one block of rows x keys, bounded by the engine's score budget. */
+int fwd_scores_ensure(eng_session *s, int n_ctx)
 {
     const eng_engine *e = s->e;
     int block = e->chunk < FWD_ATTEND_TOKENS ? e->chunk : FWD_ATTEND_TOKENS;
@@ -200,40 +182,6 @@ static int ensure_scores(eng_session *s, int n_ctx)
         return fwd_session_set_error(s, -1, "out of memory for %zu attention scores", need);
     s->st.scores = p;
     s->st.scores_cap = need;
-    return 0;
-}
-
-int fwd_session_ensure(eng_session *s, int n_ctx)
-{
-    if (ensure_scores(s, n_ctx)) return -1;
-    if (n_ctx <= s->cap) return 0;
-    if (n_ctx > s->max_ctx)
-        return fwd_session_set_error(s, -1, "context of %d tokens exceeds the session's maximum "
-                                     "of %d", n_ctx, s->max_ctx);
-    int64_t cap = s->cap ? s->cap : 256;
-    while (cap < n_ctx) cap *= 2;
-    if (cap > s->max_ctx) cap = s->max_ctx;
-    int L = cache_layers(s), W = eng_session_kv_width(s), elt = eng_kv_type_size(s->kv_type);
-    uint64_t row = eng_session_kv_bytes(s, 1);
-    uint64_t grow = (uint64_t)(cap - s->cap) * row, avail = mem_available();
-    if (avail && grow > avail)
-        return fwd_session_set_error(
-            s, -1, "KV cache for %lld tokens needs %.2f GiB more (%d layers x %d values x %d "
-            "bytes (%s) = %llu bytes per token) but only %.2f GiB of memory is available%s",
-            (long long)cap, grow / 1073741824.0, L, W, elt, eng_kv_type_name(s->kv_type),
-            (unsigned long long)row, avail / 1073741824.0,
-            s->kv_type == ENG_KV_F32 ? "; a bf16 cache (--kv-type bf16) needs half" : "");
-    for (int l = 0; l < L; l++) {
-        void *p = realloc(s->kv[l], (size_t)cap * W * elt);
-        if (!p) return fwd_session_set_error(s, -1, "out of memory growing the KV cache to %lld "
-                                             "tokens", (long long)cap);
-        s->kv[l] = p;
-    }
-    int *t = realloc(s->tokens, (size_t)cap * sizeof *t);
-    if (!t) return fwd_session_set_error(s, -1, "out of memory for %lld token ids", (long long)cap);
-    for (int64_t i = s->cap; i < cap; i++) t[i] = -1;
-    s->tokens = t;
-    s->cap = (int)cap;
     return 0;
 }
 
@@ -262,10 +210,7 @@ int eng_session_enable_mtp(eng_session *s)
     if (s->mtp_on) return 0;
     s->mtp_hcap = e->chunk + 2;
     s->mtp_h = malloc((size_t)s->mtp_hcap * e->cfg.hidden_size * sizeof(float));
-    if (s->cap)
-        s->kv[L] = malloc((size_t)s->cap * eng_session_kv_width(s) *
-                          eng_kv_type_size(s->kv_type));
-    if (!s->mtp_h || (s->cap && !s->kv[L]))
+    if (!s->mtp_h || fwd_pages_enable_layer(s, L))
         return fwd_session_set_error(s, -1, "out of memory for the MTP layer's cache");
     s->mtp_on = 1;
     s->mtp_len = s->mtp_h0 = s->mtp_hn = 0;
@@ -282,10 +227,10 @@ void fwd_kv_get_row(const eng_session *s, int layer, int t, float *dst)
 {
     size_t W = (size_t)eng_session_kv_width(s);
     if (s->kv_type == ENG_KV_F32) {
-        memcpy(dst, (const float *)s->kv[layer] + (size_t)t * W, W * sizeof(float));
+        memcpy(dst, fwd_kv_row(s, layer, t), W * sizeof(float));
         return;
     }
-    const uint16_t *src = (const uint16_t *)s->kv[layer] + (size_t)t * W;
+    const uint16_t *src = fwd_kv_row(s, layer, t);
     for (size_t j = 0; j < W; j++) dst[j] = eng_bf16_to_f32(src[j]);
 }
 
@@ -302,10 +247,10 @@ void fwd_kv_put_row(eng_session *s, int layer, int t, const float *src)
 {
     size_t W = (size_t)eng_session_kv_width(s);
     if (s->kv_type == ENG_KV_F32) {
-        memcpy((float *)s->kv[layer] + (size_t)t * W, src, W * sizeof(float));
+        memcpy(fwd_kv_row(s, layer, t), src, W * sizeof(float));
         return;
     }
-    uint16_t *dst = (uint16_t *)s->kv[layer] + (size_t)t * W;
+    uint16_t *dst = fwd_kv_row(s, layer, t);
     for (size_t j = 0; j < W; j++) dst[j] = to_bf16(src[j]);
 }
 
@@ -322,7 +267,7 @@ int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float
     if (!check_range(s, layer, pos0, n, s->max_ctx))
         return fwd_session_set_error(s, -1, "kv_write: layer %d rows [%d, %d) outside the "
                                      "cache", layer, pos0, pos0 + n);
-    if (fwd_session_ensure(s, pos0 + n)) return -1;
+    if (fwd_session_ensure(s, pos0 + n) || fwd_pages_writable(s, pos0, n)) return -1;
     size_t W = (size_t)eng_session_kv_width(s);
     for (int i = 0; i < n; i++) fwd_kv_put_row(s, layer, pos0 + i, rows + (size_t)i * W);
     return 0;
@@ -333,12 +278,12 @@ void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ck
     int R = s->e->cfg.kv_lora_rank, P = s->e->cfg.qk_rope_head_dim;
     for (int i = 0; i < n; i++) {
         if (s->kv_type == ENG_KV_F32) {
-            const float *row = (const float *)s->kv[layer] + (size_t)(t0 + i) * (R + P);
+            const float *row = fwd_kv_row(s, layer, t0 + i);
             memcpy(ckv + (size_t)i * R, row, (size_t)R * sizeof(float));
             memcpy(rope + (size_t)i * P, row + R, (size_t)P * sizeof(float));
             continue;
         }
-        const uint16_t *row = (const uint16_t *)s->kv[layer] + (size_t)(t0 + i) * (R + P);
+        const uint16_t *row = fwd_kv_row(s, layer, t0 + i);
         for (int j = 0; j < R; j++) ckv[(size_t)i * R + j] = eng_bf16_to_f32(row[j]);
         for (int j = 0; j < P; j++) rope[(size_t)i * P + j] = eng_bf16_to_f32(row[R + j]);
     }
@@ -359,7 +304,7 @@ int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return fwd_session_set_error(s, -1, "token %d at index %d is outside the vocabulary "
                                          "[0, %d)", tokens[i], i, c->vocab_size);
-    if (fwd_session_ensure(s, start + n)) return -1;
+    if (fwd_session_ensure(s, start + n) || fwd_pages_writable(s, start, n)) return -1;
     fwd_mtp_before_forward(s, start, tokens[0]);
     s->len = start;
     for (int off = 0; off < n; off += s->e->chunk) {

@@ -9,11 +9,12 @@
  *                engine run their forward passes one at a time (they share its thread pool).
  *   eng_sampler  turns a row of logits into a token (greedy, temperature, top-k, top-p, min-p).
  *
- * The KV cache of a session is, per layer, contiguous rows [context][kv_width] with
- * kv_width = kv_lora_rank + qk_rope_head_dim: the latent c_kv after kv_a_layernorm, then k_rope
- * after RoPE, float32 or BF16 (eng_session_set_kv_type). Positions [0, length) are valid. The
- * cache grows with the context actually used, up to the session's maximum; growing checks
- * MemAvailable first and fails with the numbers.
+ * The KV cache of a session is, per layer, rows [context][kv_width] with kv_width =
+ * kv_lora_rank + qk_rope_head_dim: the latent c_kv after kv_a_layernorm, then k_rope after
+ * RoPE, float32 or BF16 (eng_session_set_kv_type), kept in pages of ENG_KV_BLOCK_TOKENS rows
+ * (some of them prefix-cache blocks, see eng_session_attach_prefix). Positions [0, length) are
+ * valid. The cache grows page by page with the context actually used, up to the session's
+ * maximum; growing checks MemAvailable first and fails with the numbers.
  *
  * Ownership: the engine keeps a pointer to the model, which must outlive it; a session keeps a
  * pointer to its engine, which must outlive it. destroy(NULL) is a no-op everywhere. */

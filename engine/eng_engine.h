@@ -126,8 +126,9 @@ int eng_session_reserve(eng_session *s, int n_ctx);
 int eng_session_set_length(eng_session *s, int n, const int *tokens);
 
 /* Copies cache rows [pos0, pos0 + n) of `layer` out to float32 rows [n][kv_width] / in from
- * them (rounded to the session's type). Reading needs pos0 + n <= length. Writing grows the cache as needed (up to max_context); it does not
- * change the length (see eng_session_set_length). */
+ * them (rounded to the session's type). Reading needs pos0 + n <= length. Writing grows the
+ * cache as needed (up to max_context); it does not change the length (see
+ * eng_session_set_length). */
 int eng_session_kv_read(const eng_session *s, int layer, int pos0, int n, float *rows);
 int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float *rows);
 

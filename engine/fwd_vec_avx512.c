@@ -164,7 +164,8 @@ static inline __attribute__((always_inline)) void scores_rows(int NR, int NV, co
         int j = 0;                                                                                 \
         for (; j + 64 <= keys; j += 64)                                                            \
             scores_rows(NR, 4, qi, ldq, dim, kt + j, ldk, si + j, lds, scale);                     \
-        for (; j < keys; j += 16) scores_rows(NR, 1, qi, ldq, dim, kt + j, ldk, si + j, lds, scale); \
+        for (; j < keys; j += 16)                                                                  \
+            scores_rows(NR, 1, qi, ldq, dim, kt + j, ldk, si + j, lds, scale);                     \
     } while (0)
 
 void fwd_flash_scores_avx512(const float *q, int ldq, int rows, int dim, const float *kt, int ldk,

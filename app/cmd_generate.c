@@ -24,6 +24,7 @@ typedef struct gen_opts {
     const char *stop[16], *docs[MAX_DOCS];
     int n_stop, n_docs, chat, greedy, verbose, fp8, bf16, threads, ctx, max_tokens, speculative, no_kv;
     uint64_t kv_mem, kv_disk;
+    int kv_type; /* eng_kv_type of the session's cache rows (--kv-type) */
     eng_sampling sampling;
 } gen_opts;
 
@@ -64,12 +65,17 @@ static void usage(FILE *out)
             "                      a longer prompt is refused, never cut\n"
             "  --threads N         worker threads (default: one per core)\n"
             "  --fp8               quantize BF16 linear weights to FP8 blocks at load\n"
+            "  --kv-type f32|bf16  the attention cache's values: f32 (exact, the default) or bf16\n"
+            "                      (half the memory: V2-Lite at 128K in 4 GiB instead of 8;\n"
+            "                      logits move by ~3e-3 of their range)\n"
             "  --bf16              prompt processing with BF16 activations (AVX512-BF16 where\n"
             "                      the CPU has it): faster but not exact, so not for checking\n"
             "                      against reference logits; the default is exact float32\n"
-            "  --speculative       greedy decoding with the checkpoint's MTP layer drafting one\n"
-            "                      token per step (same tokens; with --temperature 0 or\n"
-            "                      --greedy); the prefix cache is not read (only written)\n"
+            "  --speculative       the checkpoint's MTP layer drafts one token per step, the\n"
+            "                      model verifies it: greedy, the same tokens; sampling, the\n"
+            "                      same distribution (standard acceptance rule); --verbose\n"
+            "                      gives the acceptance rate; the prefix cache is not read\n"
+            "                      (only written)\n"
             "  --verbose           stats on stderr at the end: 'stats: prompt_tokens=\n"
             "                      cached_tokens= (prompt tokens taken from the cache)\n"
             "                      prefill_ms= ttft_ms= decode_tokens= decode_tok_s=', then a\n"
@@ -130,6 +136,7 @@ static int parse_option(gen_opts *o, const char *a, const char *v)
     if (!strcmp(a, "--stop")) return o->n_stop < 16 ? (o->stop[o->n_stop++] = v, 0) : -1;
     if (!strcmp(a, "--doc")) return o->n_docs < MAX_DOCS ? (o->docs[o->n_docs++] = v, 0) : -1;
     if (!strcmp(a, "--kv-mem")) return app_pack_parse_bytes(v, &o->kv_mem);
+    if (!strcmp(a, "--kv-type")) return (o->kv_type = eng_kv_type_parse(v)) < 0 ? -1 : 0;
     if (!strcmp(a, "--kv-disk")) return app_pack_parse_bytes(v, &o->kv_disk);
     return -2;
 }
@@ -143,8 +150,6 @@ static int check_args(const gen_opts *o)
                       : !o->prompt == !o->input_ids ? "give exactly one of PROMPT and --input-ids"
                       : o->input_ids && o->chat     ? "--chat needs a text PROMPT"
                       : o->system && !o->chat && !o->n_docs ? "--system needs --chat or --doc"
-                      : o->speculative && o->greedy < 0 && o->sampling.temperature > 0
-                          ? "--speculative needs --temperature 0"
                           : NULL;
     if (why) ui_fprintf(stderr, "folio generate: %s\n", why);
     return why ? -1 : 0;
@@ -156,7 +161,7 @@ static int takes_value(const char *a)
     static const char *const names[] = {
         "--model", "--input-ids", "--logits-out", "--system", "--kv-dir", "--greedy",
         "--max-tokens", "-n", "--top-k", "--threads", "--ctx", "--temperature", "--top-p",
-        "--min-p", "--seed", "--stop", "--doc", "--kv-mem", "--kv-disk"};
+        "--min-p", "--seed", "--stop", "--doc", "--kv-mem", "--kv-disk", "--kv-type"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(a, names[i])) return 1;
     return 0;
@@ -171,6 +176,7 @@ static const char *value_hint(const char *a)
            : !strcmp(a, "--stop")        ? " (at most 16 of them)"
            : !strcmp(a, "--doc")         ? " (at most 64 of them)"
            : !strcmp(a, "--kv-mem") || !strcmp(a, "--kv-disk") ? " (a size such as 512M or 4G)"
+           : !strcmp(a, "--kv-type")     ? " (f32 or bf16)"
            : !strcmp(a, "--seed") || !strcmp(a, "--greedy") || !strcmp(a, "--max-tokens") ||
                    !strcmp(a, "-n") || !strcmp(a, "--top-k") || !strcmp(a, "--threads") ||
                    !strcmp(a, "--ctx")
@@ -361,6 +367,7 @@ static eng_kvcache *open_cache(const gen_opts *o, const eng_model *m, const eng_
     /* Rows computed with BF16 activations differ from exact ones (~1e-3): keep them apart so an
      * exact run never reuses them. */
     if (o->bf16) fp ^= 0x62663136u; /* "bf16" */
+    fp = eng_kv_type_fingerprint(fp, (eng_kv_type)o->kv_type); /* BF16 rows apart, likewise */
     int n = o->kv_dir ? snprintf(dir, dirsz, "%s/%016" PRIx64, o->kv_dir, fp) : 0;
     char err[1024] = "";
     if (n < 0 || (size_t)n >= dirsz)
@@ -605,6 +612,8 @@ int app_cmd_generate(int argc, char **argv)
     if (!rc) rc = make_prompt(&r->o, r->tok, eng_engine_config(r->e)->vocab_size, &r->p);
     if (!rc && (rc = eng_session_create(r->e, r->o.ctx, &r->s, err, sizeof err)))
         ui_fprintf(stderr, "folio generate: %s\n", err);
+    if (!rc && (rc = eng_session_set_kv_type(r->s, (eng_kv_type)r->o.kv_type)))
+        ui_fprintf(stderr, "folio generate: --kv-type: %s\n", eng_session_error(r->s));
     if (!rc && r->o.speculative && (rc = eng_session_enable_mtp(r->s)))
         ui_fprintf(stderr, "folio generate: --speculative: %s\n", eng_session_error(r->s));
     if (!rc) rc = check_context(&r->o, r->e, r->s, &r->p);
@@ -615,6 +624,9 @@ int app_cmd_generate(int argc, char **argv)
     if (!rc && r->o.verbose && r->o.speculative)
         fprintf(stderr, "speculative: drafts=%d accepted=%d\n", r->st.drafts,
                 r->st.drafts_accepted);
+    if (!rc && r->o.verbose && r->o.speculative)
+        fprintf(stderr, "speculative: acceptance=%.3f\n",
+                r->st.drafts ? (double)r->st.drafts_accepted / r->st.drafts : 0.0);
     if (!rc && r->o.verbose) print_cache(r->kc, r->kv_dir, r->stored);
     app_pack_prompt_free(&r->p);
     eng_kvcache_destroy(r->kc);

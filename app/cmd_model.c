@@ -2,6 +2,7 @@
  * of weights, MLA KV-cache bytes per token, maximum context, memory needed, and this machine's RAM.
  */
 #include "app.h"
+#include "eng_engine.h"
 #include "eng_model.h"
 #include "ui.h"
 
@@ -22,6 +23,7 @@ typedef struct info {
     uint64_t ram_total, ram_avail;
     int64_t max_ctx;
     int mtp_layers;
+    int kv_type; /* eng_kv_type the KV bytes are counted in (--kv-type) */
 } info;
 
 static void human_bytes(uint64_t b, char *buf, size_t n)
@@ -110,9 +112,11 @@ static void print_text(const char *dir, const info *in)
     human_bytes(in->bytes_fp8, b, sizeof b);
     printf(c->fp8 ? "\n" : "; %s once FP8 (quantized at load, or by folio convert)\n", b);
     human_bytes((uint64_t)in->st.kv_bytes_per_token, a, sizeof a);
-    printf("  KV cache         %s per token: (kv_lora_rank %d + qk_rope_head_dim %d) float32 "
+    printf("  KV cache         %s per token: (kv_lora_rank %d + qk_rope_head_dim %d) %s "
            "x %d layers\n",
-           a, c->kv_lora_rank, c->qk_rope_head_dim, c->num_hidden_layers);
+           a, c->kv_lora_rank, c->qk_rope_head_dim,
+           in->kv_type == ENG_KV_BF16 ? "bf16 (--kv-type bf16)" : "float32",
+           c->num_hidden_layers);
     printf("  maximum context  %lld tokens", (long long)in->max_ctx);
     if (c->yarn)
         printf(" (YaRN: original %d x factor %g = %.0f; max_position_embeddings %d)",
@@ -149,7 +153,9 @@ static void print_json(const info *in)
     json_object_object_add(o, "fp8_weight_bytes", json_object_new_int64((int64_t)in->bytes_fp8));
     json_object_object_add(o, "kv_bytes_per_token",
                            json_object_new_int64(in->st.kv_bytes_per_token));
-    json_object_object_add(o, "kv_dtype", json_object_new_string("float32"));
+    json_object_object_add(o, "kv_dtype", json_object_new_string(in->kv_type == ENG_KV_BF16
+                                                                      ? "bfloat16"
+                                                                      : "float32"));
     json_object_object_add(o, "max_context", json_object_new_int64(in->max_ctx));
     json_object_object_add(o, "mtp_layers", json_object_new_int(in->mtp_layers));
     for (int i = 0; i < N_CTX; i++) {
@@ -171,10 +177,11 @@ static void print_json(const info *in)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: folio model info [DIR] [--json]\n"
+    fprintf(f, "usage: folio model info [DIR] [--json] [--kv-type f32|bf16]\n"
                "  describes a DeepSeek-V3/V2 checkpoint folder after validating it: parameters,\n"
                "  weight bytes, KV-cache bytes per token, context, memory needed and this\n"
-               "  machine's RAM. DIR defaults to $FOLIO_MODEL.\n");
+               "  machine's RAM. DIR defaults to $FOLIO_MODEL.\n"
+               "  --kv-type: the attention cache's values the memory is counted in (default f32)\n");
 }
 
 /* A usage error: what was wrong, then the usage, on stderr. */
@@ -189,7 +196,7 @@ static int usage_error(const char *what, const char *arg)
 int app_cmd_model(int argc, char **argv)
 {
     const char *dir = NULL;
-    int json = 0;
+    int json = 0, kv_type = ENG_KV_F32;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout), APP_EXIT_OK;
     if (argc < 2) return usage_error("say what to do: info", NULL);
@@ -197,7 +204,11 @@ int app_cmd_model(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (argv[i][0] == '-')
+        else if (strcmp(argv[i], "--kv-type") == 0) {
+            if (i + 1 >= argc || (kv_type = eng_kv_type_parse(argv[i + 1])) < 0)
+                return usage_error("--kv-type takes f32 or bf16", NULL);
+            i++;
+        } else if (argv[i][0] == '-')
             return usage_error("unknown option", argv[i]);
         else if (dir)
             return usage_error("more than one DIR given:", argv[i]);
@@ -213,8 +224,9 @@ int app_cmd_model(int argc, char **argv)
         ui_fprintf(stderr, "folio: %s\n", err);
         return APP_EXIT_FAIL;
     }
-    info in = {.c = eng_model_config(m)};
+    info in = {.c = eng_model_config(m), .kv_type = kv_type};
     eng_config_stats(in.c, &in.st);
+    in.st.kv_bytes_per_token = in.st.kv_bytes_per_token / 4 * eng_kv_type_size(kv_type);
     eng_model_weight_bytes(m, &in.bytes_main, &in.bytes_mtp);
     in.bytes_fp8 = eng_model_fp8_bytes(m);
     in.max_ctx = eng_config_max_context(in.c);

@@ -9,10 +9,12 @@
  *                engine run their forward passes one at a time (they share its thread pool).
  *   eng_sampler  turns a row of logits into a token (greedy, temperature, top-k, top-p, min-p).
  *
- * The KV cache of a session is, per layer, contiguous float32 rows [context][kv_width] with
- * kv_width = kv_lora_rank + qk_rope_head_dim: the latent c_kv after kv_a_layernorm, then k_rope
- * after RoPE. Positions [0, length) are valid. The cache grows with the context actually used,
- * up to the session's maximum; growing checks MemAvailable first and fails with the numbers.
+ * The KV cache of a session is, per layer, rows [context][kv_width] with kv_width =
+ * kv_lora_rank + qk_rope_head_dim: the latent c_kv after kv_a_layernorm, then k_rope after
+ * RoPE, float32 or BF16 (eng_session_set_kv_type), kept in pages of ENG_KV_BLOCK_TOKENS rows
+ * (some of them prefix-cache blocks, see eng_session_attach_prefix). Positions [0, length) are
+ * valid. The cache grows page by page with the context actually used, up to the session's
+ * maximum; growing checks MemAvailable first and fails with the numbers.
  *
  * Ownership: the engine keeps a pointer to the model, which must outlive it; a session keeps a
  * pointer to its engine, which must outlive it. destroy(NULL) is a no-op everywhere. */
@@ -37,7 +39,18 @@ typedef struct eng_engine_options {
     int prefill_chunk;    /* tokens per forward step of a long prompt; <= 0: 512 (each of
                              64 experts then sees ~48 tokens per step: MoE GEMMs efficient) */
     size_t score_budget;  /* bytes for one block of attention scores; 0: 64 MiB */
+    int prefill_attention; /* eng_attention: how chunks of more than one token attend */
 } eng_engine_options;
+
+/* Attention of a prefill chunk. Both forms compute the same function (float32 throughout; the
+ * golden logits agree to ~1e-6 either way). ENG_ATTN_AUTO takes, per chunk, the form with fewer
+ * multiply-adds: the per-head form for long chunks (V2-Lite/V3 shapes: from ~200 tokens),
+ * the absorbed one for short chunks and always for single-token decode. */
+typedef enum eng_attention {
+    ENG_ATTN_AUTO = 0,
+    ENG_ATTN_ABSORBED = 1, /* queries folded through W_UK; attends the latent rows directly */
+    ENG_ATTN_PER_HEAD = 2  /* flash-style: keys and values decompressed block by block */
+} eng_attention;
 
 /* Binds every tensor the forward pass needs (main layers 0 .. num_hidden_layers-1 only; MTP
  * layers are ignored) as stored (kv_b_proj too: absorbed attention reads it in its dtype) and
@@ -74,6 +87,36 @@ int eng_session_kv_width(const eng_session *s);    /* floats per cache row */
 /* The token at each valid position, -1 where the rows were written without one (kv_write). */
 const int *eng_session_tokens(const eng_session *s);
 
+/* What a cache row's values are stored as. ENG_KV_F32 is the reference (golden logits to ~1e-6);
+ * ENG_KV_BF16 rounds each value to BF16 (8 significant bits, round to nearest even) when the
+ * row is written, halving the cache; attention still computes in float32. */
+typedef enum eng_kv_type { ENG_KV_F32 = 0, ENG_KV_BF16 = 1 } eng_kv_type;
+/* Bytes per value (4, 2) and the name ("f32", "bf16"); parse: the type of a name, or -1. */
+int eng_kv_type_size(eng_kv_type t);
+const char *eng_kv_type_name(eng_kv_type t);
+int eng_kv_type_parse(const char *name);
+/* The prefix cache must not mix rows of different types: a model fingerprint for the rows of
+ * type t (t == ENG_KV_F32 gives fp itself, so float32 caches keep their names). */
+uint64_t eng_kv_type_fingerprint(uint64_t fp, eng_kv_type t);
+/* Sets the type of the session's cache rows; only while its length is 0 (else < 0, nothing
+ * changes). Rows written before are dropped. */
+int eng_session_set_kv_type(eng_session *s, eng_kv_type t);
+eng_kv_type eng_session_kv_type(const eng_session *s);
+/* Bytes the cache needs for n_ctx positions (every layer, the MTP layer when enabled). */
+uint64_t eng_session_kv_bytes(const eng_session *s, int64_t n_ctx);
+
+/* Takes the longest cached prefix of ids[0..n - 1) (the last token is always computed, for its
+ * logits) from the prefix cache without copying: the blocks' rows become pages of the session's
+ * cache, attended where they lie and held until the session is destroyed or writes into them
+ * (that block is then copied first); a prefix hit costs no memory. Positions the session holds
+ * already with the same tokens are kept. A BF16 session copies (rounds) the rows instead. kc
+ * must outlive the session. *cached receives the session's length afterwards. */
+struct eng_kvcache;
+int eng_session_attach_prefix(eng_session *s, struct eng_kvcache *kc, const int32_t *ids,
+                              size_t n, size_t *cached);
+/* Bytes of cache pages the session owns (borrowed prefix blocks not counted). */
+uint64_t eng_session_kv_owned_bytes(const eng_session *s);
+
 /* Allocates the cache for n_ctx positions now (n_ctx <= max_context). Fails, before allocating,
  * with the numbers when that would exceed the memory available. */
 int eng_session_reserve(eng_session *s, int n_ctx);
@@ -82,9 +125,10 @@ int eng_session_reserve(eng_session *s, int n_ctx);
  * tokens: the ids of positions [0, n) or NULL (positions beyond the old length become -1). */
 int eng_session_set_length(eng_session *s, int n, const int *tokens);
 
-/* Copies cache rows [pos0, pos0 + n) of `layer` out to rows [n][kv_width] / in from them. Reading
- * needs pos0 + n <= length. Writing grows the cache as needed (up to max_context); it does not
- * change the length (see eng_session_set_length). */
+/* Copies cache rows [pos0, pos0 + n) of `layer` out to float32 rows [n][kv_width] / in from
+ * them (rounded to the session's type). Reading needs pos0 + n <= length. Writing grows the
+ * cache as needed (up to max_context); it does not change the length (see
+ * eng_session_set_length). */
 int eng_session_kv_read(const eng_session *s, int layer, int pos0, int n, float *rows);
 int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float *rows);
 
@@ -168,8 +212,11 @@ typedef struct eng_gen_params {
     int (*on_text)(void *ud, const char *text, size_t len);
     void *ud;
     const atomic_int *cancel;    /* set from another thread to stop; may be NULL */
-    /* Greedy only, on a session with eng_session_enable_mtp(): each step drafts one token with
-     * the MTP layer and verifies it with the main model (same tokens, fewer steps). */
+    /* On a session with eng_session_enable_mtp(): each step drafts one token with the MTP layer
+     * and verifies it with the main model. Greedy: the same tokens in fewer steps. Sampling:
+     * the standard acceptance rule (keep the draft with probability min(1, p/q), else draw
+     * from max(0, p - q)), so tokens follow the same distribution, though not the same tokens
+     * for a seed as without drafts. drafts / drafts_accepted count the drafts. */
     int speculative;
 } eng_gen_params;
 

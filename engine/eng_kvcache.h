@@ -38,7 +38,8 @@ typedef struct eng_kv_hash {
 typedef struct eng_kv_geometry {
     int n_layers;               /* layers whose latent cache is stored (num_hidden_layers) */
     int row_floats;             /* kv_lora_rank + qk_rope_head_dim, e.g. 576 for V3 */
-    uint64_t model_fingerprint; /* eng_model_fingerprint(): blocks of other models never match */
+    uint64_t model_fingerprint; /* eng_model_fingerprint(): blocks of other models never match;
+                                   for a BF16 session's rows, eng_kv_type_fingerprint() of it */
 } eng_kv_geometry;
 
 typedef struct eng_kvcache_options {

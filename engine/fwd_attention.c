@@ -1,5 +1,6 @@
 /* engine/fwd_attention.c: multi-head latent attention (DeepSeek-V2 paper, section 2.1) in the
- * absorbed form over the session's latent cache rows [t][c_kv (R) | k_rope (P)], float32.
+ * absorbed form over the session's latent cache rows [t][c_kv (R) | k_rope (P)], float32 or BF16
+ * (uint16_t, widened to float32 as it is read: every product is still float32).
  *
  * With W_UK folded into the query, every head's key is the shared cache row, so scores for all
  * heads and all tokens of a chunk are one product with the cache (q_lat [n*H][W] x cache^T) and
@@ -14,7 +15,8 @@ typedef struct attn_task {
     const eng_engine *e;
     const fwd_layer *L;
     fwd_state *st;
-    const float *cache;  /* [T][W] */
+    const eng_session *s; /* its cache pages of `layer`: float32, or BF16 when bf16 */
+    int layer, bf16;
     int n, pos;          /* chunk tokens and the position of the first */
     int r0, m, T;        /* score block: rows [r0, r0 + m) of q_lat, keys [0, T) */
     int avx2, avx512;    /* use the AVX2+FMA / AVX-512 kernels */
@@ -108,6 +110,39 @@ static void pv_tile_scalar(const float *p, int ldp, int rows, const float *kv, i
  * at a time: that piece of the cache (128 KiB) stays in L2 while every tile of the group
  * passes over it, so the cache is read from memory once per group instead of once per tile. */
 enum { PV_ROWS = 6, PV_COLS = 64, PV_GROUP = 32, PV_KEYS = 512 };
+_Static_assert(PV_KEYS * PV_COLS <= FWD_PV_CONV, "pv_task's widened piece");
+
+/* dst[k][0..cols) = src[k * ld + 0..cols) widened from BF16, for k < keys. */
+static void widen_piece(const uint16_t *src, int ld, int keys, int cols, float *dst)
+{
+    uint32_t u[PV_COLS];
+    for (int k = 0; k < keys; k++) {
+        const uint16_t *row = src + (size_t)k * ld;
+        for (int j = 0; j < cols; j++) u[j] = (uint32_t)row[j] << 16;
+        memcpy(dst + (size_t)k * PV_COLS, u, (size_t)cols * sizeof(float));
+    }
+}
+
+/* Row tiles [ra, rb) of the block over keys [k0, k0 + kn) (kn <= PV_KEYS), columns [ca, cb),
+ * page by page where the rows lie (the AVX-512 kernel widens BF16 rows as it loads them). */
+static void pv_pages(const attn_task *t, int ra, int rb, int k0, int kn, int ca, int cb,
+                     void (*tile)(const float *, int, int, const float *, int, int, int, float *,
+                                  int))
+{
+    int R = t->e->cfg.kv_lora_rank, W = R + t->e->cfg.qk_rope_head_dim;
+    for (int j = 0; j < kn; j += ENG_KV_BLOCK_TOKENS) {
+        int nk = kn - j < ENG_KV_BLOCK_TOKENS ? kn - j : ENG_KV_BLOCK_TOKENS;
+        const float *p = t->st->scores + (size_t)ra * t->T + k0 + j;
+        float *o = t->st->o_lat + (size_t)(t->r0 + ra) * R + ca;
+        const void *rows = fwd_kv_row(t->s, t->layer, k0 + j);
+        if (t->bf16)
+            fwd_pv_tile_bf16_avx512(p, t->T, rb - ra, (const uint16_t *)rows + ca, W, nk,
+                                    cb - ca, o, R);
+        else
+            tile(p, t->T, rb - ra, (const float *)rows + ca, W, nk, cb - ca, o, R);
+    }
+}
+
 static void pv_task(void *arg, int ith, int nth)
 {
     const attn_task *t = arg;
@@ -117,6 +152,8 @@ static void pv_task(void *arg, int ith, int nth)
     int groups = (rblocks + PV_GROUP - 1) / PV_GROUP, a, b;
     void (*tile)(const float *, int, int, const float *, int, int, int, float *, int) =
         t->avx512 ? fwd_pv_tile_avx512 : t->avx2 ? fwd_pv_tile_avx2 : pv_tile_scalar;
+    float *wide = t->st->kv_f32 + (size_t)ith * FWD_PV_CONV;
+    int widen = t->bf16 && !t->avx512; /* BF16 rows for kernels that read float32 */
     share(cblocks * groups, ith, nth, &a, &b);
     for (int item = a; item < b; item++) {
         int ca = item / groups * PV_COLS, cb = ca + PV_COLS < R ? ca + PV_COLS : R;
@@ -124,16 +161,26 @@ static void pv_task(void *arg, int ith, int nth)
         int r1 = r0 + PV_GROUP * PV_ROWS < t->m ? r0 + PV_GROUP * PV_ROWS : t->m;
         for (int r = r0; r < r1; r++)
             memset(t->st->o_lat + (size_t)(t->r0 + r) * R + ca, 0, (size_t)(cb - ca) * 4);
-        for (int k0 = 0; k0 < t->T; k0 += PV_KEYS)
+        for (int k0 = 0; k0 < t->T; k0 += PV_KEYS) {
+            int kg = t->pos + (t->r0 + r1 - 1) / H + 1 - k0; /* keys the group sees */
+            kg = kg < PV_KEYS ? kg : PV_KEYS;
+            for (int j = 0; widen && j < kg; j += ENG_KV_BLOCK_TOKENS)
+                widen_piece((const uint16_t *)fwd_kv_row(t->s, t->layer, k0 + j) + ca, W,
+                            kg - j < ENG_KV_BLOCK_TOKENS ? kg - j : ENG_KV_BLOCK_TOKENS, cb - ca,
+                            wide + (size_t)j * PV_COLS);
             for (int ra = r0; ra < r1; ra += PV_ROWS) {
                 int rb = ra + PV_ROWS < r1 ? ra + PV_ROWS : r1;
                 /* keys past the tile's last row's are masked (p = 0) for all its rows */
                 int T = t->pos + (t->r0 + rb - 1) / H + 1, kn = T - k0;
                 if (kn <= 0) continue;
-                tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra,
-                     t->cache + (size_t)k0 * W + ca, W, kn < PV_KEYS ? kn : PV_KEYS, cb - ca,
-                     t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+                kn = kn < PV_KEYS ? kn : PV_KEYS;
+                if (widen)
+                    tile(t->st->scores + (size_t)ra * t->T + k0, t->T, rb - ra, wide, PV_COLS,
+                         kn, cb - ca, t->st->o_lat + (size_t)(t->r0 + ra) * R + ca, R);
+                else
+                    pv_pages(t, ra, rb, k0, kn, ca, cb, tile);
             }
+        }
     }
 }
 
@@ -199,24 +246,50 @@ static void project_kv(eng_session *s, const fwd_layer *L, int layer, int n, int
     const eng_config *c = &e->cfg;
     fwd_state *st = &s->st;
     int R = c->kv_lora_rank, P = c->qk_rope_head_dim, W = R + P;
+    float *row = st->kv_row;
     for (int i = 0; i < n; i++) {
-        float *row = s->kv[layer] + (size_t)(pos + i) * W;
         eng_rmsnorm(st->kv + (size_t)i * W, L->kv_a_norm, R, c->rms_norm_eps, row);
         memcpy(row + R, st->kv + (size_t)i * W + R, (size_t)P * sizeof(float));
         fwd_rope_apply(row + R, P / 2, st->cos + (size_t)i * (P / 2),
                        st->sin + (size_t)i * (P / 2));
+        fwd_kv_put_row(s, layer, pos + i, row);
     }
 }
 
-/* The cache rows [0, T) seen as a float32 [T, W] weight, so that the scores q_lat cache^T are
- * one eng_linear over the block's rows. Blocks of at most FWD_ATTEND_TOKENS tokens: each computes
+/* scores[r][k] = q_lat[r0 + r] . row k for the block's rows r < m and keys k < T: work items
+ * (page of 64 keys, tile of SCORE_ROWS rows), each a GEMV over the page where it lies (float32
+ * or BF16 rows read as stored) that reads the page once for the tile's rows. Pages past what a
+ * tile's last row sees are skipped (the softmax zeroes those scores). */
+enum { SCORE_ROWS = 8 };
+static void scores_task(void *arg, int ith, int nth)
+{
+    const attn_task *t = arg;
+    const eng_config *c = &t->e->cfg;
+    int H = c->num_attention_heads, W = c->kv_lora_rank + c->qk_rope_head_dim;
+    int pages = (t->T + ENG_KV_BLOCK_TOKENS - 1) / ENG_KV_BLOCK_TOKENS;
+    int tiles = (t->m + SCORE_ROWS - 1) / SCORE_ROWS, a, b;
+    share(pages * tiles, ith, nth, &a, &b);
+    for (int item = a; item < b; item++) {
+        int k0 = item / tiles * ENG_KV_BLOCK_TOKENS, ra = item % tiles * SCORE_ROWS;
+        int rb = ra + SCORE_ROWS < t->m ? ra + SCORE_ROWS : t->m;
+        int sees = t->pos + (t->r0 + rb - 1) / H + 1;
+        if (k0 >= sees) continue;
+        int nk = t->T - k0 < ENG_KV_BLOCK_TOKENS ? t->T - k0 : ENG_KV_BLOCK_TOKENS;
+        eng_tensor keys = {.name = "latent cache page", .dtype = t->bf16 ? ENG_DT_BF16 : ENG_DT_F32,
+                           .ndim = 2, .shape = {nk, W}, .data = fwd_kv_row(t->s, t->layer, k0),
+                           .nbytes = (size_t)nk * t->s->row_bytes};
+        eng_linear_rows(&keys, 0, nk, t->st->q_lat + (size_t)(t->r0 + ra) * W, rb - ra,
+                        t->st->scores + (size_t)ra * t->T + k0, t->T);
+    }
+}
+
+/* The scores, softmax and p c_kv of the chunk's rows in blocks of at most FWD_ATTEND_TOKENS
+ * tokens (fewer under the score budget): each computes
  * scores only up to the keys its last token sees, so the causal triangle of a long chunk is
  * mostly skipped rather than computed and masked. */
 static void attend(eng_session *s, attn_task *t)
 {
-    const eng_config *c = &s->e->cfg;
-    int H = c->num_attention_heads, W = c->kv_lora_rank + c->qk_rope_head_dim;
-    int rows = t->n * H, T = t->pos + t->n;
+    int H = s->e->cfg.num_attention_heads, rows = t->n * H, T = t->pos + t->n;
     int block = (int)(s->e->score_floats / (size_t)T);
     if (block > FWD_ATTEND_TOKENS * H) block = FWD_ATTEND_TOKENS * H;
     if (block < 1) block = 1;
@@ -224,11 +297,7 @@ static void attend(eng_session *s, attn_task *t)
     for (t->r0 = 0; t->r0 < rows; t->r0 += block) {
         t->m = rows - t->r0 < block ? rows - t->r0 : block;
         t->T = t->pos + (t->r0 + t->m - 1) / H + 1; /* keys the block's last token sees */
-        eng_tensor keys = {.name = "latent cache", .dtype = ENG_DT_F32, .ndim = 2,
-                           .shape = {t->T, W}, .data = t->cache,
-                           .nbytes = (size_t)t->T * W * sizeof(float)};
-        eng_linear(s->e->pool, &keys, 0, t->T, s->st.q_lat + (size_t)t->r0 * W, t->m,
-                   s->st.scores);
+        eng_pool_run(s->e->pool, scores_task, t);
         eng_pool_run(s->e->pool, softmax_task, t);
         eng_pool_run(s->e->pool, pv_task, t);
     }
@@ -240,6 +309,8 @@ static void attend(eng_session *s, attn_task *t)
  *   q_lat        = [q_nope W_UK | RoPE(q_rope)] per head        absorb_task
  *   p            = softmax(scale q_lat . cache^T), causal       attend
  *   o_h          = (p c_kv) W_UV^T; out = W_O [o_1 .. o_H]      pv_task, expand_task
+ * or, for long prefill chunks, the same in the per-head form (fwd_flash.c): k_nope, v = c_kv
+ * W_UKV^T block by block of keys, p = softmax(scale [q_nope | q_rope] . [k_nope | k_rope]).
  * The cache and the score buffer must have room for pos + n rows (fwd_session_ensure). */
 void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
 {
@@ -247,14 +318,19 @@ void fwd_mla_attention(eng_session *s, int layer, int n, int pos)
     const eng_config *c = &e->cfg;
     const fwd_layer *L = &e->layers[layer];
     fwd_state *st = &s->st;
-    attn_task t = {.e = e, .L = L, .st = st, .cache = s->kv[layer], .n = n, .pos = pos,
+    attn_task t = {.e = e, .L = L, .st = st, .s = s, .layer = layer,
+                   .bf16 = s->kv_type == ENG_KV_BF16, .n = n, .pos = pos,
                    .avx2 = eng_ops_isa() >= ENG_ISA_AVX2,
                    .avx512 = eng_ops_isa() >= ENG_ISA_AVX512};
     project_x(s, L, n);
     project_q(s, L, n);
     project_kv(s, L, layer, n, pos);
-    eng_pool_run(e->pool, absorb_task, &t);
-    attend(s, &t);
-    eng_pool_run(e->pool, expand_task, &t);
+    if (fwd_flash_wanted(e, n, pos)) {
+        fwd_flash_attention(s, layer, n, pos);
+    } else {
+        eng_pool_run(e->pool, absorb_task, &t);
+        attend(s, &t);
+        eng_pool_run(e->pool, expand_task, &t);
+    }
     eng_linear(e->pool, L->o, 0, c->hidden_size, st->attn, n, st->out);
 }

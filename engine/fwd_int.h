@@ -5,6 +5,7 @@
 #define FWD_INT_H
 
 #include "eng_engine.h"
+#include "eng_kvcache.h"
 
 #include <stdarg.h>
 
@@ -57,6 +58,7 @@ struct eng_engine {
     float softmax_scale;
     int chunk;                    /* prefill tokens per step */
     size_t score_floats;          /* attention score block */
+    int prefill_attention;        /* eng_attention */
     int ffn_inter_max;            /* widest MLP, for the activation buffers */
 };
 
@@ -113,6 +115,14 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
     float *bg, *bu;               /* [B*k*moe_inter + B*shared_inter] */
     float *by;                    /* [B*(k+1)][d] their outputs */
     eng_linear_op *bops;          /* [2 (B*k + 1)] */
+    /* per-head (flash) prefill attention, for key blocks of K = FWD_FLASH_KEYS */
+    float *fl_ckv;                /* [K][R] the block's c_kv rows */
+    float *fl_rope;               /* [K][P] the block's k_rope rows */
+    float *fl_kvd;                /* [K][H][N+V] their k_nope and v */
+    float *fl_ml;                 /* [n][H][2] running maximum and sum of each query row */
+    float *fl_thread;             /* [threads][fwd_flash_thread_floats()] */
+    float *kv_f32;                /* [threads][FWD_PV_CONV] BF16 cache pieces widened (pv_task) */
+    float *kv_row;                /* [W] one cache row being written */
 } fwd_state;
 
 /* Token counts up to this run the MoE as batches of GEMVs (eng_linear_batch). */
@@ -121,9 +131,17 @@ typedef struct fwd_state {        /* activations of one chunk of up to n = chunk
 struct eng_session {
     eng_engine *e;
     int max_ctx;
-    int cap;                      /* rows allocated per layer */
+    int cap;                      /* rows the pages hold per layer (npages * 64) */
     int len;                      /* valid rows */
-    float **kv;                   /* [n_layers] -> [cap][W] latent cache (MTP layer last) */
+    /* The latent cache (fwd_pages.c): per layer (MTP layer last) a table of pages of 64 rows
+     * [64][W] of kv_type (float32, or BF16 as uint16_t); page b of the main layers is the rows
+     * of the prefix-cache block borrow[b] when that is set (float32, held by the session). */
+    void ***pages;                /* [n_layers][page_cap] */
+    eng_kv_block **borrow;        /* [page_cap] */
+    int npages, page_cap;
+    eng_kvcache *kc;              /* where borrowed blocks come from */
+    eng_kv_type kv_type;
+    size_t row_bytes;             /* W x the type's size */
     /* MTP: positions [0, mtp_len) have their MTP cache row; the main model's final-norm output
      * of positions [mtp_h0, mtp_h0 + mtp_hn) is kept for the positions still to do. */
     int mtp_on, mtp_len, mtp_h0, mtp_hn, mtp_hcap;
@@ -142,9 +160,33 @@ struct eng_session {
 int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int fwd_session_ensure(eng_session *s, int n_ctx);
+/* The attention score buffer for a context of n_ctx (fwd_session.c). */
+int fwd_scores_ensure(eng_session *s, int n_ctx);
+/* Layers with a cache: the main ones, + the MTP layer when enabled. */
+int fwd_cache_layers(const eng_session *s);
+/* Row t of `layer` where it lies (float32 or BF16 per s->kv_type). */
+static inline void *fwd_kv_row(const eng_session *s, int layer, int t)
+{
+    return (char *)s->pages[layer][t / ENG_KV_BLOCK_TOKENS] +
+           (size_t)(t % ENG_KV_BLOCK_TOKENS) * s->row_bytes;
+}
+/* fwd_pages.c: makes rows [t0, t0 + n) writable (copies borrowed pages there into the
+ * session's own first); pages for `layer` over every page in use (the MTP layer, when enabled
+ * late); frees every page and gives borrowed blocks back. */
+int fwd_pages_writable(eng_session *s, int t0, int n);
+int fwd_pages_enable_layer(eng_session *s, int layer);
+void fwd_pages_free(eng_session *s);
+/* Row t of `layer` as float32 [W], and stored from float32 (rounded to the session's type). */
+void fwd_kv_get_row(const eng_session *s, int layer, int t, float *dst);
+void fwd_kv_put_row(eng_session *s, int layer, int t, const float *src);
+/* Cache rows [t0, t0 + n) of `layer` as float32, split: c_kv into ckv [n][R], k_rope into
+ * rope [n][P]. */
+void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ckv, float *rope);
 
 /* ---- fwd_attention.c, fwd_moe.c, fwd_forward.c ------------------------------------------- */
 
+/* Floats per worker for a piece of BF16 cache rows widened: 512 keys x 64 columns. */
+#define FWD_PV_CONV (512 * 64)
 /* Tokens per block of attention scores (fewer when the score budget is smaller). */
 #define FWD_ATTEND_TOKENS 128
 /* MLA over the chunk's n tokens at positions [pos, pos + n): reads st->x, writes st->out. */
@@ -157,6 +199,9 @@ void fwd_ffn(eng_session *s, int layer, int n, int pos);
 void fwd_pv_tile_avx512(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                         int len, float *o, int ldo);
 void fwd_softmax_row_avx512(float *s, int lim, int T, float scale);
+/* The same over BF16 rows kv (a BF16 cache), widened as they are loaded. */
+void fwd_pv_tile_bf16_avx512(const float *p, int ldp, int rows, const uint16_t *kv, int ldkv,
+                             int T, int len, float *o, int ldo);
 void fwd_swiglu_avx512(float *g, const float *u, size_t count);
 void fwd_pv_tile_avx2(const float *p, int ldp, int rows, const float *kv, int ldkv, int T,
                       int len, float *o, int ldo);
@@ -167,6 +212,34 @@ void fwd_decoder_layer(eng_session *s, int l, int n, int pos);
 /* One chunk through every layer; logits per ENG_LOGITS_*. */
 void fwd_forward_chunk(eng_session *s, const int *tokens, int n, int pos, int logits_mode,
                        float *logits);
+
+/* ---- fwd_flash.c: per-head prefill attention ------------------------------------------------ */
+
+#define FWD_FLASH_KEYS 128   /* keys per block: decompressed once for every head */
+#define FWD_FLASH_QUERIES 32 /* queries per tile */
+/* Whether the chunk's n tokens at pos attend in the per-head form (eng_attention). */
+int fwd_flash_wanted(const eng_engine *e, int n, int pos);
+/* MLA for the chunk from st->q (q_rope not yet rotated) and the cache rows [0, pos + n), which
+ * hold the chunk's own rows already: st->attn [n][H*V] = the heads' outputs. */
+void fwd_flash_attention(eng_session *s, int layer, int n, int pos);
+/* Scratch floats per worker: keys transposed [N+P][K] and a tile of scores [Q][K]. */
+size_t fwd_flash_thread_floats(const eng_config *c);
+/* AVX-512 kernels (fwd_vec_avx512.c), the same as fwd_flash.c's scalar ones up to rounding:
+ * s[i][j] = scale q[i] . kt[:, j] for keys a multiple of 16; one row of the online softmax. */
+void fwd_flash_scores_avx512(const float *q, int ldq, int rows, int dim, const float *kt, int ldk,
+                             int keys, float *s, int lds, float scale);
+float fwd_flash_softmax_avx512(float *s, int lim, int keys, float *m, float *l);
+
+/* ---- gen_sample.c: distributions for speculative sampling ------------------------------------ */
+
+/* dist[vocab] = the distribution eng_sampler_sample draws from for these logits (temperature,
+ * top-k, top-p, min-p applied and renormalized; greedy: all mass on the argmax). */
+void gen_sampler_dist(eng_sampler *s, const float *logits, float *dist);
+/* An index in [0, n) drawn with probability w[i] / sum(w) (w >= 0, not all zero). */
+int gen_sampler_draw(eng_sampler *s, const float *w, int n);
+/* Verifies draft d (drawn from q) against the target distribution p: returns d when it is kept,
+ * else -1 - t with t drawn from the residual max(0, p - q) (q is overwritten with it). */
+int gen_spec_verify(eng_sampler *s, const float *p, float *q, int d);
 
 /* ---- fwd_mtp.c: the MTP draft layer ------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
-/* engine/fwd_session.c: a session: the latent KV cache (per layer, float32 rows
- * [context][kv_lora_rank + qk_rope_head_dim]), the chunk activations, and the forward driver. */
+/* engine/fwd_session.c: a session: the latent KV cache (per layer, rows [context][kv_lora_rank +
+ * qk_rope_head_dim] of float32 or BF16 values), the chunk activations, and the forward driver. */
 #include "fwd_int.h"
 
 #include <stdio.h>
@@ -13,20 +13,6 @@ int fwd_session_set_error(eng_session *s, int rc, const char *fmt, ...)
     vsnprintf(s->err, sizeof s->err, fmt, ap);
     va_end(ap);
     return rc;
-}
-
-/* MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read (then nothing is refused
- * up front and malloc has the last word). */
-static uint64_t mem_available(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return 0;
-    char line[256];
-    unsigned long long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
-    fclose(f);
-    return (uint64_t)kb * 1024;
 }
 
 static int alloc_state(eng_session *s)
@@ -59,6 +45,18 @@ static int alloc_state(eng_session *s)
     st->by = malloc(B * (k + 1) * d * sizeof(float));
     st->bops = malloc(2 * (B * k + 1) * sizeof *st->bops);
     if (!st->bx || !st->bg || !st->bu || !st->by || !st->bops) return -1;
+    size_t K = FWD_FLASH_KEYS, NV = (size_t)(c->qk_nope_head_dim + c->v_head_dim);
+    size_t threads = (size_t)eng_pool_size(e->pool);
+    st->fl_ckv = malloc(K * R * sizeof(float));
+    st->fl_rope = malloc(K * P * sizeof(float));
+    st->fl_kvd = malloc(K * H * NV * sizeof(float));
+    st->fl_ml = malloc(n * H * 2 * sizeof(float));
+    st->fl_thread = malloc(threads * fwd_flash_thread_floats(c) * sizeof(float));
+    st->kv_f32 = malloc(threads * FWD_PV_CONV * sizeof(float));
+    st->kv_row = malloc((R + P) * sizeof(float));
+    if (!st->fl_ckv || !st->fl_rope || !st->fl_kvd || !st->fl_ml || !st->fl_thread ||
+        !st->kv_f32 || !st->kv_row)
+        return -1;
     st->sel = malloc(n * k * sizeof(int));
     st->by_expert = malloc(n * k * sizeof(int));
     st->expert_start = malloc((E + 1) * sizeof(int));
@@ -70,7 +68,8 @@ static void free_state(fwd_state *st)
     float *f[] = {st->h, st->x, st->out, st->q_a, st->q, st->kv, st->q_lat, st->o_lat,
                   st->attn, st->cos, st->sin, st->router, st->route_scratch, st->sel_w,
                   st->xg, st->g, st->u, st->yg, st->scores, st->row, st->z,
-                  st->bx, st->bg, st->bu, st->by};
+                  st->bx, st->bg, st->bu, st->by, st->fl_ckv, st->fl_rope, st->fl_kvd,
+                  st->fl_ml, st->fl_thread, st->kv_f32, st->kv_row};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
     free(st->bops);
     free(st->sel);
@@ -91,8 +90,9 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
     s->e = e;
     s->max_ctx = max_context;
     s->nonfinite = FWD_FINITE;
-    s->kv = calloc((size_t)e->n_layers, sizeof *s->kv);
-    if (!s->kv || alloc_state(s)) {
+    s->row_bytes = (size_t)eng_session_kv_width(s) * sizeof(float);
+    s->pages = calloc((size_t)e->n_layers, sizeof *s->pages);
+    if (!s->pages || alloc_state(s)) {
         eng_session_destroy(s);
         return snprintf(err, errsz, "out of memory for the activations of %d-token chunks",
                         e->chunk), -1;
@@ -104,10 +104,9 @@ int eng_session_create(eng_engine *e, int max_context, eng_session **out, char *
 void eng_session_destroy(eng_session *s)
 {
     if (!s) return;
-    if (s->kv)
-        for (int l = 0; l < s->e->n_layers; l++) free(s->kv[l]);
+    if (s->pages) fwd_pages_free(s);
     free(s->mtp_h);
-    free(s->kv);
+    free(s->pages);
     free(s->tokens);
     free_state(&s->st);
     free(s);
@@ -123,9 +122,55 @@ int eng_session_kv_width(const eng_session *s)
     return s->e->cfg.kv_lora_rank + s->e->cfg.qk_rope_head_dim;
 }
 
-/* Grows every layer's cache to hold n_ctx rows (doubling, capped at max_ctx), after checking
- * that the growth fits in the memory available. */
-static int ensure_scores(eng_session *s, int n_ctx)
+int eng_kv_type_size(eng_kv_type t) { return t == ENG_KV_BF16 ? 2 : 4; }
+const char *eng_kv_type_name(eng_kv_type t) { return t == ENG_KV_BF16 ? "bf16" : "f32"; }
+
+int eng_kv_type_parse(const char *name)
+{
+    if (!strcmp(name, "f32") || !strcmp(name, "float32")) return ENG_KV_F32;
+    if (!strcmp(name, "bf16") || !strcmp(name, "bfloat16")) return ENG_KV_BF16;
+    return -1;
+}
+
+uint64_t eng_kv_type_fingerprint(uint64_t fp, eng_kv_type t)
+{
+    if (t == ENG_KV_F32) return fp;
+    /* splitmix64 of fp and the type: unrelated to fp and to the other types' names */
+    uint64_t z = fp + 0x9e3779b97f4a7c15ull * (uint64_t)(t + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+eng_kv_type eng_session_kv_type(const eng_session *s) { return s->kv_type; }
+
+int fwd_cache_layers(const eng_session *s)
+{
+    return s->e->cfg.num_hidden_layers + (s->mtp_on ? 1 : 0);
+}
+
+uint64_t eng_session_kv_bytes(const eng_session *s, int64_t n_ctx)
+{
+    return (uint64_t)n_ctx * (uint64_t)fwd_cache_layers(s) * (uint64_t)eng_session_kv_width(s) *
+           (uint64_t)eng_kv_type_size(s->kv_type);
+}
+
+int eng_session_set_kv_type(eng_session *s, eng_kv_type t)
+{
+    if (t != ENG_KV_F32 && t != ENG_KV_BF16)
+        return fwd_session_set_error(s, -1, "unknown KV cache type %d", (int)t);
+    if (t == s->kv_type) return 0;
+    if (s->len)
+        return fwd_session_set_error(s, -1, "the KV cache type can change only on an empty "
+                                     "session (this one holds %d positions)", s->len);
+    fwd_pages_free(s);
+    s->kv_type = t;
+    s->row_bytes = (size_t)eng_session_kv_width(s) * (size_t)eng_kv_type_size(t);
+    return 0;
+}
+
+/* The score buffer: one block of rows x keys, bounded by the engine's score budget. */
+int fwd_scores_ensure(eng_session *s, int n_ctx)
 {
     const eng_engine *e = s->e;
     int block = e->chunk < FWD_ATTEND_TOKENS ? e->chunk : FWD_ATTEND_TOKENS;
@@ -138,39 +183,6 @@ static int ensure_scores(eng_session *s, int n_ctx)
         return fwd_session_set_error(s, -1, "out of memory for %zu attention scores", need);
     s->st.scores = p;
     s->st.scores_cap = need;
-    return 0;
-}
-
-int fwd_session_ensure(eng_session *s, int n_ctx)
-{
-    if (ensure_scores(s, n_ctx)) return -1;
-    if (n_ctx <= s->cap) return 0;
-    if (n_ctx > s->max_ctx)
-        return fwd_session_set_error(s, -1, "context of %d tokens exceeds the session's maximum "
-                                     "of %d", n_ctx, s->max_ctx);
-    int64_t cap = s->cap ? s->cap : 256;
-    while (cap < n_ctx) cap *= 2;
-    if (cap > s->max_ctx) cap = s->max_ctx;
-    int L = s->e->cfg.num_hidden_layers + (s->mtp_on ? 1 : 0), W = eng_session_kv_width(s);
-    uint64_t row = (uint64_t)L * W * sizeof(float);
-    uint64_t grow = (uint64_t)(cap - s->cap) * row, avail = mem_available();
-    if (avail && grow > avail)
-        return fwd_session_set_error(
-            s, -1, "KV cache for %lld tokens needs %.2f GiB more (%d layers x %d floats x 4 "
-            "bytes = %llu bytes per token) but only %.2f GiB of memory is available",
-            (long long)cap, grow / 1073741824.0, L, W, (unsigned long long)row,
-            avail / 1073741824.0);
-    for (int l = 0; l < L; l++) {
-        float *p = realloc(s->kv[l], (size_t)cap * W * sizeof(float));
-        if (!p) return fwd_session_set_error(s, -1, "out of memory growing the KV cache to %lld "
-                                             "tokens", (long long)cap);
-        s->kv[l] = p;
-    }
-    int *t = realloc(s->tokens, (size_t)cap * sizeof *t);
-    if (!t) return fwd_session_set_error(s, -1, "out of memory for %lld token ids", (long long)cap);
-    for (int64_t i = s->cap; i < cap; i++) t[i] = -1;
-    s->tokens = t;
-    s->cap = (int)cap;
     return 0;
 }
 
@@ -199,9 +211,7 @@ int eng_session_enable_mtp(eng_session *s)
     if (s->mtp_on) return 0;
     s->mtp_hcap = e->chunk + 2;
     s->mtp_h = malloc((size_t)s->mtp_hcap * e->cfg.hidden_size * sizeof(float));
-    if (s->cap)
-        s->kv[L] = malloc((size_t)s->cap * eng_session_kv_width(s) * sizeof(float));
-    if (!s->mtp_h || (s->cap && !s->kv[L]))
+    if (!s->mtp_h || fwd_pages_enable_layer(s, L))
         return fwd_session_set_error(s, -1, "out of memory for the MTP layer's cache");
     s->mtp_on = 1;
     s->mtp_len = s->mtp_h0 = s->mtp_hn = 0;
@@ -214,11 +224,42 @@ static int check_range(const eng_session *s, int layer, int pos0, int n, int lim
            pos0 + n <= limit;
 }
 
+void fwd_kv_get_row(const eng_session *s, int layer, int t, float *dst)
+{
+    size_t W = (size_t)eng_session_kv_width(s);
+    if (s->kv_type == ENG_KV_F32) {
+        memcpy(dst, fwd_kv_row(s, layer, t), W * sizeof(float));
+        return;
+    }
+    const uint16_t *src = fwd_kv_row(s, layer, t);
+    for (size_t j = 0; j < W; j++) dst[j] = eng_bf16_to_f32(src[j]);
+}
+
+/* float32 -> BF16, round to nearest even (NaN stays NaN), as ops_int.h's ops_f32_to_bf16. */
+static uint16_t to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+void fwd_kv_put_row(eng_session *s, int layer, int t, const float *src)
+{
+    size_t W = (size_t)eng_session_kv_width(s);
+    if (s->kv_type == ENG_KV_F32) {
+        memcpy(fwd_kv_row(s, layer, t), src, W * sizeof(float));
+        return;
+    }
+    uint16_t *dst = fwd_kv_row(s, layer, t);
+    for (size_t j = 0; j < W; j++) dst[j] = to_bf16(src[j]);
+}
+
 int eng_session_kv_read(const eng_session *s, int layer, int pos0, int n, float *rows)
 {
     if (!check_range(s, layer, pos0, n, s->len)) return -1;
     size_t W = (size_t)eng_session_kv_width(s);
-    memcpy(rows, s->kv[layer] + (size_t)pos0 * W, (size_t)n * W * sizeof(float));
+    for (int i = 0; i < n; i++) fwd_kv_get_row(s, layer, pos0 + i, rows + (size_t)i * W);
     return 0;
 }
 
@@ -227,10 +268,26 @@ int eng_session_kv_write(eng_session *s, int layer, int pos0, int n, const float
     if (!check_range(s, layer, pos0, n, s->max_ctx))
         return fwd_session_set_error(s, -1, "kv_write: layer %d rows [%d, %d) outside the "
                                      "cache", layer, pos0, pos0 + n);
-    if (fwd_session_ensure(s, pos0 + n)) return -1;
+    if (fwd_session_ensure(s, pos0 + n) || fwd_pages_writable(s, pos0, n)) return -1;
     size_t W = (size_t)eng_session_kv_width(s);
-    memcpy(s->kv[layer] + (size_t)pos0 * W, rows, (size_t)n * W * sizeof(float));
+    for (int i = 0; i < n; i++) fwd_kv_put_row(s, layer, pos0 + i, rows + (size_t)i * W);
     return 0;
+}
+
+void fwd_kv_split_rows(const eng_session *s, int layer, int t0, int n, float *ckv, float *rope)
+{
+    int R = s->e->cfg.kv_lora_rank, P = s->e->cfg.qk_rope_head_dim;
+    for (int i = 0; i < n; i++) {
+        if (s->kv_type == ENG_KV_F32) {
+            const float *row = fwd_kv_row(s, layer, t0 + i);
+            memcpy(ckv + (size_t)i * R, row, (size_t)R * sizeof(float));
+            memcpy(rope + (size_t)i * P, row + R, (size_t)P * sizeof(float));
+            continue;
+        }
+        const uint16_t *row = fwd_kv_row(s, layer, t0 + i);
+        for (int j = 0; j < R; j++) ckv[(size_t)i * R + j] = eng_bf16_to_f32(row[j]);
+        for (int j = 0; j < P; j++) rope[(size_t)i * P + j] = eng_bf16_to_f32(row[R + j]);
+    }
 }
 
 void eng_session_set_trace(eng_session *s, eng_trace *t) { s->trace = t; }
@@ -267,7 +324,7 @@ int eng_session_forward(eng_session *s, const int *tokens, int n, int start, int
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return fwd_session_set_error(s, -1, "token %d at index %d is outside the vocabulary "
                                          "[0, %d)", tokens[i], i, c->vocab_size);
-    if (fwd_session_ensure(s, start + n)) return -1;
+    if (fwd_session_ensure(s, start + n) || fwd_pages_writable(s, start, n)) return -1;
     fwd_mtp_before_forward(s, start, tokens[0]);
     s->len = start;
     for (int off = 0; off < n; off += s->e->chunk) {

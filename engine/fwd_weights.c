@@ -197,6 +197,7 @@ int eng_engine_create(const eng_model *m, const eng_engine_options *opts, eng_en
     e->chunk = opts && opts->prefill_chunk > 0 ? opts->prefill_chunk : 512;
     size_t budget = opts && opts->score_budget ? opts->score_budget : (size_t)64 << 20;
     e->score_floats = budget / sizeof(float);
+    e->prefill_attention = opts ? opts->prefill_attention : ENG_ATTN_AUTO;
     int shared = c->n_shared_experts > 1 ? c->n_shared_experts : 1;
     e->ffn_inter_max = c->intermediate_size;
     if (c->moe_intermediate_size * shared > e->ffn_inter_max)

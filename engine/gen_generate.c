@@ -116,6 +116,7 @@ typedef struct gen_run {
     double t0;
     double t_first;
     float *logits; /* [2][vocab] */
+    float *q, *pd; /* [vocab] each: speculative decoding's draft and target distributions */
 } gen_run;
 
 /* Takes one generated token: EOS, output, streaming, token limit, cancellation. Returns 1 when
@@ -133,27 +134,32 @@ static int accept(gen_run *g, int tok)
 }
 
 /* One speculative step: *tok is pending (accepted, not in the cache) and the draft logits are
- * in g->logits. Feeds [tok, draft]; the main model's argmax at tok's position either confirms
- * the draft (then the argmax after it comes free) or replaces it. Returns 1 when generation
- * ends, 0 to go on, < 0 on error. */
-static int speculative_step(gen_run *g, int *tok)
+ * in g->logits. The draft is drawn from the MTP layer's distribution q (the sampling parameters
+ * applied to its logits), [tok, draft] are fed, and the main model's distribution p at tok's
+ * position keeps the draft with probability min(1, p/q) (then the token after it comes from the
+ * second row) or replaces it by a draw from max(0, p - q): the tokens are distributed exactly
+ * as without drafts. Greedy, both are one-hot and this is "keep the draft when it is the
+ * argmax". Returns 1 when generation ends, 0 to go on, < 0 on error. */
+static int speculative_step(gen_run *g, eng_sampler *smp, int *tok)
 {
     eng_session *s = g->s;
     int V = s->e->cfg.vocab_size, n = s->len;
-    int pair[2] = {*tok, eng_argmax(g->logits, V)};
+    gen_sampler_dist(smp, g->logits, g->q);
+    int pair[2] = {*tok, gen_sampler_draw(smp, g->q, V)};
     int rc = eng_session_forward(s, pair, 2, n, ENG_LOGITS_ALL, g->logits, g->p->cancel);
     if (rc) return rc;
-    int c = eng_argmax(g->logits, V);
+    gen_sampler_dist(smp, g->logits, g->pd);
+    int c = gen_spec_verify(smp, g->pd, g->q, pair[1]);
     g->st.drafts++;
     if (c == pair[1]) {
         g->st.drafts_accepted++;
         if (accept(g, c)) return 1;
-        *tok = eng_argmax(g->logits + V, V);
+        *tok = eng_sampler_sample(smp, g->logits + V);
         return accept(g, *tok);
     }
     if ((rc = eng_session_set_length(s, n + 1, NULL))) return rc; /* the draft's row is stale */
-    *tok = c;
-    return accept(g, c);
+    *tok = -1 - c;
+    return accept(g, *tok);
 }
 
 /* After the prompt: sample, feed back, repeat (or draft and verify). */
@@ -161,13 +167,13 @@ static int decode_loop(gen_run *g, eng_sampler *smp)
 {
     eng_session *s = g->s;
     const eng_gen_params *p = g->p;
-    int spec = p->speculative && s->mtp_on && !(p->sampling.temperature > 0);
+    int spec = p->speculative && s->mtp_on;
     int tok = eng_sampler_sample(smp, g->logits), rc = 0;
     if (accept(g, tok)) return 0;
     for (;;) {
         if (s->len >= s->max_ctx) return g->st.stop = ENG_STOP_CONTEXT, 0;
         if (spec && s->len + 2 <= s->max_ctx && fwd_mtp_draft(s, tok, g->logits) == 0) {
-            rc = speculative_step(g, &tok);
+            rc = speculative_step(g, smp, &tok);
             if (rc) return rc > 0 ? 0 : rc;
             continue;
         }
@@ -187,9 +193,11 @@ int eng_generate(eng_session *s, const int *prompt, int n_prompt, const eng_gen_
     if (n_prompt <= 0) return fwd_session_set_error(s, -1, "generate: empty prompt");
     int V = s->e->cfg.vocab_size, rc = 0;
     g.logits = malloc((size_t)2 * V * sizeof(float));
+    g.q = malloc((size_t)V * sizeof(float));
+    g.pd = malloc((size_t)V * sizeof(float));
     eng_sampler *smp = NULL;
-    if (!g.logits || eng_sampler_create(&p->sampling, V, &smp)) {
-        free(g.logits);
+    if (!g.logits || !g.q || !g.pd || eng_sampler_create(&p->sampling, V, &smp)) {
+        free(g.logits), free(g.q), free(g.pd);
         return fwd_session_set_error(s, -1, "generate: out of memory for %d logits", V);
     }
     int k = g.st.cached_tokens = reusable(s, prompt, n_prompt);
@@ -207,7 +215,7 @@ int eng_generate(eng_session *s, const int *prompt, int n_prompt, const eng_gen_
     if (stats) *stats = g.st;
     if (n_out) *n_out = g.count < out_cap || !out ? g.count : out_cap;
     free(g.text.buf);
-    free(g.logits);
+    free(g.logits), free(g.q), free(g.pd);
     eng_sampler_destroy(smp);
     return rc;
 }

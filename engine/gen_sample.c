@@ -127,10 +127,11 @@ static int nucleus(eng_sampler *s, int n, double top_p, float pmax)
     return keep;
 }
 
-int eng_sampler_sample(eng_sampler *s, const float *logits)
+/* The candidates the sampling parameters leave for a row of logits (temperature > 0): ids in
+ * s->idx[0..n), their probabilities (not renormalized after the cuts) in s->prob; returns n. */
+static int candidates(eng_sampler *s, const float *logits)
 {
     const eng_sampling *p = &s->p;
-    if (!(p->temperature > 0)) return eng_argmax(logits, s->vocab);
     int n = s->vocab;
     for (int i = 0; i < n; i++) s->idx[i] = i, s->prob[i] = logits[i] / p->temperature;
     if (p->top_k > 0 && p->top_k < n) {
@@ -150,6 +151,13 @@ int eng_sampler_sample(eng_sampler *s, const float *logits)
             if (s->prob[i] >= p->min_p * pmax) s->idx[m] = s->idx[i], s->prob[m++] = s->prob[i];
         n = m;
     }
+    return n;
+}
+
+int eng_sampler_sample(eng_sampler *s, const float *logits)
+{
+    if (!(s->p.temperature > 0)) return eng_argmax(logits, s->vocab);
+    int n = candidates(s, logits);
     double total = 0;
     for (int i = 0; i < n; i++) total += s->prob[i];
     double u = uniform(&s->rng) * total, acc = 0;
@@ -158,4 +166,47 @@ int eng_sampler_sample(eng_sampler *s, const float *logits)
         if (u < acc) return s->idx[i];
     }
     return s->idx[n - 1];
+}
+
+void gen_sampler_dist(eng_sampler *s, const float *logits, float *dist)
+{
+    memset(dist, 0, (size_t)s->vocab * sizeof *dist);
+    if (!(s->p.temperature > 0)) {
+        dist[eng_argmax(logits, s->vocab)] = 1.0f;
+        return;
+    }
+    int n = candidates(s, logits);
+    double total = 0;
+    for (int i = 0; i < n; i++) total += s->prob[i];
+    for (int i = 0; i < n; i++) dist[s->idx[i]] = (float)(s->prob[i] / total);
+}
+
+int gen_sampler_draw(eng_sampler *s, const float *w, int n)
+{
+    double total = 0;
+    int last = 0;
+    for (int i = 0; i < n; i++)
+        if (w[i] > 0) total += w[i], last = i;
+    double u = uniform(&s->rng) * total, acc = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(w[i] > 0)) continue;
+        acc += w[i];
+        if (u < acc) return i;
+    }
+    return last;
+}
+
+/* The rule of speculative sampling (Leviathan et al. 2023; Chen et al. 2023): a draft d drawn
+ * from q is kept with probability min(1, p(d) / q(d)); otherwise the token is drawn from
+ * max(0, p - q), renormalized. Either way the token is distributed as p. */
+int gen_spec_verify(eng_sampler *s, const float *p, float *q, int d)
+{
+    if (q[d] > 0 && uniform(&s->rng) * q[d] < p[d]) return d;
+    int any = 0;
+    for (int i = 0; i < s->vocab; i++) {
+        q[i] = p[i] > q[i] ? p[i] - q[i] : 0.0f;
+        any |= q[i] > 0;
+    }
+    /* p == q up to rounding: the residual is empty, and p itself is what remains to draw from */
+    return -1 - gen_sampler_draw(s, any ? q : p, s->vocab);
 }

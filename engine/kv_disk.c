@@ -26,6 +26,10 @@
  * is deleted. One file per block (rather than a pack file) because each block is then written
  * atomically by rename, evicted by unlink, and a damaged file costs one block, with no
  * compaction or shared index to keep consistent between folio processes using the same folder.
+ * Rows are always stored as float32. A session with a BF16 cache (eng_session_set_kv_type) hands
+ * over its rows widened, exactly, but they are not the rows a float32 session would compute: its
+ * blocks are named under another fingerprint (eng_kv_type_fingerprint), hence another folder and
+ * other chain hashes, so that neither kind is ever taken for the other.
  * Writes go to a temporary file renamed into place, without fsync: after a crash a file is
  * either absent or checked like any other, and the checksums catch what the crash tore.
  * Recency for the disk budget is the file's mtime, refreshed on each read, so it survives

@@ -96,5 +96,40 @@ check "text generation" "[ $? -eq 0 ] && [ -s '$tmp/t.txt' ]"
 "$FOLIO_BIN" generate --model "$mdir" --chat "a b c" -n 2 > /dev/null 2> "$tmp/err.txt"
 check "chat ids outside the tiny vocabulary refused" \
   "[ $? -eq 1 ] && grep -q 'outside the vocabulary' '$tmp/err.txt'"
+# --kv-type bf16: logits near the reference; its prefix-cache blocks are kept apart from the
+# float32 ones (a float32 run never takes them, a bf16 run does); model info counts its bytes.
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["input_ids"]))' \
+  "$dir/golden.json" > "$tmp/ids.json"
+"$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" --logits-out "$tmp/lgb.bin" \
+  --kv-type bf16 --greedy 1 --no-kv-cache > /dev/null 2>&1
+check "kv bf16: logits within 0.1" "python3 - '$dir/golden.safetensors' '$tmp/lgb.bin' <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+a, b = json.loads(raw[8:8 + n])['logits_full']['data_offsets']
+gold = struct.unpack('<%df' % ((b - a) // 4), raw[8 + n + a:8 + n + b])
+mine = open(sys.argv[2], 'rb').read()
+mine = struct.unpack('<%df' % (len(mine) // 4), mine)
+err = max(abs(x - y) for x, y in zip(mine, gold)) / max(abs(y) for y in gold)
+print('kv bf16 rel', err)
+sys.exit(0 if len(mine) == len(gold) and 1e-6 < err < 0.1 else 1)
+PY"
+kvd="$tmp/kvsep"
+for t in bf16 f32 bf16; do
+  "$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" --greedy 2 --kv-type $t \
+    --kv-dir "$kvd" --verbose > /dev/null 2> "$tmp/kv-$t.txt"
+done
+check "kv bf16 blocks: not taken by a float32 run" "grep -q 'cached_tokens=0 ' '$tmp/kv-f32.txt'"
+check "kv bf16 blocks: taken by a bf16 run" "grep -Eq 'cached_tokens=[1-9]' '$tmp/kv-bf16.txt'"
+"$FOLIO_BIN" generate --model "$dir" --input-ids "$tmp/ids.json" --kv-type f16 > /dev/null 2>&1
+check "unknown --kv-type: usage" "[ $? -eq 2 ]"
+"$FOLIO_BIN" model info "$dir" --json > "$tmp/i32.json"
+"$FOLIO_BIN" model info "$dir" --json --kv-type bf16 > "$tmp/i16.json"
+check "model info --kv-type bf16" "python3 - '$tmp/i32.json' '$tmp/i16.json' <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(0 if b['kv_dtype'] == 'bfloat16' and a['kv_dtype'] == 'float32' and
+         2 * b['kv_bytes_per_token'] == a['kv_bytes_per_token'] else 1)
+PY"
 rm -rf "$tmp"
 exit $fail

@@ -12,4 +12,9 @@ if(FOLIO_BENCH)
   target_link_libraries(bench_engine PRIVATE folio_engine ${MATH_LIB})
   folio_bench(bench_engine COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_engine.sh
               $<TARGET_FILE:bench_engine>)
+  # Long contexts: 8K prefill, decode at 8K and 32K depth (more with its own arguments).
+  add_executable(bench_engine_long bench/bench_engine_long.c)
+  target_link_libraries(bench_engine_long PRIVATE folio_engine ${MATH_LIB})
+  folio_bench(bench_engine_long COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_engine.sh
+              $<TARGET_FILE:bench_engine_long> --prefill 8192 --depth 8192 --depth 32768)
 endif()

@@ -38,6 +38,9 @@ static const float *array(golden *g, const char *name, size_t count)
     return t && t->nbytes == count * sizeof(float) ? t->data : NULL;
 }
 
+/* eng_attention of the engines opened next (both forms must match the reference). */
+static int g_attention = ENG_ATTN_AUTO;
+
 static int open_golden(golden *g, const char *name, int quantize, int chunk, size_t scores,
                        int threads)
 {
@@ -52,7 +55,7 @@ static int open_golden(golden *g, const char *name, int quantize, int chunk, siz
         return -1;
     }
     eng_engine_options eo = {.nthreads = threads, .prefill_chunk = chunk,
-                             .score_budget = scores};
+                             .score_budget = scores, .prefill_attention = g_attention};
     CHECK_MSG(eng_engine_create(g->model, &eo, &g->eng, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/golden.safetensors", dir);
     CHECK_MSG(eng_st_open(path, &g->arrays, err, sizeof err) == 0, "%s", err);
@@ -219,6 +222,54 @@ static void check_kv_copy(golden *g, const float *logits_full)
     free(lg);
 }
 
+/* A BF16 cache on the same prompt: the full forward and the decode path against the reference
+ * (the error the type costs, printed for README), argmax agreement, and rows that read back as
+ * BF16 values. The type cannot change under a non-empty session. */
+static void check_kv_bf16(golden *g)
+{
+    size_t V = (size_t)g->vocab;
+    int rows = g->T - g->K + 1, W = 0, agree = 0;
+    float *lg = malloc((size_t)g->T * V * sizeof(float));
+    eng_session *s = NULL;
+    char err[256];
+    CHECK(eng_session_create(g->eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_set_kv_type(s, ENG_KV_BF16) == 0);
+    CHECK(eng_session_kv_type(s) == ENG_KV_BF16);
+    CHECK(eng_session_forward(s, g->ids, g->T, 0, ENG_LOGITS_ALL, lg, NULL) == 0);
+    const float *ref = array(g, "logits_full", (size_t)g->T * V);
+    double ef = rel_err(lg, ref, (size_t)g->T * V);
+    for (int t = 0; t < g->T; t++)
+        agree += eng_argmax(lg + t * V, g->vocab) == eng_argmax(ref + t * V, g->vocab);
+    W = eng_session_kv_width(s);
+    float *row = malloc((size_t)W * sizeof(float));
+    CHECK(eng_session_kv_read(s, 1, g->T - 1, 1, row) == 0);
+    int bf16_exact = 1;
+    for (int j = 0; j < W; j++) {
+        uint32_t u;
+        memcpy(&u, &row[j], sizeof u);
+        bf16_exact &= (u & 0xffff) == 0;
+    }
+    CHECK_MSG(bf16_exact, "%s: a bf16 cache row reads back with more than 8 bits", g->name);
+    CHECK(eng_session_set_kv_type(s, ENG_KV_F32) < 0);
+    /* the decode path (absorbed attention over BF16 rows) from a fresh prefill of K tokens */
+    CHECK(eng_session_set_length(s, 0, NULL) == 0);
+    CHECK(eng_session_forward(s, g->ids, g->K, 0, ENG_LOGITS_LAST, lg, NULL) == 0);
+    for (int j = 1; j < rows; j++)
+        CHECK(eng_session_forward(s, g->ids + g->K - 1 + j, 1, g->K - 1 + j, ENG_LOGITS_LAST,
+                                  lg + j * V, NULL) == 0);
+    double ed = rel_err(lg, array(g, "logits_decode", rows * V), rows * V);
+    printf("%s: kv bf16: logits_full rel %.3g (argmax agrees at %d of %d positions), "
+           "logits_decode rel %.3g\n", g->name, ef, agree, g->T, ed);
+    /* ~3e-3 typically; up to ~3e-2 where the rounding flips one MoE routing choice */
+    CHECK_MSG(ef < 0.1 && ed < 0.1, "%s: kv bf16 rel %.3g / %.3g", g->name, ef, ed);
+    CHECK_MSG(agree >= g->T * 9 / 10, "%s: kv bf16 argmax agrees at %d of %d", g->name, agree,
+              g->T);
+    CHECK_MSG(ef > 1e-6, "%s: kv bf16 changed nothing (rel %.3g)", g->name, ef);
+    eng_session_destroy(s);
+    free(row);
+    free(lg);
+}
+
 static void check_fixture(const char *name, int chunk, size_t scores, int threads)
 {
     golden g;
@@ -228,6 +279,7 @@ static void check_fixture(const char *name, int chunk, size_t scores, int thread
         check_decode_and_greedy(&g);
         check_generate(&g);
         check_kv_copy(&g, full);
+        check_kv_bf16(&g);
         free(full);
     } else {
         CHECK_MSG(0, "%s: could not open the fixture", name);
@@ -314,6 +366,19 @@ static void check_mtp(void)
     CHECK_MSG(gs.drafts == 15 && gs.drafts_accepted == 8, "drafts %d accepted %d", gs.drafts,
               gs.drafts_accepted);
     eng_session_destroy(s);
+    /* sampling with drafts: the acceptance rule runs; valid tokens, drafts counted */
+    p.sampling = (eng_sampling){.temperature = 0.8f, .top_p = 0.95f, .seed = 11};
+    CHECK(eng_session_create(g.eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_enable_mtp(s) == 0);
+    CHECK(eng_generate(s, g.ids, g.T, &p, out, 32, &got, &gs) == 0);
+    int valid = got == 24;
+    for (int i = 0; i < got; i++) valid &= out[i] >= 0 && out[i] < g.vocab;
+    CHECK_MSG(valid && gs.drafts > 0 && gs.drafts_accepted <= gs.drafts,
+              "sampled speculative: %d tokens, drafts %d accepted %d", got, gs.drafts,
+              gs.drafts_accepted);
+    printf("tiny-v3-mtp: sampled speculative (T 0.8): %d of %d drafts kept\n",
+           gs.drafts_accepted, gs.drafts);
+    eng_session_destroy(s);
     free(lg);
     close_golden(&g);
     /* Without an MTP layer there is nothing to enable. */
@@ -338,12 +403,25 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++)
         if (!only || !strcmp(only, fx[i].name))
             check_fixture(fx[i].name, fx[i].chunk, fx[i].scores, fx[i].threads);
+    /* Prefill chunks in each attention form forced (chunks of 1..3 tokens too). */
+    if (!only || !strcmp(only, "attention")) {
+        g_attention = ENG_ATTN_ABSORBED;
+        check_fixture("tiny-v3", 80, 0, 2);
+        g_attention = ENG_ATTN_PER_HEAD;
+        check_fixture("tiny-v2lite", 37, 0, 2);
+        check_fixture("tiny-v3-mtp", 3, 0, 1);
+        check_mtp();
+        g_attention = ENG_ATTN_AUTO;
+    }
     if (!only || !strcmp(only, "fp8-at-load")) check_fp8_at_load("tiny-v2lite-bf16");
     if (!only || !strcmp(only, "mtp")) check_mtp();
     /* The scalar kernels (what a CPU without AVX2 runs) on one fixture, chunked. */
     if (!only || !strcmp(only, "scalar")) {
         eng_ops_force_isa(ENG_ISA_SCALAR);
         check_fixture("tiny-v3", 64, 2048 * 4, 1);
+        g_attention = ENG_ATTN_PER_HEAD;
+        check_fixture("tiny-v2lite", 50, 0, 1);
+        g_attention = ENG_ATTN_AUTO;
         eng_ops_force_isa(ENG_ISA_AVX512);
     }
     return check_finish();

@@ -388,6 +388,29 @@ static void check_vector_kernels(void)
                           len, worst);
             }
     if (isa < ENG_ISA_AVX512) return;
+    /* the BF16-cache tile: the same keys truncated to BF16, against the truncated floats */
+    static uint16_t kvb[T * KW];
+    for (int i = 0; i < T * KW; i++) {
+        uint32_t u;
+        memcpy(&u, &kv[i], sizeof u);
+        kvb[i] = (uint16_t)(u >> 16);
+        u &= 0xffff0000u;
+        memcpy(&kv[i], &u, sizeof u);
+    }
+    for (int rows = 1; rows <= 8; rows++)
+        for (int len = 13; len <= 64; len += 51) {
+            double worst = 0;
+            for (int i = 0; i < 8 * 64; i++) o[i] = 0.5f;
+            fwd_pv_tile_bf16_avx512(p, LD, rows, kvb, KW, T, len, o, 64);
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 64; j++) {
+                    double ref = 0.5; /* rows past `rows` stay untouched */
+                    for (int k = 0; k < T && j < len && i < rows; k++)
+                        ref += (double)p[i * LD + k] * kv[k * KW + j];
+                    worst = fmax(worst, fabs(o[i * 64 + j] - ref) / (T * 0.5));
+                }
+            CHECK_MSG(worst < 1e-6, "bf16 pv tile rows %d len %d: error %g", rows, len, worst);
+        }
     for (int lim = 1; lim <= T; lim += 37) {
         double x[LD], mx = -1e30, sum = 0, worst = 0;
         for (int k = 0; k < LD; k++) {
@@ -417,12 +440,105 @@ static void check_vector_kernels(void)
     CHECK_MSG(worst < 1e-6, "swiglu: relative error %g", worst);
 }
 
+/* The per-head attention's AVX-512 kernels against plain double arithmetic: scores of up to 6
+ * query rows against transposed keys, and the online softmax over a row in two pieces whose
+ * second holds the larger scores (so the first piece's sum must be rescaled). */
+static void check_flash_kernels(void)
+{
+    if (eng_ops_isa() < ENG_ISA_AVX512) {
+        printf("flash kernels: skipped (no AVX-512)\n");
+        return;
+    }
+    enum { DIM = 48, KEYS = 96, ROWS = 6 };
+    static float q[ROWS * 50], kt[DIM * KEYS], s[ROWS * KEYS];
+    uint64_t r = 777;
+    for (int i = 0; i < ROWS * 50; i++)
+        q[i] = (float)((r = r * 6364136223846793005u + 1) >> 40) / (1 << 23) - 1;
+    for (int i = 0; i < DIM * KEYS; i++)
+        kt[i] = (float)((r = r * 6364136223846793005u + 1) >> 40) / (1 << 23) - 1;
+    for (int rows = 1; rows <= ROWS; rows++) {
+        double worst = 0;
+        fwd_flash_scores_avx512(q, 50, rows, DIM, kt, KEYS, KEYS, s, KEYS, 0.25f);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < KEYS; j++) {
+                double ref = 0;
+                for (int d = 0; d < DIM; d++) ref += (double)q[i * 50 + d] * kt[d * KEYS + j];
+                worst = fmax(worst, fabs(s[i * KEYS + j] - 0.25 * ref));
+            }
+        CHECK_MSG(worst < 1e-5, "flash scores rows %d: error %g", rows, worst);
+    }
+    float row[2][KEYS], m = -INFINITY, l = 0;
+    double x[2 * KEYS], mx = -1e30, sum = 0;
+    for (int k = 0; k < 2 * KEYS; k++) {
+        x[k] = kt[k] * 30 + (k >= KEYS ? 20 : 0);
+        row[k / KEYS][k % KEYS] = (float)x[k];
+    }
+    int lim2 = 70;
+    fwd_flash_softmax_avx512(row[0], KEYS, KEYS, &m, &l);
+    float corr = fwd_flash_softmax_avx512(row[1], lim2, KEYS, &m, &l);
+    for (int k = 0; k < KEYS + lim2; k++) mx = fmax(mx, x[k]);
+    for (int k = 0; k < KEYS + lim2; k++) sum += exp(x[k] - mx);
+    double worst = fabs(l - sum) / sum;
+    for (int k = 0; k < 2 * KEYS; k++) {
+        double got = k < KEYS ? row[0][k] * (double)corr : row[1][k - KEYS];
+        double ref = k < KEYS + lim2 ? exp(x[k] - mx) : 0;
+        worst = fmax(worst, fabs(got - ref) / fmax(ref, 1e-30));
+    }
+    CHECK_MSG(m == (float)mx && corr < 1e-3f, "online softmax: max %g corr %g", m, corr);
+    CHECK_MSG(worst < 2e-5, "online softmax: relative error %g", worst);
+}
+
+/* The speculative acceptance rule: drafts drawn from q, verified against p, give tokens
+ * distributed as p (here p and q disagree, each has a token the other lacks), and drafts are
+ * kept at the rate sum(min(p, q)). */
+static void check_speculative_rule(void)
+{
+    enum { V = 5, N = 200000 };
+    const float p[V] = {0.5f, 0.2f, 0.2f, 0.1f, 0.0f}, q0[V] = {0.1f, 0.4f, 0.0f, 0.2f, 0.3f};
+    eng_sampler *smp = NULL;
+    CHECK(eng_sampler_create(&(eng_sampling){.temperature = 1.0f, .seed = 3}, V, &smp) == 0);
+    if (!smp) return;
+    int count[V] = {0}, kept = 0;
+    for (int i = 0; i < N; i++) {
+        float q[V];
+        memcpy(q, q0, sizeof q);
+        int d = gen_sampler_draw(smp, q, V);
+        int t = gen_spec_verify(smp, p, q, d);
+        kept += t == d;
+        count[t >= 0 ? t : -1 - t]++;
+    }
+    double worst = 0, overlap = 0;
+    for (int i = 0; i < V; i++) {
+        worst = fmax(worst, fabs((double)count[i] / N - p[i]));
+        overlap += fmin(p[i], q0[i]);
+    }
+    CHECK_MSG(worst < 0.006, "speculative rule: token frequencies off p by %.4f", worst);
+    CHECK_MSG(count[4] == 0, "speculative rule: a token p excludes was emitted %d times",
+              count[4]);
+    CHECK_MSG(fabs((double)kept / N - overlap) < 0.006, "speculative rule: kept %.4f, want %.4f",
+              (double)kept / N, overlap);
+    /* greedy: one-hot distributions, the draft is kept exactly when it is the argmax */
+    float logits[V] = {0.1f, 2.0f, 0.3f, -1.0f, 0.0f}, pd[V], qd[V];
+    eng_sampler *g = NULL;
+    CHECK(eng_sampler_create(&(eng_sampling){.temperature = 0}, V, &g) == 0);
+    gen_sampler_dist(g, logits, pd);
+    CHECK(pd[1] == 1.0f && pd[0] == 0.0f);
+    memcpy(qd, pd, sizeof qd);
+    CHECK(gen_spec_verify(g, pd, qd, 1) == 1);
+    qd[1] = 0, qd[2] = 1;
+    CHECK(gen_spec_verify(g, pd, qd, 2) == -1 - 1);
+    eng_sampler_destroy(g);
+    eng_sampler_destroy(smp);
+}
+
 int main(void)
 {
     check_vector_kernels();
+    check_flash_kernels();
     check_plain_rope();
     check_routing();
     check_sampling();
+    check_speculative_rule();
     check_rope_fixture("tiny-v3");
     check_rope_fixture("tiny-v2lite");
     check_rope_fixture("tiny-v2lite-bf16");

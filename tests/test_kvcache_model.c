@@ -225,6 +225,58 @@ static void generation(fx *f)
     eng_kvcache_destroy(kc);
 }
 
+/* Blocks attended in place (eng_session_attach_prefix): logits as a full forward, no pages of
+ * the session's own under them while the cache holds them, a write inside a borrowed block
+ * copies it first, and a BF16 session copies (rounds) the rows instead. */
+static void in_place(fx *f)
+{
+    int n = f->T, V = f->vocab, B = ENG_KV_BLOCK_TOKENS;
+    eng_kvcache *kc = cache_open(f, 64u << 20, "");
+    float *want = full_logits(f, f->ids, n), *lg = calloc((size_t)n * V, sizeof *lg);
+    eng_session *s = NULL;
+    char err[256];
+    CHECK(kc && eng_session_create(f->eng, 0, &s, err, sizeof err) == 0);
+    run_cached(f, s, kc, f->ids, n, lg); /* stores the prompt's blocks */
+    eng_session_destroy(s);
+    CHECK(eng_session_create(f->eng, 0, &s, err, sizeof err) == 0);
+    size_t cached = 0, full = (size_t)(n - 1) / B * B;
+    eng_kvcache_stats st;
+    CHECK_MSG(eng_session_attach_prefix(s, kc, f->ids, (size_t)n, &cached) == 0, "%s",
+              eng_session_error(s));
+    eng_kvcache_get_stats(kc, &st);
+    CHECK_MSG(cached == full && st.referenced == full / B && eng_session_kv_owned_bytes(s) == 0,
+              "%s: attach: cached %zu, %zu blocks held, %llu bytes owned", f->name, cached,
+              st.referenced, (unsigned long long)eng_session_kv_owned_bytes(s));
+    int c = (int)cached;
+    CHECK(eng_session_forward(s, f->ids + c, n - c, c, ENG_LOGITS_ALL, lg + (size_t)c * V,
+                              NULL) == 0);
+    double e = rel_err(lg + (size_t)c * V, want + (size_t)c * V, (size_t)(n - c) * V);
+    double eg = rel_err(lg + (size_t)c * V, f->golden + (size_t)c * V, (size_t)(n - c) * V);
+    CHECK_MSG(e < 1e-5 && eg < 1e-4, "%s: in place: rel %.3g (reference %.3g)", f->name, e, eg);
+    printf("%s in place: %zu tokens attended where the cache holds them, rel %.2g\n", f->name,
+           cached, e);
+    /* from position B + 6 on: block 1 (and the later ones) become the session's own */
+    int at = B + 6;
+    CHECK(eng_session_forward(s, f->ids + at, n - at, at, ENG_LOGITS_ALL, lg, NULL) == 0);
+    e = rel_err(lg, want + (size_t)at * V, (size_t)(n - at) * V);
+    eng_kvcache_get_stats(kc, &st);
+    CHECK_MSG(e < 1e-5 && st.referenced == 1, "%s: copy on write: rel %.3g, %zu blocks held",
+              f->name, e, st.referenced);
+    eng_session_destroy(s);
+    eng_kvcache_get_stats(kc, &st);
+    CHECK_EQ_INT((int)st.referenced, 0);
+    CHECK(eng_session_create(f->eng, 0, &s, err, sizeof err) == 0);
+    CHECK(eng_session_set_kv_type(s, ENG_KV_BF16) == 0);
+    CHECK(eng_session_attach_prefix(s, kc, f->ids, (size_t)n, &cached) == 0 && cached == full);
+    eng_kvcache_get_stats(kc, &st);
+    CHECK_MSG(st.referenced == 0 && eng_session_kv_owned_bytes(s) > 0,
+              "%s: a bf16 session holds %zu blocks", f->name, st.referenced);
+    eng_session_destroy(s);
+    eng_kvcache_destroy(kc);
+    free(want);
+    free(lg);
+}
+
 int main(void)
 {
     static const char *names[] = {"tiny-v3", "tiny-v2lite", "tiny-v2lite-bf16"};
@@ -235,6 +287,7 @@ int main(void)
         if (fx_open(&f, names[i]) == 0) {
             scenarios(&f, tmp);
             generation(&f);
+            in_place(&f);
             ran++;
         } else {
             CHECK_MSG(0, "%s: cannot open the fixture", names[i]);

@@ -11,10 +11,10 @@ _folio_options() {
     config) echo "--help" ;;
     generate) echo "--model --chat --system --doc --input-ids --logits-out --greedy --max-tokens
                     --temperature --top-k --top-p --min-p --seed --stop --ctx --threads --fp8
-                    --bf16 --speculative --verbose --kv-dir --kv-mem --kv-disk --no-kv-cache --help" ;;
+                    --bf16 --speculative --verbose --kv-dir --kv-mem --kv-disk --kv-type --no-kv-cache --help" ;;
     tokenize) echo "--tokenizer --model --special --no-bos --file --jsonl --decode
                     --skip-special --chat --generation-prompt --help" ;;
-    model) echo "info --json --help" ;;
+    model) echo "info --json --kv-type --help" ;;
     convert) echo "--model --out --shard-mb --help" ;;
     esac
 }

@@ -246,8 +246,8 @@ static size_t find_words(const char *s, size_t n, size_t from, const char *name)
 
 int app_extract_jurisdiction(const char *s, size_t n, char *out, size_t outsz)
 {
-    const app_extract_asset *a = app_extract_asset_find("jurisdictions.txt");
-    if (!a) return 0;
+    app_extract_asset found, *a = &found;
+    if (!app_extract_asset_find("jurisdictions.txt", &found)) return 0;
     size_t from = find_words(s, n, 0, "laws of");
     if (from == (size_t)-1) from = find_words(s, n, 0, "law of");
     if (from == (size_t)-1) from = 0;

@@ -140,9 +140,10 @@ int app_extract_rules_load(const char *data, size_t len, const char *name, app_e
 
 int app_extract_rules_default(app_extract_rules **out, char *err, size_t errsz)
 {
-    const app_extract_asset *a = app_extract_asset_find("categories.txt");
-    if (!a) return app_extract_set_err(err, errsz, "categories.txt is not built in"), -1;
-    return app_extract_rules_load(a->data, a->len, "assets/cuad/categories.txt", out, err, errsz);
+    app_extract_asset a;
+    if (!app_extract_asset_find("categories.txt", &a))
+        return app_extract_set_err(err, errsz, "categories.txt is not built in"), -1;
+    return app_extract_rules_load(a.data, a.len, "assets/cuad/categories.txt", out, err, errsz);
 }
 
 void app_extract_rules_destroy(app_extract_rules *r)

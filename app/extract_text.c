@@ -1,5 +1,6 @@
 /* app/extract_text.c: a contract's text for `folio extract`: PDF pages (poppler, via ingest/) or a
  * text file, as one buffer of '\n'-joined lines with each line's page and line number. */
+#include "assets.h"
 #include "extract.h"
 #include "ing.h"
 
@@ -286,9 +287,11 @@ void app_extract_text_locate(const app_extract_text *t, size_t off, int *page, i
     *line = t->nlines ? t->line_no[lo] : 1;
 }
 
-const app_extract_asset *app_extract_asset_find(const char *name)
+int app_extract_asset_find(const char *name, app_extract_asset *out)
 {
-    for (const app_extract_asset *a = app_extract_assets; a->name; a++)
-        if (!strcmp(a->name, name)) return a;
-    return NULL;
+    size_t len;
+    const unsigned char *data = folio_asset(name, &len);
+    if (!data) return 0;
+    *out = (app_extract_asset){name, (const char *)data, len};
+    return 1;
 }

@@ -132,6 +132,22 @@ void idx_refs_free(idx_ref *r, size_t n);
  * them (the schema 7 migration marks them): their number, or < 0. */
 int idx_refs_pending(idx *ix);
 
+/* One code document as a repository map sees it (code_files.c); valid during the callback. */
+typedef struct idx_code_file {
+    int64_t doc_id;
+    const char *path;
+    const char *uses;       /* its distinct identifiers, '\n'-separated, or NULL */
+    const uint32_t *counts; /* the uses of each (its own definitions' names left out) */
+    size_t nuses;
+    const char *symbols;    /* its definitions as doc_symbols keeps them (JSON), or NULL */
+} idx_code_file;
+/* Calls fn for every code document (only shown paths matching path_glob when not NULL), by
+ * path; a non-zero return stops and is returned. */
+int idx_code_files(idx *ix, const char *path_glob,
+                   int (*fn)(void *user, const idx_code_file *f), void *user);
+/* A short text that changes whenever a code document is added, changed, moved or removed. */
+int idx_code_fingerprint(idx *ix, char *out, size_t outsz);
+
 typedef struct idx_stats {
     int64_t documents, pages, chunks, symbols;
 } idx_stats;

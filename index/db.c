@@ -139,7 +139,10 @@ static const char *const migrations[] = {
     " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
     " VALUES ('delete', old.id, old.text, old.heading); END;"
     "CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row);",
-    /* 6 -> 7 */
+    /* 6 -> 7 (tables left by a newer folio's library, opened as 6 again, go first: its code is
+     * read again anyway) */
+    "DROP TRIGGER IF EXISTS doc_refs_ad; DROP TABLE IF EXISTS refs_fts;"
+    " DROP TABLE IF EXISTS doc_refs;"
     "CREATE TABLE doc_refs(doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
     " n INTEGER NOT NULL, names TEXT NOT NULL, post BLOB NOT NULL);"
     "CREATE VIRTUAL TABLE refs_fts USING fts5(names, content='doc_refs', content_rowid='doc_id',"

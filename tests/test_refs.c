@@ -84,6 +84,28 @@ static void test_scan_c(void)
     ing_doc_destroy(d);
 }
 
+/* A macro continued over lines does not shift the lines of the definitions after it. */
+static void test_macro_lines(void)
+{
+    ing_doc *d = extract("m.h", "c", "#define LONG(a) \\\n    (a)\n#define NEXT(b) LONG(b)\n");
+    if (!d) return;
+    int seen = 0;
+    for (size_t i = 0; i < ing_doc_nsymbols(d); i++) {
+        const ing_symbol *s = ing_doc_symbol(d, i);
+        if (!strcmp(s->name, "NEXT")) {
+            CHECK_EQ_INT(s->line_start, 3);
+            seen++;
+        }
+        if (!strcmp(s->name, "LONG")) {
+            CHECK_EQ_INT(s->line_end, 2);
+            seen++;
+        }
+    }
+    CHECK_EQ_INT(seen, 2);
+    CHECK_EQ_INT(ref_at(d, "LONG", 3, NULL), ING_REF_CALL);
+    ing_doc_destroy(d);
+}
+
 static void test_scan_others(void)
 {
     ing_doc *d = extract("m.py", "python",
@@ -285,6 +307,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/refs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) return 1;
     test_scan_c();
+    test_macro_lines();
     test_scan_others();
     test_index_refs(dir);
     test_migrate_v6(dir);

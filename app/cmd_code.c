@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -29,13 +30,14 @@ static void usage(FILE *f)
             "  --model DIR     answer QUESTION with this checkpoint (default: FOLIO_MODEL)\n"
             "  --no-model      the extractive answer even when a model is configured\n"
             "  --limit N       at most N lines per answer (default: all)\n"
+            "  --db FILE       the library database (as folio index --db made it)\n"
             "  --json          one JSON object per line: path, line, kind, name, and signature\n"
             "                  (definitions) or text (references, kind ref or call)\n"
             "exit status: 0 found, 1 nothing found or error, 2 usage\n");
 }
 
 typedef struct opts {
-    const char *repo, *def, *refs, *callers, *callees;
+    const char *repo, *def, *refs, *callers, *callees, *db;
     char question[8192];
 } opts;
 
@@ -50,6 +52,7 @@ static int parse(int argc, char **argv, opts *o, app_code *c)
         else if (!strcmp(a, "--callers") && v) o->callers = v, i++;
         else if (!strcmp(a, "--callees") && v) o->callees = v, i++;
         else if (!strcmp(a, "--json")) c->json = 1;
+        else if (!strcmp(a, "--db") && v) o->db = v, i++;
         else if (!strcmp(a, "--model") && v) c->model = v, i++;
         else if (!strcmp(a, "--no-model")) c->no_model = 1;
         else if (!strcmp(a, "--budget") && v && atoi(v) > 0) c->budget = atoi(v), i++;
@@ -175,7 +178,7 @@ static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
 
 /* REPO's library: found at or above it, or made now; code read before references existed is
  * read again. The prefix is REPO's place under the library's root. */
-static int open_repo(const char *repo, app_code *c)
+static int open_repo(const char *repo, const char *db, app_code *c)
 {
     struct stat st;
     char abs[PATH_MAX], err[2048];
@@ -183,7 +186,14 @@ static int open_repo(const char *repo, app_code *c)
         ui_fprintf(stderr, "folio code: %s: not a folder (give the repository's folder)\n", repo);
         return -1;
     }
-    if (!app_library_find(abs, c->db, sizeof c->db)) {
+    if (db) {
+        if (access(db, R_OK)) {
+            ui_fprintf(stderr, "folio code: %s: no such library (make it: folio index %s --db %s)\n",
+                       db, repo, db);
+            return -1;
+        }
+        snprintf(c->db, sizeof c->db, "%s", db);
+    } else if (!app_library_find(abs, c->db, sizeof c->db)) {
         ui_fprintf(stderr, "folio code: indexing %s first\n", abs);
         if (index_folder(abs) || !app_library_find(abs, c->db, sizeof c->db)) return -1;
     }
@@ -194,7 +204,7 @@ static int open_repo(const char *repo, app_code *c)
         }
         const char *root = idx_root(c->ix);
         snprintf(c->root, sizeof c->root, "%s", root ? root : "");
-        if (pass || idx_refs_pending(c->ix) <= 0 || !c->root[0]) break;
+        if (pass || db || idx_refs_pending(c->ix) <= 0 || !c->root[0]) break;
         idx_close(c->ix), c->ix = NULL;
         ui_fprintf(stderr, "folio code: reading the code of %s again for its references\n",
                    c->root);
@@ -246,7 +256,7 @@ int app_cmd_code(int argc, char **argv)
     app_code c = {0};
     int rc = parse(argc, argv, &o, &c);
     if (rc) return rc > 0 ? APP_EXIT_OK : APP_EXIT_USAGE;
-    if (open_repo(o.repo, &c)) {
+    if (open_repo(o.repo, o.db, &c)) {
         idx_close(c.ix);
         return APP_EXIT_FAIL;
     }

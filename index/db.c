@@ -191,8 +191,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " json_each(s.list) j WHERE symbols_fts MATCH ?1 AND j.value ->> 0 = ?2"
                         " ORDER BY d.path, j.key",
     [ST_REFS_SYMS] = "SELECT list FROM doc_symbols WHERE doc_id = ?1",
-    [ST_REFS_LINE] = "SELECT line_start, text FROM chunks WHERE doc_id = ?1 AND line_start <= ?2"
-                     " AND line_end >= ?2 LIMIT 1",
+    [ST_REFS_LINE] = "SELECT line_start, line_end, text FROM chunks WHERE doc_id = ?1"
+                     " AND page = 0 ORDER BY line_start",
 };
 
 int idx_bulk_begin(idx *ix) { return idx_ckpt_start(ix); }

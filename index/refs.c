@@ -229,6 +229,9 @@ static int doc_calls_in(const docrefs *d, int sym, found *f)
 /* The enclosing function of each reference [from, f->n) of document d, from its symbols. */
 static int fill_scopes(idx *ix, docrefs *d, found *f, size_t from)
 {
+    int inside = 0; /* none in a function: the list need not be parsed */
+    for (size_t i = from; i < f->n && !inside; i++) inside = f->v[i].sym >= 0;
+    if (!inside) return 0;
     if (!d->syms) {
         sqlite3_stmt *st = idx_stmt(ix, ST_REFS_SYMS);
         if (!st) return IDX_ERR;
@@ -250,20 +253,43 @@ static int fill_scopes(idx *ix, docrefs *d, found *f, size_t from)
     return 0;
 }
 
-/* Each reference's line, from the document's stored chunks (their lines are the file's). */
+/* Each reference's line, from the document's stored chunks (their lines are the file's): the
+ * chunks are read once per document, and each line found by a binary search over them. */
 static int fill_text(idx *ix, const docrefs *d, found *f, size_t from)
 {
     sqlite3_stmt *st = idx_stmt(ix, ST_REFS_LINE);
     if (!st) return IDX_ERR;
-    for (size_t i = from; i < f->n; i++) {
+    sqlite3_bind_int64(st, 1, d->id);
+    struct span {
+        int a, b;
+        char *text;
+    } *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            struct span *t = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *t);
+            if (!t) break;
+            v = t;
+        }
+        const char *t = (const char *)sqlite3_column_text(st, 2);
+        v[n] = (struct span){sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                             strdup(t ? t : "")};
+        if (!v[n++].text) break;
+    }
+    if (s != SQLITE_DONE) rc = idx_fail(ix, IDX_ERR, "reading lines: %s", sqlite3_errmsg(ix->db));
+    sqlite3_reset(st);
+    for (size_t i = from; !rc && i < f->n; i++) {
         idx_ref *r = &f->v[i];
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, d->id);
-        sqlite3_bind_int(st, 2, r->line);
-        if (sqlite3_step(st) != SQLITE_ROW) continue;
-        int l = sqlite3_column_int(st, 0);
-        const char *t = (const char *)sqlite3_column_text(st, 1);
-        for (; t && l < r->line; l++) {
+        size_t lo = 0, hi = n; /* the first chunk ending at or after the line */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (v[mid].b < r->line) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == n || v[lo].a > r->line) continue;
+        const char *t = v[lo].text;
+        for (int l = v[lo].a; t && l < r->line; l++) {
             t = strchr(t, '\n');
             if (t) t++;
         }
@@ -271,8 +297,9 @@ static int fill_text(idx *ix, const docrefs *d, found *f, size_t from)
         const char *e = strchr(t, '\n');
         r->text = strndup(t, e ? (size_t)(e - t) : strlen(t));
     }
-    sqlite3_reset(st);
-    return 0;
+    for (size_t i = 0; i < n; i++) free(v[i].text);
+    free(v);
+    return rc;
 }
 
 static int finish_doc(idx *ix, docrefs *d, found *f, size_t from)

@@ -135,8 +135,8 @@ static int names_grow(names *t, ing_doc *d)
 /* The index of name s[0..n), added when new (add = 1); -1 when absent or out of memory. */
 static long names_id(names *t, ing_doc *d, const char *s, size_t n, int add)
 {
-    if (d->nrefnames + 1 > t->cap / 2) {
-        if (!add) return -1;
+    if (!t->cap && !add) return -1;
+    if (add && d->nrefnames + 1 > t->cap / 2) {
         if (names_grow(t, d)) return -1;
         const char **v = realloc(d->refnames, t->cap / 2 * sizeof *v);
         if (!v) return -1;

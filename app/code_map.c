@@ -331,12 +331,18 @@ typedef struct meter {
 
 static long cost(meter *m, const char *line)
 {
-    if (m->tok) {
+    if (m->tok) { /* the line with its newline: the pre-tokenizer splits there */
         eng_tok_ids ids = {0};
         char err[256];
-        long n = eng_tok_encode(m->tok, line, strlen(line), 0, &ids, err, sizeof err) ? 0
-                                                                                       : (long)ids.n;
+        size_t len = strlen(line);
+        char *t = malloc(len + 2);
+        if (!t) return 1L << 30;
+        memcpy(t, line, len);
+        t[len] = '\n', t[len + 1] = 0;
+        long n = eng_tok_encode(m->tok, t, len + 1, 0, &ids, err, sizeof err) ? 1L << 30
+                                                                               : (long)ids.n;
         eng_tok_ids_free(&ids);
+        free(t);
         return n;
     }
     long n = 0;

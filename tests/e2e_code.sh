@@ -216,6 +216,14 @@ check "the map is cached in the library" \
   '[ "$(sqlite3 "$T/folio/.folio/index.db" "SELECT count(*) FROM meta WHERE key LIKE '"'"'code_map%'"'"'")" = 1 ]'
 "$F" code "$T/folio" --budget 120 >"$T/map2.txt"
 check "the cached map is the same map" 'cmp -s "$T/map1.txt" "$T/map2.txt"'
+TOK=${FOLIO_SHARED:-../shared}/fixtures/tokenizer/deepseek-v3
+if [ -f "$TOK/tokenizer.json" ]; then
+  "$F" code "$T/folio" --model "$TOK" --budget 80 >"$T/map_tok.txt"
+  ntok=$("$F" tokenize --model "$TOK" --no-bos --file "$T/map_tok.txt" | python3 -c \
+    'import json, sys; print(len(json.load(sys.stdin)))')
+  check "with --model the budget counts the model's tokens ($ntok <= 80, more than 40)" \
+    '[ "$ntok" -le 80 ] && [ "$ntok" -gt 40 ] && [ "$(wc -w <"$T/map_tok.txt")" -lt 80 ]'
+fi
 "$F" code "$P" --json >"$T/pymap.json"
 check "the Python map ranks pkg/util.py first, as JSON lines" \
   'head -1 "$T/pymap.json" | grep -q "\"path\":\"pkg/util.py\",\"line\":1,\"kind\":\"file\""'

@@ -332,18 +332,24 @@ static int scan_text(ing_doc *d, names *t, lexer *x)
 
 /* Functions that enclose code: a caller is one of these. Python methods are "member" with a
  * signature (C struct members have none). */
-static int function_like(const ing_symbol *s)
+static int function_like_kind(const ing_symbol *s)
 {
     static const char *const k[] = {"function", "method", "func", "constructor", "procedure",
-                                    "subroutine", "macro", "singletonMethod"};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+                                    "subroutine", "singletonMethod"};
+    for (size_t i = 0; s->kind && i < sizeof k / sizeof k[0]; i++)
         if (!strcmp(s->kind, k[i])) return 1;
-    return !strcmp(s->kind, "member") && s->signature && s->line_end > s->line_start;
+    return 0;
+}
+
+static int function_like(const ing_symbol *s)
+{
+    if (function_like_kind(s) || (s->kind && !strcmp(s->kind, "macro"))) return 1;
+    return s->kind && !strcmp(s->kind, "member") && s->signature && s->line_end > s->line_start;
 }
 
 /* Each reference's enclosing function (the innermost: symbols are sorted by start, outer
  * first), and the first occurrence of a definition's name near its start is that definition. */
-static int link_symbols(ing_doc *d, names *t, int lines)
+static int link_symbols(ing_doc *d, names *t, int lines, int guess_ends)
 {
     int *encl = malloc(((size_t)lines + 2) * sizeof *encl);
     long *head = malloc((d->nrefnames + 1) * sizeof *head), *next = NULL;
@@ -354,7 +360,17 @@ static int link_symbols(ing_doc *d, names *t, int lines)
     for (size_t k = 0; k < d->nsyms; k++) {
         const ing_symbol *s = &d->syms[k];
         int a = s->line_start < 1 ? 1 : s->line_start, b = s->line_end > lines ? lines : s->line_end;
-        if (function_like(s))
+        /* ctags gives no end for some languages (Rust): a function then runs up to the next
+         * definition that starts after it (the built-in scanners' ends are known). */
+        if (guess_ends && s->line_end <= s->line_start && function_like_kind(s)) {
+            b = lines;
+            for (size_t j = k + 1; j < d->nsyms; j++)
+                if (d->syms[j].line_start > a) {
+                    b = d->syms[j].line_start - 1;
+                    break;
+                }
+        }
+        if (function_like(s) || (b > a && function_like_kind(s)))
             for (int l = a; l <= b; l++) encl[l] = (int)k;
         long id = names_id(t, d, s->name, strlen(s->name), 0);
         next[k] = -1;
@@ -385,7 +401,7 @@ int refs_scan(ing_doc *d, const char *lang, const char *text, size_t len)
     names t = {0};
     lexer x = {.s = text, .n = len, .line = 1, .fam = family(lang)};
     int rc = scan_text(d, &t, &x);
-    if (!rc) rc = link_symbols(d, &t, x.line);
+    if (!rc) rc = link_symbols(d, &t, x.line, !(x.fam & (F_C | F_PY)));
     free(t.slot);
     free(t.hash);
     if (rc) d->nrefs = 0, d->nrefnames = 0;

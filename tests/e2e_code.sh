@@ -207,6 +207,18 @@ assert e == ["append", "normalize", "tokens"], e
 print("ok: Python: definitions, callers and callees, comments and strings left out")
 EOF2
 
+# ---- Go, Java, TypeScript, Rust (symbols from ctags): callers by their enclosing function -----
+G=$T/poly
+mkdir -p "$G"
+printf 'package main\n\nfunc helper(x int) int { return x * 2 }\n\nfunc run() int {\n\t// helper(9)\n\treturn helper(3)\n}\n' >"$G/a.go"
+printf 'class B {\n    int helper(int x) { return x; }\n    int run() {\n        return helper(2); /* helper(3) */\n    }\n}\n' >"$G/B.java"
+printf 'function helper(x: number) { return x; }\nexport function run() { return helper(1) + `helper(${2})`.length; }\n' >"$G/c.ts"
+printf 'fn helper(x: i32) -> i32 { x }\nfn run() -> i32 {\n    helper(1)\n}\n' >"$G/d.rs"
+"$F" index "$G" --quiet 2>>"$T/idx.err" >/dev/null
+"$F" code "$G" --callers helper >"$T/poly.txt"
+check "Go, Java, TypeScript and Rust: one call each, inside run, comments and literals left out" \
+  '[ "$(grep -c ": run: " "$T/poly.txt")" = 4 ] && [ "$(wc -l <"$T/poly.txt")" = 4 ]'
+
 # ---- the repository map ----------------------------------------------------------------------
 "$F" code "$T/folio" --budget 120 >"$T/map1.txt"
 check "the map exits 0 and fits 120 words" '[ -s "$T/map1.txt" ] && [ "$(wc -w <"$T/map1.txt")" -le 120 ]'

@@ -139,7 +139,8 @@ void app_code_print_ref(const app_code *c, const idx_ref *r, int how)
         json_object_object_add(j, "col", json_object_new_int(r->col));
         if (how == APP_CODE_CALLER) {
             json_object_object_add(j, "callee", json_object_new_string(r->name));
-            if (r->scope) json_object_object_add(j, "caller_line", json_object_new_int(r->scope_line));
+            if (r->scope)
+                json_object_object_add(j, "caller_line", json_object_new_int(r->scope_line));
         } else {
             json_object_object_add(j, "caller", str_or_null(r->scope));
         }
@@ -188,8 +189,9 @@ static int open_repo(const char *repo, const char *db, app_code *c)
     }
     if (db) {
         if (access(db, R_OK)) {
-            ui_fprintf(stderr, "folio code: %s: no such library (make it: folio index %s --db %s)\n",
-                       db, repo, db);
+            ui_fprintf(stderr,
+                       "folio code: %s: no such library (make it: folio index %s --db %s)\n", db,
+                       repo, db);
             return -1;
         }
         snprintf(c->db, sizeof c->db, "%s", db);

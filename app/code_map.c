@@ -280,7 +280,8 @@ static json_object *map_compute(app_code *c)
     }
     qsort(g.f, g.n, sizeof *g.f, by_rank);
     json_object *all = json_object_new_array();
-    for (size_t i = 0; i < g.n && i < MAP_FILES; i++) json_object_array_add(all, file_json(&g.f[i]));
+    for (size_t i = 0; i < g.n && i < MAP_FILES; i++)
+        json_object_array_add(all, file_json(&g.f[i]));
     graph_free(&g);
     return all;
 }

@@ -187,7 +187,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " JOIN documents d ON d.id = r.doc_id WHERE refs_fts MATCH ?1 ORDER BY d.path",
     [ST_REFS_CALLEES] = "SELECT r.doc_id, d.path, r.names, r.post, j.key FROM symbols_fts f"
                         " JOIN doc_symbols s ON s.doc_id = f.rowid"
-                        " JOIN doc_refs r ON r.doc_id = s.doc_id JOIN documents d ON d.id = s.doc_id,"
+                        " JOIN doc_refs r ON r.doc_id = s.doc_id"
+                        " JOIN documents d ON d.id = s.doc_id,"
                         " json_each(s.list) j WHERE symbols_fts MATCH ?1 AND j.value ->> 0 = ?2"
                         " ORDER BY d.path, j.key",
     [ST_REFS_SYMS] = "SELECT list FROM doc_symbols WHERE doc_id = ?1",

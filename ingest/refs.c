@@ -37,7 +37,8 @@ static const kw keywords[] = {
     {"const", F_C | F_JS | F_GO | F_RUST}, {"constexpr", F_C}, {"continue", F_ALL},
     {"def", F_PY}, {"default", F_C | F_JAVA | F_JS | F_GO}, {"defer", F_GO},
     {"defined", F_C}, {"del", F_PY}, {"delete", F_C | F_JS}, {"do", F_C | F_JAVA | F_JS | F_HASH},
-    {"double", F_C | F_JAVA}, {"elif", F_PY | F_HASH}, {"else", F_ALL}, {"enum", F_C | F_JAVA | F_RUST},
+    {"double", F_C | F_JAVA}, {"elif", F_PY | F_HASH}, {"else", F_ALL},
+    {"enum", F_C | F_JAVA | F_RUST},
     {"except", F_PY}, {"export", F_JS}, {"extends", F_JAVA | F_JS}, {"extern", F_C | F_RUST},
     {"false", F_C | F_JAVA | F_JS | F_GO | F_RUST}, {"fi", F_HASH}, {"final", F_JAVA},
     {"finally", F_PY | F_JAVA | F_JS}, {"float", F_C | F_JAVA}, {"fn", F_RUST},
@@ -47,7 +48,8 @@ static const kw keywords[] = {
     {"inline", F_C}, {"instanceof", F_JAVA | F_JS}, {"int", F_C | F_JAVA | F_GO},
     {"interface", F_JAVA | F_JS | F_GO}, {"is", F_PY}, {"lambda", F_PY}, {"let", F_JS | F_RUST},
     {"local", F_DASH}, {"long", F_C | F_JAVA}, {"loop", F_RUST}, {"map", F_GO},
-    {"match", F_RUST}, {"mod", F_RUST}, {"mut", F_RUST}, {"namespace", F_C}, {"new", F_C | F_JAVA | F_JS},
+    {"match", F_RUST}, {"mod", F_RUST}, {"mut", F_RUST}, {"namespace", F_C},
+    {"new", F_C | F_JAVA | F_JS},
     {"nil", F_GO | F_DASH}, {"nonlocal", F_PY}, {"not", F_PY}, {"null", F_JAVA | F_JS},
     {"nullptr", F_C}, {"or", F_PY}, {"package", F_JAVA | F_GO}, {"pass", F_PY},
     {"private", F_C | F_JAVA | F_JS}, {"protected", F_C | F_JAVA | F_JS}, {"pub", F_RUST},
@@ -359,7 +361,8 @@ static int link_symbols(ing_doc *d, names *t, int lines, int guess_ends)
     for (size_t i = 0; i <= d->nrefnames; i++) head[i] = -1;
     for (size_t k = 0; k < d->nsyms; k++) {
         const ing_symbol *s = &d->syms[k];
-        int a = s->line_start < 1 ? 1 : s->line_start, b = s->line_end > lines ? lines : s->line_end;
+        int a = s->line_start < 1 ? 1 : s->line_start;
+        int b = s->line_end > lines ? lines : s->line_end;
         /* ctags gives no end for some languages (Rust): a function then runs up to the next
          * definition that starts after it (the built-in scanners' ends are known). */
         if (guess_ends && s->line_end <= s->line_start && function_like_kind(s)) {

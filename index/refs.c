@@ -15,6 +15,7 @@
 #include "idx_int.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,7 @@ static int doc_uses(const docrefs *d, const char *name, int calls, found *f)
             if (!get_varint(&p, d->end, &dl) || !get_varint(&p, d->end, &col) ||
                 !get_varint(&p, d->end, &tag))
                 return -1;
+            if (dl > (uint64_t)(INT_MAX - line) || col > INT_MAX) return -1;
             line += (int)dl;
             if ((tag & ING_REF_DEF) || (calls && !(tag & ING_REF_CALL))) continue;
             if (found_add(f, d, name, nl, line, (int)col, tag)) return 0;
@@ -216,6 +218,7 @@ static int doc_calls_in(const docrefs *d, int sym, found *f)
             if (!get_varint(&p, d->end, &dl) || !get_varint(&p, d->end, &col) ||
                 !get_varint(&p, d->end, &tag))
                 return -1;
+            if (dl > (uint64_t)(INT_MAX - line) || col > INT_MAX) return -1;
             line += (int)dl;
             if ((tag & ING_REF_CALL) && !(tag & ING_REF_DEF) && (int)(tag >> 2) - 1 == sym &&
                 found_add(f, d, s, len, line, (int)col, tag))

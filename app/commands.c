@@ -12,7 +12,7 @@ const app_command app_commands[] = {
     {"ask", "QUESTION [--in PATH]... [--model DIR] [--json] [-k N]", "answer a question about a library, citing file, page and lines", app_cmd_ask, 1},
     {"summarize", "FILE [--model DIR] [--json] [--length short|medium|long]", "summarize a document: per section, each sentence with its page", app_cmd_summarize, 1},
     {"extract", "FILE|FOLDER [--format json|csv|md|text] [--model DIR] [--category NAME]...", "the 41 CUAD legal clause categories with page citations", app_cmd_extract, 1},
-    {"code", "FOLDER QUESTION", "questions about a code repository", app_cmd_code, 0},
+    {"code", "REPO [--def|--refs|--callers|--callees NAME] [QUESTION] [--json]", "definitions, references, callers, a repository map and answers about code", app_cmd_code, 1},
     {"convert", "--model DIR --out DIR [--shard-mb N]", "quantize a BF16 checkpoint to FP8 blocks once", app_cmd_convert, 1},
     {"tokenize", "--tokenizer FILE | --model DIR [--special] [--file F] [--jsonl] [--decode] [--chat FILE]", "encode or decode text with a model's tokenizer", app_cmd_tokenize, 1},
     {"generate", "--model DIR [--chat] [--doc FILE] PROMPT | --input-ids FILE.json", "run the engine directly on a prompt", app_cmd_generate, 1},

@@ -42,7 +42,12 @@
  * of contents or an index (boiler.c), ranked below content, are flagged in
  *   chunk_boiler(id -> chunks)  (a table of its own: ranking reads the flag of every match,
  *                                and a lookup there is far cheaper than in chunks)
- * (Stems cost the index nothing: a query word becomes the group of its forms, see stems.c.) */
+ * (Stems cost the index nothing: a query word becomes the group of its forms, see stems.c.)
+ * Schema v7: references, every identifier occurrence of code, one row per document (refs.c):
+ *   doc_refs(doc_id -> documents, n, names, post)  names and their packed postings
+ *   refs_fts FTS5(names) external content = doc_refs, detail=none, kept like symbols_fts
+ * Code documents stored before get hash 'refs-pending' (and no mtime), so that the next update
+ * extracts them again: references need the file's text, which no table keeps whole. */
 #include "idx_int.h"
 
 #include <errno.h>
@@ -130,6 +135,17 @@ static const char *const migrations[] = {
     "CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
     " INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)"
     " VALUES ('delete', old.id, old.text, old.heading); END;",
+    /* 6 -> 7 (tables left by a newer folio's library, opened as 6 again, go first: its code is
+     * read again anyway) */
+    "DROP TRIGGER IF EXISTS doc_refs_ad; DROP TABLE IF EXISTS refs_fts;"
+    " DROP TABLE IF EXISTS doc_refs;"
+    "CREATE TABLE doc_refs(doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,"
+    " n INTEGER NOT NULL, names TEXT NOT NULL, post BLOB NOT NULL);"
+    "CREATE VIRTUAL TABLE refs_fts USING fts5(names, content='doc_refs', content_rowid='doc_id',"
+    " tokenize=\"unicode61 remove_diacritics 0 tokenchars '_$'\", detail=none);"
+    "CREATE TRIGGER doc_refs_ad AFTER DELETE ON doc_refs BEGIN"
+    " INSERT INTO refs_fts(refs_fts, rowid, names) VALUES ('delete', old.doc_id, old.names); END;"
+    "UPDATE documents SET hash = 'refs-pending', mtime_ns = -1 WHERE kind = 'code';",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -158,6 +174,22 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TRI_ADD] = "INSERT INTO chunks_tri(rowid, text) SELECT id, text FROM chunks"
                    " WHERE id >= ?1 AND tri",
     [ST_HASH_OF] = "SELECT hash FROM documents WHERE id = ?1",
+    [ST_INS_REFS] = "INSERT INTO doc_refs(doc_id, n, names, post) VALUES (?1, ?2, ?3, ?4)",
+    [ST_DEL_REFS] = "DELETE FROM doc_refs WHERE doc_id = ?1",
+    [ST_REFS_FTS_ADD] = "INSERT INTO refs_fts(rowid, names)"
+                        " SELECT doc_id, names FROM doc_refs WHERE doc_id >= ?1",
+    [ST_REFS_FIND] = "SELECT r.doc_id, d.path, r.names, r.post FROM refs_fts"
+                     " JOIN doc_refs r ON r.doc_id = refs_fts.rowid"
+                     " JOIN documents d ON d.id = r.doc_id WHERE refs_fts MATCH ?1 ORDER BY d.path",
+    [ST_REFS_CALLEES] = "SELECT r.doc_id, d.path, r.names, r.post, j.key FROM symbols_fts f"
+                        " JOIN doc_symbols s ON s.doc_id = f.rowid"
+                        " JOIN doc_refs r ON r.doc_id = s.doc_id"
+                        " JOIN documents d ON d.id = s.doc_id,"
+                        " json_each(s.list) j WHERE symbols_fts MATCH ?1 AND j.value ->> 0 = ?2"
+                        " ORDER BY d.path, j.key",
+    [ST_REFS_SYMS] = "SELECT list FROM doc_symbols WHERE doc_id = ?1",
+    [ST_REFS_LINE] = "SELECT line_start, line_end, text FROM chunks WHERE doc_id = ?1"
+                     " AND page = 0 ORDER BY line_start",
 };
 
 int idx_bulk_begin(idx *ix) { return idx_ckpt_start(ix); }
@@ -324,7 +356,8 @@ static int fts_check_small(idx *ix, const char *db_path)
     if (stat(db_path, &st) || st.st_size > DEEP_CHECK_MAX_BYTES) return 0;
     if (sqlite3_exec(ix->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check');"
                              "INSERT INTO chunks_tri(chunks_tri) VALUES ('integrity-check');"
-                             "INSERT INTO symbols_fts(symbols_fts) VALUES ('integrity-check')",
+                             "INSERT INTO symbols_fts(symbols_fts) VALUES ('integrity-check');"
+                             "INSERT INTO refs_fts(refs_fts) VALUES ('integrity-check')",
                      NULL, NULL, NULL) == SQLITE_OK)
         return 0;
     ix->damaged = 1;
@@ -470,7 +503,8 @@ int idx_check(idx *ix)
     /* FTS5's own check compares each index with its content table, row by row. */
     if (sqlite3_exec(ix->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check');"
                              "INSERT INTO chunks_tri(chunks_tri) VALUES ('integrity-check');"
-                             "INSERT INTO symbols_fts(symbols_fts) VALUES ('integrity-check')",
+                             "INSERT INTO symbols_fts(symbols_fts) VALUES ('integrity-check');"
+                             "INSERT INTO refs_fts(refs_fts) VALUES ('integrity-check')",
                      NULL, NULL, NULL) != SQLITE_OK)
         return idx_fail(ix, IDX_ERR, "FTS5 integrity-check: %s", sqlite3_errmsg(ix->db));
     return 0;

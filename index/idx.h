@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { IDX_SCHEMA_VERSION = 6 };
+enum { IDX_SCHEMA_VERSION = 7 };
 
 /* Error codes (all < 0). */
 enum {
@@ -105,6 +105,48 @@ typedef struct idx_symbol {
  * symbols(doc_id, name, kind, scope, line_start, line_end, signature). */
 int idx_symbols_find(idx *ix, const char *name, int limit, idx_symbol **out, size_t *n);
 void idx_symbols_free(idx_symbol *s, size_t n);
+
+/* ---- references (refs.c) ------------------------------------------------------------------- */
+
+typedef struct idx_ref {
+    int64_t doc_id;
+    char *path; /* the document's shown path */
+    char *name; /* the identifier used */
+    int line, col;   /* 1-based; the column counts bytes */
+    unsigned flags;  /* ING_REF_CALL: a call site */
+    int sym;         /* the enclosing function's index in its document's symbols, or -1 */
+    char *scope, *scope_kind; /* that function's name and kind, or NULL at top level */
+    int scope_line;  /* its first line */
+    char *text;      /* the line, from the stored chunks (NULL if none holds it) */
+} idx_ref;
+
+/* The uses of identifier `name` (case matters) outside comments and literals, definitions left
+ * out; calls = 1: call sites only. By path, then line; at most `limit` (0: all). *out is
+ * malloc'd: idx_refs_free. */
+int idx_refs_find(idx *ix, const char *name, int calls, int limit, idx_ref **out, size_t *n);
+/* The call sites inside the definitions named `name` (what it calls): `name` of each is the
+ * callee. Same ownership. */
+int idx_refs_callees(idx *ix, const char *name, int limit, idx_ref **out, size_t *n);
+void idx_refs_free(idx_ref *r, size_t n);
+/* The code documents a library made before references keeps until the next update re-reads
+ * them (the schema 7 migration marks them): their number, or < 0. */
+int idx_refs_pending(idx *ix);
+
+/* One code document as a repository map sees it (code_files.c); valid during the callback. */
+typedef struct idx_code_file {
+    int64_t doc_id;
+    const char *path;
+    const char *uses;       /* its distinct identifiers, '\n'-separated, or NULL */
+    const uint32_t *counts; /* the uses of each (its own definitions' names left out) */
+    size_t nuses;
+    const char *symbols;    /* its definitions as doc_symbols keeps them (JSON), or NULL */
+} idx_code_file;
+/* Calls fn for every code document (only shown paths matching path_glob when not NULL), by
+ * path; a non-zero return stops and is returned. */
+int idx_code_files(idx *ix, const char *path_glob,
+                   int (*fn)(void *user, const idx_code_file *f), void *user);
+/* A short text that changes whenever a code document is added, changed, moved or removed. */
+int idx_code_fingerprint(idx *ix, char *out, size_t outsz);
 
 typedef struct idx_stats {
     int64_t documents, pages, chunks, symbols;

@@ -10,7 +10,9 @@
 enum {
     ST_LOOKUP, ST_INS_DOC, ST_DEL_CHUNKS, ST_DEL_DOC, ST_INS_PAGE, ST_INS_CHUNK, ST_TOUCH,
     ST_MOVE, ST_BY_HASH, ST_IDENT_LAST, ST_IDENT_NEW, ST_IDENT_GROW, ST_FTS_ADD, ST_TRI_ADD,
-    ST_INS_SYMS, ST_DEL_SYMS, ST_SYMS_FTS_ADD, ST_HASH_OF, ST_INS_BOILER, ST_COUNT
+    ST_INS_SYMS, ST_DEL_SYMS, ST_SYMS_FTS_ADD, ST_HASH_OF, ST_INS_BOILER,
+    ST_INS_REFS, ST_DEL_REFS, ST_REFS_FTS_ADD, ST_REFS_FIND, ST_REFS_CALLEES, ST_REFS_SYMS,
+    ST_REFS_LINE, ST_COUNT
 };
 
 enum { IDX_SEEN_HOT = 1 << 16 };
@@ -113,6 +115,10 @@ typedef struct idx_symlist {
 int idx_symlist_pack(const ing_doc *doc, idx_symlist *out);
 void idx_symlist_free(idx_symlist *s);
 int idx_symlist_put(idx *ix, int64_t doc_id, const idx_symlist *s);
+
+/* A code document's references as its doc_refs row (refs.c), on the writer; nothing when it
+ * has none. The row joins refs_fts with the symbols, before commit. */
+int idx_refs_put(idx *ix, int64_t doc_id, const ing_doc *doc);
 
 /* idx_doc_put with the document's identifiers already collected (nm, or NULL) and its symbols
  * already packed (sl, or NULL). */

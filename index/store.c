@@ -80,7 +80,7 @@ static int fts_add(idx *ix, int which, int64_t from)
 int idx_fts_add_pending(idx *ix)
 {
     if (fts_add(ix, ST_FTS_ADD, ix->fts_from) || fts_add(ix, ST_TRI_ADD, ix->fts_from) ||
-        fts_add(ix, ST_SYMS_FTS_ADD, ix->syms_from))
+        fts_add(ix, ST_SYMS_FTS_ADD, ix->syms_from) || fts_add(ix, ST_REFS_FTS_ADD, ix->syms_from))
         return IDX_ERR;
     ix->fts_from = ix->syms_from = ix->docs_from = 0;
     return idx_idents_flush(ix);
@@ -100,6 +100,9 @@ static int delete_doc(idx *ix, int64_t id)
     if (!(st = idx_stmt(ix, ST_DEL_SYMS))) return IDX_ERR;
     sqlite3_bind_int64(st, 1, id);
     if (step_done(ix, st, "deleting symbols")) return IDX_ERR;
+    if (!(st = idx_stmt(ix, ST_DEL_REFS))) return IDX_ERR;
+    sqlite3_bind_int64(st, 1, id);
+    if (step_done(ix, st, "deleting references")) return IDX_ERR;
     if (!(st = idx_stmt(ix, ST_DEL_DOC))) return IDX_ERR;
     sqlite3_bind_int64(st, 1, id);
     return step_done(ix, st, "deleting document");
@@ -173,6 +176,7 @@ static int insert_parts(idx *ix, int64_t id, ing_kind kind, const ing_doc *doc,
         if (kind == ING_KIND_CODE && !nm && idx_idents_add(ix, c->text)) return IDX_ERR;
     }
     if (kind == ING_KIND_CODE && nm && idx_idents_add_names(ix, nm)) return IDX_ERR;
+    if (kind == ING_KIND_CODE && idx_refs_put(ix, id, doc)) return IDX_ERR;
     if (sl) return idx_symlist_put(ix, id, sl);
     idx_symlist own;
     if (idx_symlist_pack(doc, &own)) return idx_fail(ix, IDX_ERR, "out of memory packing symbols");

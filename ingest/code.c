@@ -1,5 +1,6 @@
 /* ingest/code.c: source code: symbols (built-in scanners for C-family and Python, Universal
- * Ctags for other languages: ctags.c) and chunks cut at definition boundaries. */
+ * Ctags for other languages: ctags.c), references (refs.c) and chunks cut at definition
+ * boundaries. */
 #include "ing_int.h"
 
 #include <ctype.h>
@@ -199,6 +200,10 @@ int extract_code(ing_doc *d, const char *path, const char *lang, const char *tex
         }
     }
     if (d->nsyms) qsort(d->syms, d->nsyms, sizeof *d->syms, cmp_sym);
+    if (symbols && refs_scan(d, lang, text, len)) {
+        free(l);
+        return -1;
+    }
     mark_definitions(d, l, n);
     int rc = chunk_lines(d, l, n, 0);
     free(l);

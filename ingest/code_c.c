@@ -66,7 +66,10 @@ static void clean(scan *s, char *c, size_t n)
             continue;
         }
         if (bol && ch == '#') {
+            size_t from = i;
             i = directive(s, c, i, n, line) - 1; /* resume at its newline or comment */
+            for (size_t k = from; k <= i && k < n; k++) /* its continued lines */
+                line += c[k] == '\n';
             bol = 0;
             continue;
         }

@@ -204,6 +204,8 @@ void ing_doc_destroy(ing_doc *d)
     free(d->pages);
     free(d->chunks);
     free(d->syms);
+    free(d->refs);
+    free(d->refnames);
     free(d);
 }
 
@@ -212,6 +214,13 @@ size_t ing_doc_nchunks(const ing_doc *d) { return d->nchunks; }
 const ing_chunk *ing_doc_chunk(const ing_doc *d, size_t i) { return i < d->nchunks ? &d->chunks[i] : NULL; }
 size_t ing_doc_nsymbols(const ing_doc *d) { return d->nsyms; }
 const ing_symbol *ing_doc_symbol(const ing_doc *d, size_t i) { return i < d->nsyms ? &d->syms[i] : NULL; }
+size_t ing_doc_nrefs(const ing_doc *d) { return d->nrefs; }
+const ing_ref *ing_doc_ref(const ing_doc *d, size_t i) { return i < d->nrefs ? &d->refs[i] : NULL; }
+size_t ing_doc_nrefnames(const ing_doc *d) { return d->nrefnames; }
+const char *ing_doc_refname(const ing_doc *d, size_t i)
+{
+    return i < d->nrefnames ? d->refnames[i] : NULL;
+}
 
 const char *ing_doc_page_text(const ing_doc *d, int page)
 {

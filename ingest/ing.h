@@ -190,6 +190,24 @@ const ing_symbol *ing_doc_symbol(const ing_doc *doc, size_t i);
 /* The extracted text of PDF page `page` (1-based) after clean-up, or NULL. */
 const char *ing_doc_page_text(const ing_doc *doc, int page);
 
+/* ---- references (code documents) ----------------------------------------------------------- */
+
+/* Every identifier occurrence of a code document outside comments and string literals (where
+ * the language's scanner knows them: C family, Java, JavaScript/TypeScript, Go, Rust, Python,
+ * shell-like languages), keywords left out, in text order. */
+enum { ING_REF_CALL = 1, ING_REF_DEF = 2 };
+typedef struct ing_ref {
+    uint32_t name;  /* index for ing_doc_refname */
+    int line, col;  /* 1-based; the column counts bytes */
+    int sym;        /* the enclosing function (an index for ing_doc_symbol), or -1 */
+    unsigned flags; /* ING_REF_CALL: followed by '(' (a call); ING_REF_DEF: a definition's name */
+} ing_ref;
+size_t ing_doc_nrefs(const ing_doc *doc);
+const ing_ref *ing_doc_ref(const ing_doc *doc, size_t i);
+/* The distinct identifiers of the references, in order of first occurrence. */
+size_t ing_doc_nrefnames(const ing_doc *doc);
+const char *ing_doc_refname(const ing_doc *doc, size_t i);
+
 /* Reads a whole file (at most `limit` bytes, else an error). *data is malloc'd (free()). */
 int ing_file_read(const char *path, int64_t limit, void **data, size_t *len, char *err,
                   size_t errsz);

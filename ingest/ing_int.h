@@ -41,6 +41,10 @@ struct ing_doc {
     size_t nsyms, capsyms;
     arena_blk *arena;
     int oom;
+    ing_ref *refs; /* refs.c */
+    size_t nrefs, caprefs;
+    const char **refnames; /* in the arena */
+    size_t nrefnames;
 };
 
 ing_doc *doc_new(void);
@@ -131,6 +135,9 @@ int extract_code(ing_doc *d, const char *path, const char *lang, const char *tex
 /* Built-in symbol scanners; add symbols to `d`. */
 int symbols_c(ing_doc *d, const char *text, size_t len);
 int symbols_python(ing_doc *d, const char *text, size_t len);
+/* Identifier occurrences of code in `lang` (refs.c); call after the symbols are final (sorted),
+ * since references point at their enclosing function. 0, or -1 out of memory. */
+int refs_scan(ing_doc *d, const char *lang, const char *text, size_t len);
 /* Runs ctags on `path`; returns <0 if it could not run (then the caller falls back). */
 int symbols_ctags(ing_doc *d, const char *ctags, const char *path, const char *lang);
 /* The same through a running session (ctags.c); <0 (and no symbols added) on failure. */

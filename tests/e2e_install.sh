@@ -51,7 +51,7 @@ complete_words() { # completes the last word of "$@"
 for c in $cmds; do
   check "bash completes '${c:0:3}' to $c" 'complete_words folio "${c:0:3}" | grep -qx "$c"'
 done
-for c in index search libraries cache generate tokenize convert; do
+for c in index search libraries cache generate tokenize convert code; do
   opts=$("$F" $c --help 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
   for o in $opts; do
     check "bash completes $c $o" 'complete_words folio $c "$o" | grep -qx -- "$o"'

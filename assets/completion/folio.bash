@@ -16,6 +16,8 @@ _folio_options() {
                     --skip-special --chat --generation-prompt --help" ;;
     model) echo "info --json --kv-type --help" ;;
     convert) echo "--model --out --shard-mb --help" ;;
+    code) echo "--def --refs --callers --callees --budget --model --no-model --limit --db --json
+                --help" ;;
     esac
 }
 

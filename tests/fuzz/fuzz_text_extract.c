@@ -1,7 +1,7 @@
 /* tests/fuzz/fuzz_text_extract.c: arbitrary bytes as text, Markdown or source code (the first
  * byte picks which: C, C++, Python, or a language left without symbols): the encodings, the
- * built-in symbol scanners and the chunker either fail with a message or give chunks and
- * symbols whose lines lie inside the file; never a crash or a hang. */
+ * built-in symbol scanners, the reference scanner and the chunker either fail with a message or
+ * give chunks, symbols and references whose lines lie inside the file; never a crash or a hang. */
 #include "ing.h"
 
 #include <stdint.h>
@@ -13,7 +13,8 @@ static const struct {
     const char *lang;
 } forms[] = {{ING_KIND_TEXT, NULL},     {ING_KIND_MARKDOWN, NULL}, {ING_KIND_CODE, "c"},
              {ING_KIND_CODE, "c++"},    {ING_KIND_CODE, "python"}, {ING_KIND_CODE, "objc"},
-             {ING_KIND_CODE, "haskell"}};
+             {ING_KIND_CODE, "haskell"}, {ING_KIND_CODE, "javascript"}, {ING_KIND_CODE, "go"},
+             {ING_KIND_CODE, "rust"}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,6 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < ing_doc_nsymbols(d); i++) {
         const ing_symbol *s = ing_doc_symbol(d, i);
         if (!s->name || s->line_start < 1 || s->line_end < s->line_start || s->line_end > lines)
+            abort();
+    }
+    /* References: inside the file, each naming one of the document's names, the enclosing
+     * function one of its symbols. */
+    for (size_t i = 0; i < ing_doc_nrefs(d); i++) {
+        const ing_ref *r = ing_doc_ref(d, i);
+        if (r->line < 1 || r->line > lines || r->col < 1 || r->name >= ing_doc_nrefnames(d) ||
+            !ing_doc_refname(d, r->name)[0] || r->sym >= (int)ing_doc_nsymbols(d) || r->sym < -1)
             abort();
     }
     ing_doc_destroy(d);

@@ -49,34 +49,38 @@ check "right password: user.pdf indexed" 'event "$T/pw.json" user.pdf indexed ""
 C=$T/crash
 mkdir -p "$C"
 cp "$PDF" "$C/good.pdf"; cp "$PDF" "$C/evil.pdf"; echo "zebrafish notes" >"$C/notes.txt"
-FOLIO_TEST_PARSER_FAULT=crash:evil.pdf "$F" index "$C" --json >"$T/crash.json" 2>"$T/crash.err"
-rc=$?
-check "crashing reader: exit 3, not a signal" '[ $rc -eq 3 ]'
-check "crashing reader: evil.pdf failed with the signal" \
-  'event "$T/crash.json" evil.pdf failed "extraction crashed (signal 6, SIGABRT)"'
-check "crashing reader: good.pdf and notes.txt indexed" \
-  'event "$T/crash.json" good.pdf indexed "" && event "$T/crash.json" notes.txt indexed ""'
-rm -rf "$C/.folio"
-if ! "$F" --version 2>/dev/null | grep -qi asan; then # no memory limit under AddressSanitizer
+# The AddressSanitizer build reads PDFs in process (its allocator is not safe to fork from a
+# threaded process), so a crashing reader would take it down: this part runs in other builds.
+if ! "$F" --version 2>/dev/null | grep -qi asan; then
+  FOLIO_TEST_PARSER_FAULT=crash:evil.pdf "$F" index "$C" --json >"$T/crash.json" 2>"$T/crash.err"
+  rc=$?
+  check "crashing reader: exit 3, not a signal" '[ $rc -eq 3 ]'
+  check "crashing reader: evil.pdf failed with the signal" \
+    'event "$T/crash.json" evil.pdf failed "extraction crashed (signal 6, SIGABRT)"'
+  check "crashing reader: good.pdf and notes.txt indexed" \
+    'event "$T/crash.json" good.pdf indexed "" && event "$T/crash.json" notes.txt indexed ""'
+  rm -rf "$C/.folio"
   FOLIO_TEST_PARSER_FAULT=hog:evil.pdf FOLIO_PARSER_MEMORY_MB=64 "$F" index "$C" --json \
     >"$T/hog.json" 2>"$T/hog.err"
   check "memory-hungry reader: stopped at its limit, the others indexed" \
     'event "$T/hog.json" evil.pdf failed "more than 64 MB" && event "$T/hog.json" good.pdf indexed ""'
   rm -rf "$C/.folio"
+  s=$(date +%s)
+  FOLIO_TEST_PARSER_FAULT=hang:evil.pdf FOLIO_PARSER_TIMEOUT=2 "$F" index "$C" --json \
+    >"$T/hang.json" 2>"$T/hang.err"
+  rc=$?; took=$(( $(date +%s) - s ))
+  check "hanging reader: exit 3 after the timeout (${took} s)" '[ $rc -eq 3 ] && [ $took -lt 30 ]'
+  check "hanging reader: evil.pdf timed out" 'event "$T/hang.json" evil.pdf failed "timed out after 2 s"'
+  check "hanging reader: good.pdf indexed" 'event "$T/hang.json" good.pdf indexed ""'
+  rm -rf "$C/.folio"
+  FOLIO_TEST_PARSER_FAULT=hang "$F" index "$C" --quiet >"$T/int.out" 2>&1 &
+  pid=$!
+  sleep 1.5; kill -INT $pid; s=$(date +%s%N); wait $pid; rc=$?; ms=$(( ($(date +%s%N) - s) / 1000000 ))
+  check "Ctrl-C while a reader hangs: the run ends within 2 s (${ms} ms, exit $rc)" '[ $ms -lt 2000 ]'
+  check "no reader process left behind" '! pgrep -f "$C" >/dev/null'
+else
+  echo "skipped: a crashing or hanging PDF reader (the AddressSanitizer build reads PDFs in process)"
 fi
-s=$(date +%s)
-FOLIO_TEST_PARSER_FAULT=hang:evil.pdf FOLIO_PARSER_TIMEOUT=2 "$F" index "$C" --json \
-  >"$T/hang.json" 2>"$T/hang.err"
-rc=$?; took=$(( $(date +%s) - s ))
-check "hanging reader: exit 3 after the timeout (${took} s)" '[ $rc -eq 3 ] && [ $took -lt 30 ]'
-check "hanging reader: evil.pdf timed out" 'event "$T/hang.json" evil.pdf failed "timed out after 2 s"'
-check "hanging reader: good.pdf indexed" 'event "$T/hang.json" good.pdf indexed ""'
-rm -rf "$C/.folio"
-FOLIO_TEST_PARSER_FAULT=hang "$F" index "$C" --quiet >"$T/int.out" 2>&1 &
-pid=$!
-sleep 1.5; kill -INT $pid; s=$(date +%s%N); wait $pid; rc=$?; ms=$(( ($(date +%s%N) - s) / 1000000 ))
-check "Ctrl-C while a reader hangs: the run ends within 2 s (${ms} ms, exit $rc)" '[ $ms -lt 2000 ]'
-check "no reader process left behind" '! pgrep -f "$C" >/dev/null'
 
 # ---- folders left out: counted in the summary, listed with -v; .gitignore only in a work tree ----
 W=$(mktemp -d /tmp/folio-e2e-walk.XXXXXX) # under /tmp: the build folder is inside a work tree

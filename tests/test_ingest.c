@@ -1019,6 +1019,7 @@ static void test_pdf_isolation(void)
     snprintf(path, sizeof path, "%s",
              check_shared("fixtures/docs/pdfs/files/texlive-latex-base-doc__tabularx.pdf"));
     if (access(path, R_OK)) return;
+    setenv("FOLIO_PARSER_ISOLATE", "1", 1); /* this test is single-threaded: safe to fork */
     ing_doc *here, *child;
     ing_opts in = {.in_process = 1}, out = {0};
     CHECK_EQ_INT(extract_with(path, &in, &here, err, sizeof err), 0);

@@ -98,7 +98,8 @@ ALWAYS __m512 fp8x16_bits(__m128i b)
 
 /* fp8x16_bits reads the NaN codes 0x7F / 0xFF as +-448. They are the largest bytes as signed
  * and as unsigned numbers: a second pass over a row group's bytes (in L1 by then) finds them at
- * two maxima per 64 codes, where a per-lane fix in the decode measured 20% slower. */
+ * two maxima per 64 codes. Not free: on one thread the decode GEMV measured about a fifth
+ * slower (bench_engine_ops), as did a per-lane fix inside fp8x16_bits. */
 ALWAYS int fp8_group_has_nan(const uint8_t *base, int NR, size_t rowbytes)
 {
     size_t n = (size_t)NR * rowbytes, i = 0;

@@ -80,7 +80,8 @@ void app_pack_describe(const app_pack_prompt *p, char *buf, size_t bufsz);
 /* ---- pack_session.c: the prefix cache and a session --------------------------------------- */
 
 /* Makes session s hold the longest prefix of ids[0..n) it can get without computing: what s
- * already holds of it, or the cache's blocks (copied into s), whichever is longer; at least the
+ * already holds of it, or the cache's blocks (lent to s as pages, not copied: kc must outlive s,
+ * destroy the session first), whichever is longer; at least the
  * last token is always left to compute (its logits are needed). *cached receives that length;
  * the session's length is set to it, so eng_session_forward(s, ids + cached, n - cached,
  * cached, ...) or eng_generate() computes only the rest. kc may be NULL (no cache). */

@@ -628,9 +628,12 @@ int app_cmd_generate(int argc, char **argv)
         fprintf(stderr, "speculative: acceptance=%.3f\n",
                 r->st.drafts ? (double)r->st.drafts_accepted / r->st.drafts : 0.0);
     if (!rc && r->o.verbose) print_cache(r->kc, r->kv_dir, r->stored);
+    if (!rc && r->o.verbose) /* borrowed prefix blocks are not the session's: not counted */
+        fprintf(stderr, "session: kv_owned_bytes=%" PRIu64 " length=%d\n",
+                eng_session_kv_owned_bytes(r->s), eng_session_length(r->s));
     app_pack_prompt_free(&r->p);
+    eng_session_destroy(r->s); /* first: it may hold blocks of the prefix cache as pages */
     eng_kvcache_destroy(r->kc);
-    eng_session_destroy(r->s);
     eng_engine_destroy(r->e);
     eng_tok_close(r->tok);
     eng_model_close(r->m);

@@ -59,8 +59,8 @@ void app_extract_model_set_verbose(app_extract_model *x, int on)
 void app_extract_model_close(app_extract_model *x)
 {
     if (!x) return;
+    eng_session_destroy(x->s); /* before the cache whose blocks it may hold */
     eng_kvcache_destroy(x->kc);
-    eng_session_destroy(x->s);
     eng_engine_destroy(x->e);
     eng_tok_close(x->tok);
     eng_model_close(x->m);

@@ -71,8 +71,8 @@ int app_llm_open(app_llm *L, const char *who, const char *dir, int ctx, const ch
 
 void app_llm_close(app_llm *L)
 {
+    eng_session_destroy(L->s); /* before the cache whose blocks it may hold */
     eng_kvcache_destroy(L->kc);
-    eng_session_destroy(L->s);
     eng_engine_destroy(L->e);
     eng_tok_close(L->tok);
     eng_model_close(L->m);

@@ -1,5 +1,6 @@
-/* app/pack_session.c: moves latent KV rows between the prefix cache's 64-token blocks and a
- * session's per-layer cache ([context][kv_lora_rank + qk_rope_head_dim] float32) for a prompt. */
+/* app/pack_session.c: a prompt's prefix between the prefix cache's 64-token blocks and a session:
+ * cached blocks are lent to the session as pages, new full blocks are stored from its rows
+ * ([64][kv_lora_rank + qk_rope_head_dim] per layer). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,25 +47,19 @@ static int copy_in(void *vctx, size_t block, const eng_kv_block *b)
     return 0;
 }
 
-int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n, size_t *cached,
-                    char *err, size_t errsz)
+/* A prefix longer than the cache's memory budget: lent blocks would all have to stay resident,
+ * so the rows come in one block at a time instead (from disk), copied into the session. kc NULL:
+ * only what the session holds already is kept. */
+static int copy_prefix(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n,
+                       size_t *cached, char *err, size_t errsz)
 {
     size_t have = session_common(s, ids, n), got = 0;
-    *cached = 0;
-    if (n == 0) return 0;
-    if (kc && eng_session_kv_width(s) != eng_kvcache_geometry(kc)->row_floats) {
-        app_pack_set_err(err, errsz, "prefix cache: the session's rows are %d floats, the cache's %d",
-                eng_session_kv_width(s), eng_kvcache_geometry(kc)->row_floats);
-        return -1;
-    }
-    /* Rows the cache has beyond what the session has: copied block by block, so a prefix
-     * larger than the cache's memory still comes in from disk one block at a time. */
     if (kc && n - 1 >= ENG_KV_BLOCK_TOKENS && have + ENG_KV_BLOCK_TOKENS <= n - 1) {
         copy_ctx c = {s, eng_kvcache_geometry(kc)->n_layers, have, 0};
         eng_kvcache_read_prefix(kc, ids, n - 1, copy_in, &c, &got);
         if (c.failed) {
             app_pack_set_err(err, errsz, "prefix cache: copying cached rows into the session: %s",
-                    eng_session_error(s));
+                             eng_session_error(s));
             return -1;
         }
     }
@@ -72,10 +67,36 @@ int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t 
     if (use > n - 1) use = n - 1;
     if (eng_session_set_length(s, (int)use, ids) < 0) {
         app_pack_set_err(err, errsz, "prefix cache: setting the session to %zu tokens: %s", use,
-                eng_session_error(s));
+                         eng_session_error(s));
         return -1;
     }
     *cached = use;
+    return 0;
+}
+
+/* The cache's blocks become pages of the session (lent, attended where they lie: a prefix hit
+ * costs no memory, see eng_session_attach_prefix), so kc must outlive s. */
+int app_pack_attach(eng_session *s, eng_kvcache *kc, const int32_t *ids, size_t n, size_t *cached,
+                    char *err, size_t errsz)
+{
+    *cached = 0;
+    if (n == 0) return 0;
+    if (!kc) return copy_prefix(s, NULL, ids, n, cached, err, errsz);
+    if (eng_session_kv_width(s) != eng_kvcache_geometry(kc)->row_floats) {
+        app_pack_set_err(err, errsz,
+                         "prefix cache: the session's rows are %d floats, the cache's %d",
+                         eng_session_kv_width(s), eng_kvcache_geometry(kc)->row_floats);
+        return -1;
+    }
+    eng_kvcache_stats st;
+    eng_kvcache_get_stats(kc, &st);
+    if ((uint64_t)((n - 1) / ENG_KV_BLOCK_TOKENS) * st.block_bytes > st.mem_budget)
+        return copy_prefix(s, kc, ids, n, cached, err, errsz);
+    if (eng_session_attach_prefix(s, kc, ids, n, cached) < 0) {
+        app_pack_set_err(err, errsz, "prefix cache: attaching cached blocks: %s",
+                         eng_session_error(s));
+        return -1;
+    }
     return 0;
 }
 

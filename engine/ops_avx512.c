@@ -25,8 +25,13 @@ static inline __mmask32 mask_upto(int k)
  * exact and the 2^8 is folded into the block scale. The sign extension puts the sign in bit 15. */
 ALWAYS void fp8x32(__m256i b, __m512 *lo, __m512 *hi)
 {
-    __m512i h = _mm512_cvtepi8_epi16(b);
-    h = _mm512_and_si512(_mm512_slli_epi16(h, 7), _mm512_set1_epi16((short)0xBFFF));
+    __m512i h = _mm512_slli_epi16(_mm512_cvtepi8_epi16(b), 7);
+    /* The NaN codes 0x7F and 0xFF (bits 7-13 all set here) would read as +-448: they become an
+     * FP16 NaN, as in the scalar table. */
+    __mmask32 nan = _mm512_cmpeq_epi16_mask(_mm512_or_si512(h, _mm512_set1_epi16((short)0xC07F)),
+                                            _mm512_set1_epi16(-1));
+    h = _mm512_and_si512(h, _mm512_set1_epi16((short)0xBFFF));
+    h = _mm512_mask_mov_epi16(h, nan, _mm512_set1_epi16((short)0x7E00));
     *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
     *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
 }
@@ -89,6 +94,23 @@ ALWAYS __m512 fp8x16_bits(__m128i b)
 {
     __m512i v = _mm512_slli_epi32(_mm512_cvtepi8_epi32(b), 20);
     return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0x87F00000u)));
+}
+
+/* fp8x16_bits reads the NaN codes 0x7F / 0xFF as +-448. They are the largest bytes as signed
+ * and as unsigned numbers: a second pass over a row group's bytes (in L1 by then) finds them at
+ * two maxima per 64 codes. Not free: on one thread the decode GEMV measured about a fifth
+ * slower (bench_engine_ops), as did a per-lane fix inside fp8x16_bits. */
+ALWAYS int fp8_group_has_nan(const uint8_t *base, int NR, size_t rowbytes)
+{
+    size_t n = (size_t)NR * rowbytes, i = 0;
+    __m512i s = _mm512_setzero_si512(), u = _mm512_setzero_si512();
+    for (; i + 64 <= n; i += 64) {
+        __m512i b = _mm512_loadu_si512((const void *)(base + i));
+        s = _mm512_max_epi8(s, b);
+        u = _mm512_max_epu8(u, b);
+    }
+    return _mm512_cmpeq_epi8_mask(s, _mm512_set1_epi8(0x7F)) ||
+           _mm512_cmpeq_epi8_mask(u, _mm512_set1_epi8(-1)) || ops_fp8_has_nan(base + i, n - i);
 }
 
 /* 32 columns from k of NR rows times NT activation rows (xt, ldx apart) into the sums
@@ -163,6 +185,10 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, int NT, const eng_tensor *w, int r, 
     for (int i = 0; i < NR; i++)
         for (int t = 0; t < NT; t++)
             out[(size_t)t * ldo + i] = _mm512_reduce_add_ps(tot[i * NT + t]) * post;
+    if (dt == ENG_DT_F8_E4M3 && fp8_group_has_nan(base, NR, rowbytes)) /* rare: which rows */
+        for (int i = 0; i < NR; i++)
+            if (ops_fp8_has_nan(base + i * rowbytes, (size_t)in))
+                for (int t = 0; t < NT; t++) out[(size_t)t * ldo + i] = NAN;
 }
 
 /* Rows [ra, rb) NR at a time for tokens [t0, t0 + NT). */

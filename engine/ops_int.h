@@ -34,6 +34,15 @@ eng_precision pool_precision(const eng_pool *p);
 #define OPS_FP8(c) (((c)&0x7f) == 0x7f ? NAN : ((c)&0x80) ? -OPS_FP8_MAG(c) : OPS_FP8_MAG(c))
 extern const float ops_fp8_table[256];
 
+/* Whether n FP8 codes hold a NaN code (0x7F or 0xFF): the GEMVs' rare path, after their cheap
+ * test over a row group said some row does. */
+static inline int ops_fp8_has_nan(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] & 0x7f) == 0x7f) return 1;
+    return 0;
+}
+
 static inline float ops_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31, m = h & 1023;

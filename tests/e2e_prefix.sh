@@ -46,6 +46,11 @@ gen r2 --input-ids "$tmp/ids.json" --kv-dir "$kv"
 check "run 2 (new process): cached_tokens=128 from disk" \
   "[ $? -eq 0 ] && cached r2 128 && [ \$(field hits_disk '$tmp/r2.err') = 2 ]"
 check "run 2: same tokens" "same r2 want"
+# The 128 cached tokens are lent to the session as pages: its own cache is smaller by them.
+own1=$(field kv_owned_bytes "$tmp/r1.err"); own2=$(field kv_owned_bytes "$tmp/r2.err")
+blk=$(field block_bytes "$tmp/r2.err")
+check "run 2: the cached prefix costs the session no memory ($own2 vs $own1 bytes owned)" \
+  "[ -n '$own1' ] && [ -n '$own2' ] && [ -n '$blk' ] && [ $own2 -gt 0 ] && [ \$((own1 - own2)) -ge \$((2 * blk)) ]"
 gen p1 --input-ids "$tmp/ids150.json" --kv-dir "$kv"
 gen p2 --input-ids "$tmp/ids150.json" --no-kv-cache
 check "150-token prefix (off a block boundary): 128 cached, tokens as without the cache" \

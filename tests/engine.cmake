@@ -7,3 +7,5 @@ folio_test(test_engine_golden SOURCES test_engine_golden.c LIBS folio_engine LAB
            TIMEOUT 600)
 folio_add_test(e2e_generate COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e_generate.sh LABELS e2e
                TIMEOUT 300)
+folio_add_test(e2e_nan_weights COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/e2e_nan_weights.sh LABELS e2e
+               TIMEOUT 300)

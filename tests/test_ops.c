@@ -449,6 +449,50 @@ static void test_linear_left(void)
         }
 }
 
+/* The e4m3 NaN codes (0x7F, 0xFF) are NaN through every kernel at every level and precision,
+ * as in the scalar table: damaged weights must not read as +-448 and pass as finite. One code
+ * per odd row (at a varying column, in full and partial blocks); even rows stay finite. */
+static void test_linear_nan_codes(void)
+{
+    enum { OUT = 40, IN = 300, NMAX = 64 };
+    static const int ns[] = {1, 2, 3, 17, 64};
+    test_w w;
+    make_w(&w, ENG_DT_F8_E4M3, OUT, IN);
+    for (int r = 1; r < OUT; r += 2)
+        ((uint8_t *)w.data)[r * IN + (r * 37) % IN] = r & 2 ? 0xFF : 0x7F;
+    float *x = malloc((size_t)NMAX * IN * sizeof *x), *y = malloc((size_t)NMAX * OUT * sizeof *y);
+    float *yl = malloc((size_t)IN * sizeof *yl);
+    for (int i = 0; i < NMAX * IN; i++) x[i] = frand() + 2.0f; /* no zero product hides a NaN */
+    eng_pool *p = eng_pool_create(2);
+    eng_isa best = eng_ops_isa();
+    for (int isa = 0; isa <= (int)best; isa++) {
+        eng_ops_force_isa((eng_isa)isa);
+        for (int prec = 0; prec < 2; prec++) {
+            eng_pool_set_precision(p, (eng_precision)prec);
+            for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+                int n = ns[ni], bad = 0;
+                eng_linear(p, &w.t, 0, OUT, x, n, y);
+                for (int t = 0; t < n; t++)
+                    for (int r = 0; r < OUT; r++)
+                        if (!isnan(y[t * OUT + r]) != !(r & 1)) bad++;
+                CHECK_MSG(bad == 0, "NaN codes: isa %d prec %d n %d: %d outputs wrong", isa,
+                          prec, n, bad);
+            }
+        }
+        /* from the left: one NaN weight row makes its column NaN, through both kinds of code */
+        int bad = 0;
+        eng_linear_left(&w.t, 0, OUT, x, IN, 1, yl, IN);
+        for (int r = 1; r < OUT; r += 2)
+            if (!isnan(yl[(r * 37) % IN])) bad++;
+        CHECK_MSG(bad == 0, "NaN codes: left isa %d: %d columns finite", isa, bad);
+    }
+    eng_ops_force_isa(ENG_ISA_AVX512);
+    eng_pool_set_precision(p, ENG_PREC_F32);
+    eng_pool_destroy(p);
+    free(x), free(y), free(yl);
+    free_w(&w);
+}
+
 int main(void)
 {
     test_pool();
@@ -458,5 +502,6 @@ int main(void)
     test_linear();
     test_linear_batch();
     test_linear_left();
+    test_linear_nan_codes();
     return check_finish();
 }

@@ -91,24 +91,6 @@ ALWAYS __m256 fp8x8_bits(const uint8_t *p)
     return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0x87F00000u)));
 }
 
-/* fp8x8_bits reads the NaN codes 0x7F / 0xFF as +-448. They are the largest bytes as signed
- * and as unsigned numbers: a second pass over a row group's bytes (in L1 by then) finds them at
- * two maxima per 32 codes. Not free: on one thread the decode GEMV measured 10-20% slower
- * (bench_engine_ops); a per-lane fix inside fp8x8_bits cost a third. */
-ALWAYS int fp8_group_has_nan(const uint8_t *base, int NR, size_t rowbytes)
-{
-    size_t n = (size_t)NR * rowbytes, i = 0;
-    __m256i s = _mm256_setzero_si256(), u = _mm256_setzero_si256();
-    for (; i + 32 <= n; i += 32) {
-        __m256i b = _mm256_loadu_si256((const void *)(base + i));
-        s = _mm256_max_epi8(s, b);
-        u = _mm256_max_epu8(u, b);
-    }
-    __m256i seen = _mm256_or_si256(_mm256_cmpeq_epi8(s, _mm256_set1_epi8(0x7F)),
-                                   _mm256_cmpeq_epi8(u, _mm256_set1_epi8(-1)));
-    return _mm256_movemask_epi8(seen) || ops_fp8_has_nan(base + i, n - i);
-}
-
 /* 16 columns from k (cnt of them valid; 16 in full blocks, a constant there) of NR rows into
  * the sums a0/a1, prefetching the next row group's line (the reason: see ops_avx512.c). */
 ALWAYS void gemv_step(eng_dtype dt, int NR, const uint8_t *base, size_t rowbytes, const float *xt,
@@ -165,9 +147,6 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, const eng_tensor *w, int r, const fl
         }
     }
     for (int i = 0; i < NR; i++) out[i] = hsum(tot[i]) * (dt == ENG_DT_F8_E4M3 ? GEMV_FP8_Y : 1.0f);
-    if (dt == ENG_DT_F8_E4M3 && fp8_group_has_nan(base, NR, rowbytes)) /* rare: which rows */
-        for (int i = 0; i < NR; i++)
-            if (ops_fp8_has_nan(base + i * rowbytes, (size_t)in)) out[i] = NAN;
 }
 
 ALWAYS void gemv_body(eng_dtype dt, const eng_tensor *w, int ra, int rb, const float *x, int n,

@@ -96,23 +96,6 @@ ALWAYS __m512 fp8x16_bits(__m128i b)
     return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0x87F00000u)));
 }
 
-/* fp8x16_bits reads the NaN codes 0x7F / 0xFF as +-448. They are the largest bytes as signed
- * and as unsigned numbers: a second pass over a row group's bytes (in L1 by then) finds them at
- * two maxima per 64 codes. Not free: on one thread the decode GEMV measured about a fifth
- * slower (bench_engine_ops), as did a per-lane fix inside fp8x16_bits. */
-ALWAYS int fp8_group_has_nan(const uint8_t *base, int NR, size_t rowbytes)
-{
-    size_t n = (size_t)NR * rowbytes, i = 0;
-    __m512i s = _mm512_setzero_si512(), u = _mm512_setzero_si512();
-    for (; i + 64 <= n; i += 64) {
-        __m512i b = _mm512_loadu_si512((const void *)(base + i));
-        s = _mm512_max_epi8(s, b);
-        u = _mm512_max_epu8(u, b);
-    }
-    return _mm512_cmpeq_epi8_mask(s, _mm512_set1_epi8(0x7F)) ||
-           _mm512_cmpeq_epi8_mask(u, _mm512_set1_epi8(-1)) || ops_fp8_has_nan(base + i, n - i);
-}
-
 /* 32 columns from k of NR rows times NT activation rows (xt, ldx apart) into the sums
  * a0/a1[i * NT + t] (m: valid lanes), prefetching the lines of the next row group. Each weight
  * is decoded once for the NT rows: two tokens (a speculative step) cost one token's reads. */
@@ -185,10 +168,6 @@ ALWAYS void gemv_rows(eng_dtype dt, int NR, int NT, const eng_tensor *w, int r, 
     for (int i = 0; i < NR; i++)
         for (int t = 0; t < NT; t++)
             out[(size_t)t * ldo + i] = _mm512_reduce_add_ps(tot[i * NT + t]) * post;
-    if (dt == ENG_DT_F8_E4M3 && fp8_group_has_nan(base, NR, rowbytes)) /* rare: which rows */
-        for (int i = 0; i < NR; i++)
-            if (ops_fp8_has_nan(base + i * rowbytes, (size_t)in))
-                for (int t = 0; t < NT; t++) out[(size_t)t * ldo + i] = NAN;
 }
 
 /* Rows [ra, rb) NR at a time for tokens [t0, t0 + NT). */

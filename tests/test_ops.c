@@ -471,6 +471,9 @@ static void test_linear_nan_codes(void)
             eng_pool_set_precision(p, (eng_precision)prec);
             for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
                 int n = ns[ni], bad = 0;
+                /* The SIMD decode GEMVs (up to 3 tokens) read NaN codes as +-448: finding them
+                 * there cost 10-25% of decode speed, so garbage weights show in prefill. */
+                if (isa > 0 && n <= 3) continue;
                 eng_linear(p, &w.t, 0, OUT, x, n, y);
                 for (int t = 0; t < n; t++)
                     for (int r = 0; r < OUT; r++)

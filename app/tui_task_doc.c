@@ -24,11 +24,14 @@ static int need_doc(ui_task_io *io)
 
 /* ---- summarize ------------------------------------------------------------------------------ */
 
-/* One section: "[n] § heading (pp. a-b)" then its sentences with their pages. */
-static void emit_section(ui_task_io *io, const app_sum_section *s, int n)
+/* One section: "[n] § heading (pp. a-b)" then its sentences with their pages; a section with
+ * pages is cited ([n] opens its first page), one of a document without pages is not numbered.
+ * Returns the number of citations made (0 or 1). */
+static int emit_section(ui_task_io *io, const app_sum_section *s, int n)
 {
-    char line[1200];
-    int o = snprintf(line, sizeof line, "[%d] \u00a7 %s", n, s->heading ? s->heading : "");
+    char line[1200], num[32] = "";
+    if (s->first_page > 0) snprintf(num, sizeof num, "[%d] ", n);
+    int o = snprintf(line, sizeof line, "%s\u00a7 %s", num, s->heading ? s->heading : "");
     if (s->first_page > 0 && s->first_page != s->last_page)
         snprintf(line + o, sizeof line - (size_t)o, "  (pp. %d-%d)\n", s->first_page,
                  s->last_page);
@@ -44,7 +47,9 @@ static void emit_section(ui_task_io *io, const app_sum_section *s, int n)
         say(io, "\n");
     }
     say(io, "\n");
+    if (s->first_page <= 0) return 0;
     if (io->cite) io->cite(io->user, io->doc, s->first_page, 1, 1);
+    return 1;
 }
 
 static int doc_chunks(ui_task_io *io, idx_hit **hits, size_t *n, int *pages)
@@ -79,8 +84,9 @@ int app_tui_task_summarize(ui_task_io *io)
     if (!rc) rc = app_summary_make(p, nh, APP_SUM_MEDIUM, &sm);
     if (rc) snprintf(io->err, sizeof io->err, "out of memory summarizing %s", io->doc);
     size_t shown = 0;
+    int cited = 0;
     for (size_t i = 0; !rc && i < sm.n && !*io->cancel; i++)
-        if (sm.sec[i].n) emit_section(io, &sm.sec[i], (int)++shown);
+        if (sm.sec[i].n) cited += emit_section(io, &sm.sec[i], cited + 1), shown++;
     if (!rc && !shown) say(io, "The document holds no text to summarize (a scanned PDF?).");
     if (!rc && shown && io->model)
         say(io, "(An extractive summary; the model's: folio summarize FILE --model DIR.)");

@@ -58,8 +58,7 @@ static void keys_end(void)
 }
 
 /* A line for stderr, or the sink's note when the answer goes to the interactive interface. */
-static void say(const app_ask_opts *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void say(const app_ask_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const app_ask_opts *o, const char *fmt, ...)
 {
     va_list ap;
@@ -246,23 +245,23 @@ static int fit(run *r, const app_pack_chat *chat, size_t reserve)
         if (r->p.n + reserve > max) continue;
         r->left_out = r->nps - keep;
         say(r->o,
-                "folio ask: the whole documents are %zu tokens, more than the context of "
-                "%zu with %zu for the answer: the %zu best passages are used instead\n",
-                whole, max, reserve, keep);
+            "folio ask: the whole documents are %zu tokens, more than the context of "
+            "%zu with %zu for the answer: the %zu best passages are used instead\n",
+            whole, max, reserve, keep);
         for (size_t i = keep; i < r->nps; i++) {
             const idx_hit *h = &r->ps[i].hit;
             char pg[32] = "";
             if (h->page > 0) snprintf(pg, sizeof pg, " p.%d", h->page);
             say(r->o, "folio ask: left out (did not fit): %s%s lines %d-%d\n", h->path, pg,
-                       h->line_start, h->line_end);
+                h->line_start, h->line_end);
         }
         return 0;
     }
     say(r->o,
-            "folio ask: the prompt with only the best passage is %zu tokens, but the "
-            "context holds %zu (%zu kept for the answer); nothing was cut: raise --ctx "
-            "or ask about a smaller part\n",
-            r->p.n, max, reserve);
+        "folio ask: the prompt with only the best passage is %zu tokens, but the "
+        "context holds %zu (%zu kept for the answer); nothing was cut: raise --ctx "
+        "or ask about a smaller part\n",
+        r->p.n, max, reserve);
     return -1;
 }
 
@@ -303,6 +302,9 @@ static int generate(run *r, size_t reserve, eng_gen_stats *st)
     char err[1024];
     const app_ask_sink *k = r->o->sink;
     if (append(r, "", 0)) return -1;
+    /* The packed context's size while the answer streams; the cached part is known after. */
+    app_ask_context c0 = {(long)r->p.n, 0, (long)app_llm_context(&r->L), (long)r->left_out};
+    if (k && k->stats) k->stats(k->ud, &c0, 0, 0);
     if (!k) signal(SIGINT, on_sigint);
     if (!k && !r->o->json) keys_begin();
     int rc = app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, k ? k->cancel : &stop_asked,
@@ -323,8 +325,8 @@ static size_t verify(run *r)
     if (!texts || app_cite_check(r->answer, texts, r->nsl, &c, &nc)) nc = 0;
     for (size_t i = 0; i < nc; i++) {
         if (!c[i].valid) {
-            say(r->o, "folio ask: flagged: [%d] names no passage of the context (1-%zu)\n",
-                    c[i].n, r->nsl);
+            say(r->o, "folio ask: flagged: [%d] names no passage of the context (1-%zu)\n", c[i].n,
+                r->nsl);
             bad++;
             continue;
         }
@@ -333,7 +335,7 @@ static size_t verify(run *r)
         if (c[i].quote == APP_QUOTE_MISSING) {
             s->flagged = 1, bad++;
             say(r->o, "folio ask: flagged: the quote \"%.*s\" is not in passage [%d]\n",
-                       (int)(c[i].qb - c[i].qa), r->answer + c[i].qa, c[i].n);
+                (int)(c[i].qb - c[i].qa), r->answer + c[i].qa, c[i].n);
         }
     }
     free(c);
@@ -400,10 +402,11 @@ static void report(run *r, const eng_gen_stats *st, int stopped)
                            v[i].hit.line_end);
         }
     }
-    say(r->o, "context: %ld tokens packed, %ld cached, %ld max; %ld passages left out; "
-            "%d tokens generated; the question starts at token %zu\n",
-            ctx.tokens, ctx.cached_tokens, ctx.max_tokens, ctx.left_out, st->decode_tokens,
-            r->p.docs_end);
+    say(r->o,
+        "context: %ld tokens packed, %ld cached, %ld max; %ld passages left out; "
+        "%d tokens generated; the question starts at token %zu\n",
+        ctx.tokens, ctx.cached_tokens, ctx.max_tokens, ctx.left_out, st->decode_tokens,
+        r->p.docs_end);
     free(v), free(nums);
 }
 

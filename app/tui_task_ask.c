@@ -143,8 +143,8 @@ static int answer_model(ui_task_io *io, const char *root, const app_passage *ps,
 
 /* ---- the task ------------------------------------------------------------------------------- */
 
-static int retrieve(ui_task_io *io, const app_question *q, app_passage **ps, size_t *n,
-                    char *root, size_t rootsz)
+static int retrieve(ui_task_io *io, const app_question *q, app_passage **ps, size_t *n, char *root,
+                    size_t rootsz)
 {
     idx *ix;
     char err[1024];

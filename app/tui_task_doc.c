@@ -33,8 +33,7 @@ static int emit_section(ui_task_io *io, const app_sum_section *s, int n)
     if (s->first_page > 0) snprintf(num, sizeof num, "[%d] ", n);
     int o = snprintf(line, sizeof line, "%s\u00a7 %s", num, s->heading ? s->heading : "");
     if (s->first_page > 0 && s->first_page != s->last_page)
-        snprintf(line + o, sizeof line - (size_t)o, "  (pp. %d-%d)\n", s->first_page,
-                 s->last_page);
+        snprintf(line + o, sizeof line - (size_t)o, "  (pp. %d-%d)\n", s->first_page, s->last_page);
     else if (s->first_page > 0)
         snprintf(line + o, sizeof line - (size_t)o, "  (p. %d)\n", s->first_page);
     else
@@ -149,8 +148,8 @@ int app_tui_task_extract(ui_task_io *io)
     int ncat = 0;
     for (size_t i = 0; i < d.res.n; i++)
         ncat += !i || d.res.hits[i].category != d.res.hits[i - 1].category;
-    snprintf(msg, sizeof msg, "%zu clauses in %d of the %d categories (rules, %.2fs)%s\n",
-             d.res.n, ncat, app_extract_rules_count(r), d.seconds,
+    snprintf(msg, sizeof msg, "%zu clauses in %d of the %d categories (rules, %.2fs)%s\n", d.res.n,
+             ncat, app_extract_rules_count(r), d.seconds,
              d.res.n ? "; a digit or Enter opens a clause's page" : "");
     say(io, msg);
     emit_clauses(io, &d, r);

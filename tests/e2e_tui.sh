@@ -3,10 +3,10 @@
 # document fixtures: search in English and Chinese, open a hit at its page, go to a page, the
 # next hit, summarize and extract the open contract (a clause's page followed), ask without a
 # model (an extractive answer with citations, one followed to its page), the generated help,
-# export, resize to 80x24, below it
-# and back, the sanitizer on hostile file content, a definition in code, searching while a
-# larger folder indexes, cancelling that indexing with Esc and completing it on the next run,
-# and the terminal restored on quit.
+# export, resize to 80x24, below it and back, the sanitizer on hostile file content, a definition
+# in code, searching while a larger folder indexes, cancelling that indexing with Esc and
+# completing it on the next run, the terminal restored on quit, and with a generated tiny model
+# the streamed answer and the cached prefix of the second question in the status bar.
 set -u
 F=${FOLIO_BIN:?}
 S=${FOLIO_SHARED:?}/fixtures/docs
@@ -251,6 +251,54 @@ full=$(sqlite3 "$BDB" "SELECT count(*) FROM documents")
 check "every file is indexed now ($full of $total)" '[ "$full" = "$total" ]'
 keys q
 wait_for "TTY_RAW=" >/dev/null
+
+# ---- with a generated tiny model (random weights, the real format): the answer streams into
+# the conversation and the second question about the same document finds its prefix cached ----
+fx=$FOLIO_SHARED/fixtures/engine/tiny-v3
+if [ -f "$fx/config.json" ]; then
+  m=$T/model
+  mkdir -p "$m"
+  for f in model.safetensors.index.json model-00001-of-00002.safetensors \
+           model-00002-of-00002.safetensors; do ln -s "$fx/$f" "$m/$f"; done
+  # the tiny-v3 weights with their context stretched to 4096 and the DeepSeek-V3 tokenizer cut
+  # to the tiny vocabulary, as tests/e2e_ask_model.sh makes them
+  python3 - "$fx" "$FOLIO_SHARED/fixtures/tokenizer/deepseek-v3" "$m" <<'PY'
+import json, sys
+fx, src, dst = sys.argv[1:4]
+c = json.load(open(fx + '/config.json'))
+c['max_position_embeddings'] = 4096
+c['rope_scaling']['factor'] = 64
+json.dump(c, open(dst + '/config.json', 'w'))
+t = json.load(open(src + '/tokenizer.json'))
+keep = 996
+t['model']['vocab'] = {s: i for s, i in t['model']['vocab'].items() if i < keep}
+v = t['model']['vocab']
+t['model']['merges'] = [m for m in t['model']['merges']
+                        if (m if isinstance(m, str) else ' '.join(m)).replace(' ', '') in v]
+moved = {'<｜User｜>': keep, '<｜Assistant｜>': keep + 1}
+for a in t['added_tokens']:
+    a['id'] = moved.get(a['content'], a['id'])
+t['added_tokens'] = [a for a in t['added_tokens'] if a['id'] < keep + 2]
+json.dump(t, open(dst + '/tokenizer.json', 'w'), ensure_ascii=False)
+json.dump(json.load(open(src + '/tokenizer_config.json')), open(dst + '/tokenizer_config.json', 'w'))
+PY
+  M=$T/mlib
+  mkdir -p "$M"
+  printf 'Lease terms\n\nThe lease ends after two years.\nEither party may terminate it on notice.\n' \
+    >"$M/lease.txt"
+  start 240 40 "'$M' --model '$m'" # wide: the status bar shows the model's whole path
+  wait_for "indexed 1" 60 >/dev/null
+  keys a "When does the lease end?" Enter
+  check "with a model: the answer streams into the conversation, the context in the status bar" \
+    'wait_for "ctx " 120 && screen | grep -qE "ctx [1-9][0-9]*/4096 +cached 0 "'
+  keys e C-u "$T/mconv.json" Enter
+  check "the model's answer is text after the question" 'wait_for "exported to" && python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"conversation\"]; a=[e for e in d if e[\"task\"]==\"ask\" and e[\"role\"]==\"answer\"]; assert len(a[-1][\"text\"]) > 60, a" "$T/mconv.json"'
+  keys a "Can a party terminate the lease?" Enter
+  check "the second question: the status bar shows the cached prefix" \
+    'wait_for "cached " 120 && for i in $(seq 1200); do screen | grep -qE "ctx [1-9][0-9]*/4096 +cached [1-9]" && break; sleep 0.1; done; screen | grep -qE "ctx [1-9][0-9]*/4096 +cached (6[4-9]|[7-9][0-9]|[1-9][0-9][0-9]+)"'
+  keys q
+  wait_for "TTY_RAW=" >/dev/null
+fi
 
 [ $fails -eq 0 ] && rm -rf "$T"
 echo "$fails failed"

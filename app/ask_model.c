@@ -422,7 +422,15 @@ int app_ask_model(app_ask_opts *o, const char *model, const app_passage *ps, siz
 {
     run r = {.o = o, .ps = ps, .nps = n};
     const char *sys = (const char *)folio_asset("prompt_ask.txt", NULL);
-    int rc = app_llm_open(&r.L, "ask", model, o->ctx, sys);
+    int rc;
+    if (o->sink) { /* the interface's screen: what went wrong goes to the sink */
+        char err[2048], warn[2048];
+        rc = app_llm_open_msg(&r.L, model, o->ctx, sys, err, sizeof err, warn, sizeof warn);
+        if (rc) say(o, "folio ask: %s\n", err);
+        if (!rc && !r.L.kc && warn[0]) say(o, "folio ask: warning: prefix cache off: %s\n", warn);
+    } else {
+        rc = app_llm_open(&r.L, "ask", model, o->ctx, sys);
+    }
     size_t max = rc ? 0 : app_llm_context(&r.L);
     size_t reserve = max / 4 < 512 ? max / 4 : 512;
     if (!rc) rc = fit(&r, &r.L.chat, reserve);

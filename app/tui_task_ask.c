@@ -133,8 +133,7 @@ static int answer_model(ui_task_io *io, const char *root, const app_passage *ps,
     free(o);
     if (rc && !stopped) {
         snprintf(io->err, sizeof io->err,
-                 "the model in %s could not answer (the reason is above, or run: folio ask "
-                 "--model on the same question)",
+                 "the model in %.300s could not answer (the reason is in the answer above)",
                  io->model);
         return -1;
     }

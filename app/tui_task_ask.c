@@ -183,7 +183,7 @@ int app_tui_task_ask(ui_task_io *io)
         say(io, "No passage answers this; try the words a document would use (or / to search).");
     else if (!rc && io->model)
         rc = answer_model(io, root, ps, n);
-    for (size_t i = 0; !rc && !io->model && i < n && !*io->cancel; i++)
+    for (size_t i = 0; !rc && !io->model && i < n && !(io->cancel && *io->cancel); i++)
         if (emit_passage(io, &ps[i], (int)i + 1))
             rc = -1, snprintf(io->err, sizeof io->err, "out of memory");
     app_passages_free(ps, n);

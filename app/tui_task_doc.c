@@ -84,7 +84,7 @@ int app_tui_task_summarize(ui_task_io *io)
     if (rc) snprintf(io->err, sizeof io->err, "out of memory summarizing %s", io->doc);
     size_t shown = 0;
     int cited = 0;
-    for (size_t i = 0; !rc && i < sm.n && !*io->cancel; i++)
+    for (size_t i = 0; !rc && i < sm.n && !(io->cancel && *io->cancel); i++)
         if (sm.sec[i].n) cited += emit_section(io, &sm.sec[i], cited + 1), shown++;
     if (!rc && !shown) say(io, "The document holds no text to summarize (a scanned PDF?).");
     if (!rc && shown && io->model)
@@ -114,7 +114,7 @@ static void emit_clauses(ui_task_io *io, const app_extract_doc *d, const app_ext
 {
     const char *head[5] = {"#", "category", "page", "lines", "answer or first words"};
     if (io->row) io->row(io->user, head, 5);
-    for (size_t i = 0; i < d->res.n && !*io->cancel; i++) {
+    for (size_t i = 0; i < d->res.n && !(io->cancel && *io->cancel); i++) {
         const app_extract_hit *h = &d->res.hits[i];
         int p0, l0, p1, l1;
         app_extract_text_locate(&d->text, h->start, &p0, &l0);

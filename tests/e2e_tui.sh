@@ -289,13 +289,14 @@ PY
   start 240 40 "'$M' --model '$m'" # wide: the status bar shows the model's whole path
   wait_for "indexed 1" 60 >/dev/null
   keys a "When does the lease end?" Enter
+  # the task's first figures come once the prompt is packed; the idle title once it is done
   check "with a model: the answer streams into the conversation, the context in the status bar" \
-    'wait_for "ctx " 120 && screen | grep -qE "ctx [1-9][0-9]*/4096 +cached 0 "'
+    'wait_for "ctx " 300 && wait_for "(a asks, s summarizes" 300 && screen | grep -qE "ctx [1-9][0-9]*/4096 +cached 0 "'
   keys e C-u "$T/mconv.json" Enter
   check "the model's answer is text after the question" 'wait_for "exported to" && python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"conversation\"]; a=[e for e in d if e[\"task\"]==\"ask\" and e[\"role\"]==\"answer\"]; assert len(a[-1][\"text\"]) > 60, a" "$T/mconv.json"'
   keys a "Can a party terminate the lease?" Enter
   check "the second question: the status bar shows the cached prefix" \
-    'wait_for "cached " 120 && for i in $(seq 1200); do screen | grep -qE "ctx [1-9][0-9]*/4096 +cached [1-9]" && break; sleep 0.1; done; screen | grep -qE "ctx [1-9][0-9]*/4096 +cached (6[4-9]|[7-9][0-9]|[1-9][0-9][0-9]+)"'
+    'for i in $(seq 3000); do screen | grep -qE "ctx [1-9][0-9]*/4096 +cached [1-9]" && break; sleep 0.1; done; wait_for "(a asks, s summarizes" 300 && screen | grep -qE "ctx [1-9][0-9]*/4096 +cached (6[4-9]|[7-9][0-9]|[1-9][0-9][0-9]+)"'
   keys q
   wait_for "TTY_RAW=" >/dev/null
 fi

@@ -7,6 +7,7 @@
 #include "retrieve.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 enum { APP_ASK_MAX_IN = 16 };
@@ -19,6 +20,23 @@ typedef struct app_ask_lib {
     int sub;                 /* --in named a folder inside the library (file: that folder) */
 } app_ask_lib;
 
+/* What the model's context held; all zero for an extractive answer. */
+typedef struct app_ask_context {
+    long tokens, cached_tokens, max_tokens, left_out;
+} app_ask_context;
+
+/* Where a model's answer goes instead of the terminal (the interactive interface): the text as
+ * it streams, each verified citation (its number in the context), the context's figures and
+ * every line that would be said on stderr. Called from the answering thread. */
+typedef struct app_ask_sink {
+    void *ud;
+    const atomic_int *cancel; /* set: stop the answer */
+    void (*text)(void *ud, const char *s, size_t n);
+    void (*cite)(void *ud, const app_passage *p, int n);
+    void (*stats)(void *ud, const app_ask_context *c, double prefill_tok_s, double decode_tok_s);
+    void (*note)(void *ud, const char *line);
+} app_ask_sink;
+
 typedef struct app_ask_opts {
     const char *in[APP_ASK_MAX_IN];
     int nin;
@@ -27,12 +45,8 @@ typedef struct app_ask_opts {
     char question[8192];
     app_ask_lib lib[APP_ASK_MAX_IN + 1];
     int nlib;
+    const app_ask_sink *sink; /* NULL: the terminal (stdout, stderr, Ctrl-C and Esc) */
 } app_ask_opts;
-
-/* What the model's context held; all zero for an extractive answer. */
-typedef struct app_ask_context {
-    long tokens, cached_tokens, max_tokens, left_out;
-} app_ask_context;
 
 /* Answers from the passages (best first): extractively, or with the configured model. Prints
  * the result (text or JSON) and returns the exit code. */

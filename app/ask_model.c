@@ -13,6 +13,7 @@
 #include "ui.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,22 @@ static void keys_end(void)
 {
     if (tty_raw) tcsetattr(0, TCSANOW, &saved_tty);
     tty_raw = 0;
+}
+
+/* A line for stderr, or the sink's note when the answer goes to the interactive interface. */
+static void say(const app_ask_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const app_ask_opts *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!o->sink) {
+        ui_vfprintf(stderr, fmt, ap);
+    } else if (o->sink->note) {
+        char line[2048];
+        vsnprintf(line, sizeof line, fmt, ap);
+        o->sink->note(o->sink->ud, line);
+    }
+    va_end(ap);
 }
 
 /* One numbered passage in the context. */
@@ -215,36 +232,36 @@ static int fit(run *r, const app_pack_chat *chat, size_t reserve)
     char err[2048];
     size_t max = app_llm_context(&r->L);
     if (slots_whole(r) || pack(r, chat, err, sizeof err)) {
-        ui_fprintf(stderr, "folio ask: packing the documents: %s\n", err);
+        say(r->o, "folio ask: packing the documents: %s\n", err);
         return -1;
     }
     if (r->p.n + reserve <= max) return 0;
     size_t whole = r->p.n;
     for (size_t keep = r->nps; keep > 0; keep--) {
         if (slots_best(r, keep) || pack(r, chat, err, sizeof err)) {
-            ui_fprintf(stderr, "folio ask: packing the passages: %s\n", err);
+            say(r->o, "folio ask: packing the passages: %s\n", err);
             return -1;
         }
         if (r->p.n + reserve > max) continue;
         r->left_out = r->nps - keep;
-        fprintf(stderr,
-                "folio ask: the whole documents are %zu tokens, more than the context of "
-                "%zu with %zu for the answer: the %zu best passages are used instead\n",
-                whole, max, reserve, keep);
+        say(r->o,
+            "folio ask: the whole documents are %zu tokens, more than the context of "
+            "%zu with %zu for the answer: the %zu best passages are used instead\n",
+            whole, max, reserve, keep);
         for (size_t i = keep; i < r->nps; i++) {
             const idx_hit *h = &r->ps[i].hit;
             char pg[32] = "";
             if (h->page > 0) snprintf(pg, sizeof pg, " p.%d", h->page);
-            ui_fprintf(stderr, "folio ask: left out (did not fit): %s%s lines %d-%d\n", h->path, pg,
-                       h->line_start, h->line_end);
+            say(r->o, "folio ask: left out (did not fit): %s%s lines %d-%d\n", h->path, pg,
+                h->line_start, h->line_end);
         }
         return 0;
     }
-    fprintf(stderr,
-            "folio ask: the prompt with only the best passage is %zu tokens, but the "
-            "context holds %zu (%zu kept for the answer); nothing was cut: raise --ctx "
-            "or ask about a smaller part\n",
-            r->p.n, max, reserve);
+    say(r->o,
+        "folio ask: the prompt with only the best passage is %zu tokens, but the "
+        "context holds %zu (%zu kept for the answer); nothing was cut: raise --ctx "
+        "or ask about a smaller part\n",
+        r->p.n, max, reserve);
     return -1;
 }
 
@@ -268,6 +285,10 @@ static int on_text(void *ud, const char *text, size_t len)
 {
     run *r = ud;
     if (append(r, text, len)) return -1;
+    if (r->o->sink) {
+        if (r->o->sink->text) r->o->sink->text(r->o->sink->ud, text, len);
+        return 0;
+    }
     if (!r->o->json) {
         ui_write_safe(stdout, text, len, UI_SAN_MULTILINE);
         fflush(stdout);
@@ -279,14 +300,18 @@ static int on_text(void *ud, const char *text, size_t len)
 static int generate(run *r, size_t reserve, eng_gen_stats *st)
 {
     char err[1024];
+    const app_ask_sink *k = r->o->sink;
     if (append(r, "", 0)) return -1;
-    signal(SIGINT, on_sigint);
-    if (!r->o->json) keys_begin();
-    int rc =
-        app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, &stop_asked, st, err, sizeof err);
+    /* The packed context's size while the answer streams; the cached part is known after. */
+    app_ask_context c0 = {(long)r->p.n, 0, (long)app_llm_context(&r->L), (long)r->left_out};
+    if (k && k->stats) k->stats(k->ud, &c0, 0, 0);
+    if (!k) signal(SIGINT, on_sigint);
+    if (!k && !r->o->json) keys_begin();
+    int rc = app_llm_generate(&r->L, &r->p, (int)reserve, on_text, r, k ? k->cancel : &stop_asked,
+                              st, err, sizeof err);
     keys_end();
-    signal(SIGINT, SIG_DFL);
-    if (rc) ui_fprintf(stderr, "folio ask: %s\n", err);
+    if (!k) signal(SIGINT, SIG_DFL);
+    if (rc) say(r->o, "folio ask: %s\n", err);
     return rc;
 }
 
@@ -300,8 +325,8 @@ static size_t verify(run *r)
     if (!texts || app_cite_check(r->answer, texts, r->nsl, &c, &nc)) nc = 0;
     for (size_t i = 0; i < nc; i++) {
         if (!c[i].valid) {
-            fprintf(stderr, "folio ask: flagged: [%d] names no passage of the context (1-%zu)\n",
-                    c[i].n, r->nsl);
+            say(r->o, "folio ask: flagged: [%d] names no passage of the context (1-%zu)\n", c[i].n,
+                r->nsl);
             bad++;
             continue;
         }
@@ -309,8 +334,8 @@ static size_t verify(run *r)
         s->cited = 1;
         if (c[i].quote == APP_QUOTE_MISSING) {
             s->flagged = 1, bad++;
-            ui_fprintf(stderr, "folio ask: flagged: the quote \"%.*s\" is not in passage [%d]\n",
-                       (int)(c[i].qb - c[i].qa), r->answer + c[i].qa, c[i].n);
+            say(r->o, "folio ask: flagged: the quote \"%.*s\" is not in passage [%d]\n",
+                (int)(c[i].qb - c[i].qa), r->answer + c[i].qa, c[i].n);
         }
     }
     free(c);
@@ -324,8 +349,31 @@ static int by_score_desc(const void *a, const void *b)
     return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
 }
 
+/* To the sink: the passages [1..m] up to the last one the answer cites and holds (so that [n] in
+ * the text is the n-th citation), and the context's figures. */
+static void report_sink(run *r, const eng_gen_stats *st)
+{
+    const app_ask_sink *k = r->o->sink;
+    size_t m = 0;
+    for (size_t i = 0; i < r->nsl; i++)
+        if (r->sl[i].cited && !r->sl[i].flagged) m = i + 1;
+    for (size_t i = 0; k->cite && i < m; i++) {
+        app_passage p = {.hit = r->sl[i].h, .score = r->sl[i].score, .lib = r->sl[i].lib};
+        k->cite(k->ud, &p, (int)i + 1);
+    }
+    app_ask_context ctx = {(long)r->p.n, (long)r->p.cached, (long)app_llm_context(&r->L),
+                           (long)r->left_out};
+    int fresh = st->prompt_tokens - st->cached_tokens;
+    double pre = st->prefill_ms > 0 ? fresh * 1000.0 / st->prefill_ms : 0;
+    if (k->stats) k->stats(k->ud, &ctx, pre, st->decode_tok_s);
+}
+
 static void report(run *r, const eng_gen_stats *st, int stopped)
 {
+    if (r->o->sink) {
+        report_sink(r, st);
+        return;
+    }
     app_ask_context ctx = {(long)r->p.n, (long)r->p.cached, (long)app_llm_context(&r->L),
                            (long)r->left_out};
     app_passage *v = calloc(r->nsl ? r->nsl : 1, sizeof *v);
@@ -354,11 +402,11 @@ static void report(run *r, const eng_gen_stats *st, int stopped)
                            v[i].hit.line_end);
         }
     }
-    fprintf(stderr,
-            "context: %ld tokens packed, %ld cached, %ld max; %ld passages left out; "
-            "%d tokens generated; the question starts at token %zu\n",
-            ctx.tokens, ctx.cached_tokens, ctx.max_tokens, ctx.left_out, st->decode_tokens,
-            r->p.docs_end);
+    say(r->o,
+        "context: %ld tokens packed, %ld cached, %ld max; %ld passages left out; "
+        "%d tokens generated; the question starts at token %zu\n",
+        ctx.tokens, ctx.cached_tokens, ctx.max_tokens, ctx.left_out, st->decode_tokens,
+        r->p.docs_end);
     free(v), free(nums);
 }
 
@@ -374,18 +422,26 @@ int app_ask_model(app_ask_opts *o, const char *model, const app_passage *ps, siz
 {
     run r = {.o = o, .ps = ps, .nps = n};
     const char *sys = (const char *)folio_asset("prompt_ask.txt", NULL);
-    int rc = app_llm_open(&r.L, "ask", model, o->ctx, sys);
+    int rc;
+    if (o->sink) { /* the interface's screen: what went wrong goes to the sink */
+        char err[2048], warn[2048];
+        rc = app_llm_open_msg(&r.L, model, o->ctx, sys, err, sizeof err, warn, sizeof warn);
+        if (rc) say(o, "folio ask: %s\n", err);
+        if (!rc && !r.L.kc && warn[0]) say(o, "folio ask: warning: prefix cache off: %s\n", warn);
+    } else {
+        rc = app_llm_open(&r.L, "ask", model, o->ctx, sys);
+    }
     size_t max = rc ? 0 : app_llm_context(&r.L);
     size_t reserve = max / 4 < 512 ? max / 4 : 512;
     if (!rc) rc = fit(&r, &r.L.chat, reserve);
     eng_gen_stats st = {0};
     if (!rc) rc = generate(&r, reserve, &st);
-    int stopped = atomic_load(&stop_asked);
+    int stopped = atomic_load(o->sink ? o->sink->cancel : &stop_asked);
     if (!rc) {
         verify(&r);
         report(&r, &st, stopped);
     }
     run_close(&r);
-    if (stopped) fprintf(stderr, "folio ask: stopped; the cache holds what was computed\n");
+    if (stopped) say(o, "folio ask: stopped; the cache holds what was computed\n");
     return rc || stopped ? APP_EXIT_FAIL : APP_EXIT_OK;
 }

@@ -40,32 +40,41 @@ static int check_fit(const char *dir, int ctx, char *err, size_t errsz)
     return -1;
 }
 
-int app_llm_open(app_llm *L, const char *who, const char *dir, int ctx, const char *system)
+int app_llm_open_msg(app_llm *L, const char *dir, int ctx, const char *system, char *err,
+                     size_t errsz, char *warn, size_t warnsz)
 {
-    char err[2048], v[64];
+    char v[64];
     memset(L, 0, sizeof *L);
+    if (warnsz) warn[0] = 0;
     if (!ctx && app_config_get("ctx", NULL, v, sizeof v, NULL, 0) > 0) ctx = atoi(v);
     int threads = 0;
     if (app_config_get("threads", NULL, v, sizeof v, NULL, 0) > 0) threads = atoi(v);
     eng_model_options mo = {0};
     eng_engine_options eo = {.nthreads = threads};
-    if (check_fit(dir, ctx, err, sizeof err) || eng_model_open(dir, &mo, &L->m, err, sizeof err) ||
-        eng_tok_open(dir, &L->tok, err, sizeof err) ||
-        eng_engine_create(L->m, &eo, &L->e, err, sizeof err) ||
-        eng_session_create(L->e, ctx, &L->s, err, sizeof err) ||
-        (app_pack_chat_for(L->tok, system, L->buf, sizeof L->buf, &L->chat, err, sizeof err) &&
-         app_pack_plain_for(L->tok, system, L->buf, sizeof L->buf, &L->chat, err, sizeof err))) {
-        ui_fprintf(stderr, "folio %s: %s\n", who, err);
+    if (check_fit(dir, ctx, err, errsz) || eng_model_open(dir, &mo, &L->m, err, errsz) ||
+        eng_tok_open(dir, &L->tok, err, errsz) || eng_engine_create(L->m, &eo, &L->e, err, errsz) ||
+        eng_session_create(L->e, ctx, &L->s, err, errsz) ||
+        (app_pack_chat_for(L->tok, system, L->buf, sizeof L->buf, &L->chat, err, errsz) &&
+         app_pack_plain_for(L->tok, system, L->buf, sizeof L->buf, &L->chat, err, errsz)))
         return -1;
-    }
     uint64_t mem = 0, disk = 0;
     if (app_config_get("kv-mem", NULL, v, sizeof v, NULL, 0) > 0) app_pack_parse_bytes(v, &mem);
     if (app_config_get("kv-disk", NULL, v, sizeof v, NULL, 0) > 0) app_pack_parse_bytes(v, &disk);
     eng_kvcache_options ko = {mem, NULL, disk};
-    if (app_pack_cache_open(L->e, eng_model_fingerprint(L->m), &ko, &L->kc, err, sizeof err)) {
-        ui_fprintf(stderr, "folio %s: warning: prefix cache off: %s\n", who, err);
+    if (app_pack_cache_open(L->e, eng_model_fingerprint(L->m), &ko, &L->kc, warn, warnsz))
         L->kc = NULL;
+    return 0;
+}
+
+int app_llm_open(app_llm *L, const char *who, const char *dir, int ctx, const char *system)
+{
+    char err[2048], warn[2048];
+    if (app_llm_open_msg(L, dir, ctx, system, err, sizeof err, warn, sizeof warn)) {
+        ui_fprintf(stderr, "folio %s: %s\n", who, err);
+        return -1;
     }
+    if (!L->kc && warn[0])
+        ui_fprintf(stderr, "folio %s: warning: prefix cache off: %s\n", who, warn);
     return 0;
 }
 

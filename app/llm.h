@@ -25,6 +25,10 @@ typedef struct app_llm {
  * config's ctx, else the model's. `system` is the system prompt of every prompt. Errors are
  * printed; returns 0 or -1 (then app_llm_close is still called). */
 int app_llm_open(app_llm *L, const char *who, const char *dir, int ctx, const char *system);
+/* The same, saying nothing: what failed in err, and in warn why the prefix cache is off (""
+ * when it is on). */
+int app_llm_open_msg(app_llm *L, const char *dir, int ctx, const char *system, char *err,
+                     size_t errsz, char *warn, size_t warnsz);
 void app_llm_close(app_llm *L);
 /* The session's context in tokens. */
 size_t app_llm_context(const app_llm *L);

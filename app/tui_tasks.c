@@ -5,7 +5,10 @@
 
 #include <stddef.h>
 
-/* Tasks are added here as their modules land; none is built into this version yet. */
+/* Tasks are added here as their modules land. */
 const ui_task app_tui_tasks[] = {
+    {"ask", app_tui_task_ask},
+    {"summarize", app_tui_task_summarize},
+    {"extract", app_tui_task_extract},
     {NULL, NULL},
 };

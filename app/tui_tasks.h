@@ -9,4 +9,11 @@
 /* Ends with an entry whose name is NULL. */
 extern const ui_task app_tui_tasks[];
 
+/* The tasks (each returns 0, or -1 with io->err filled). ask: io->input over the library, the
+ * extractive answer or the model's (tui_task_ask.c); summarize and extract: the open document
+ * io->doc, extractive sections and rule-based clauses (tui_task_doc.c). */
+int app_tui_task_ask(ui_task_io *io);
+int app_tui_task_summarize(ui_task_io *io);
+int app_tui_task_extract(ui_task_io *io);
+
 #endif

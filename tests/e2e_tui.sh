@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/e2e_tui.sh: the interactive interface driven in tmux (send-keys, capture-pane) on the
 # document fixtures: search in English and Chinese, open a hit at its page, go to a page, the
-# next hit, ask without the task built, the generated help, export, resize to 80x24, below it
-# and back, the sanitizer on hostile file content, a definition in code, searching while a
-# larger folder indexes, cancelling that indexing with Esc and completing it on the next run,
-# and the terminal restored on quit.
+# next hit, summarize and extract the open contract (a clause's page followed), ask without a
+# model (an extractive answer with citations, one followed to its page), the generated help,
+# export, resize to 80x24, below it and back, the sanitizer on hostile file content, a definition
+# in code, searching while a larger folder indexes, cancelling that indexing with Esc and
+# completing it on the next run, the terminal restored on quit, and with a generated tiny model
+# the streamed answer and the cached prefix of the second question in the status bar.
 set -u
 F=${FOLIO_BIN:?}
 S=${FOLIO_SHARED:?}/fixtures/docs
@@ -82,17 +84,56 @@ check "n moves to the next line with the words" 'screen | grep -q "Termination"'
 keys g 3 Enter
 check "g 3 goes to page 3" 'wait_for "page 3/"'
 
+# the open contract (the PDF hit): its summary, then its clauses, each row's citation followed
+"$F" extract "$S/contracts/pdf/${path##*/}" --format json >"$T/x.json"
+"$F" summarize "$S/contracts/pdf/${path##*/}" --json >"$T/s.json"
+xlast=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["clauses"]
+print("[%d] | %s | %s | " % (len(c), c[-1]["category"], c[-1]["page"]))' "$T/x.json")
+nsec=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sections"]))' "$T/s.json")
+keys s
+check "s: the open document's summary, its $nsec sections cited by page" 'wait_for "[$nsec] ${path:0:40}" 60'
+keys x
+check "x: the clauses of the open contract as rows, the last: $xlast" 'wait_for "$xlast" 60'
+keys e C-u "$T/doc.json" Enter
+check "summary and clauses are those of folio summarize and folio extract" 'wait_for "exported to" && python3 - "$T/doc.json" "$T/s.json" "$T/x.json" <<'"'PY'"'
+import json, re, sys
+conv = json.load(open(sys.argv[1]))["conversation"]
+s = [e for e in conv if e["task"] == "summarize" and e["role"] == "answer"][-1]
+x = [e for e in conv if e["task"] == "extract" and e.get("table")][-1]
+flat = lambda t: re.sub(r"\s+", " ", t)
+cli = json.load(open(sys.argv[2]))["sections"]
+assert all(flat(z["text"]) in flat(s["text"]) for c in cli for z in c["sentences"]), "sentences"
+assert len(s["citations"]) == len(cli) and all(c["page"] for c in s["citations"])
+assert x["table"][0] == ["#", "category", "page", "lines", "answer or first words"], x["table"][0]
+want = [(c["category"], str(c["page"])) for c in json.load(open(sys.argv[3]))["clauses"]]
+assert [(r[1], r[2]) for r in x["table"][1:]] == want, (x["table"][1:4], want[:3])
+PY'
+want=$(python3 -c 'import json,sys
+for i, c in enumerate(json.load(open(sys.argv[1]))["clauses"][:9]):
+    if c["page"] and c["page"] != 3: print(i + 1, c["page"]); break' "$T/x.json")
+check "a digit opens clause [${want% *}] at page ${want#* }" '[ -n "$want" ] && keys "${want% *}" && wait_for "page ${want#* }/"'
+
 keys / "植物标本" Enter
 check "Chinese search: hits in the Chinese manual" 'wait_for "search: 植物标本 (" && screen | grep -q "nanicolle"'
 keys Enter
 check "the Chinese hit opens with its text" 'wait_for "植物"'
 
-keys a "What is the notice period?" Enter
-check "ask without the task built says so" 'wait_for "ask is not available in this build"'
-keys 1
+# ask without a model: the same passages as folio ask, cited; a PDF citation opens its page
+q="Can either party terminate without cause?"
+"$F" ask --db "$DB" --json "$q" >"$T/ask.json"
+cite=$(python3 -c 'import json,sys
+for c in json.load(open(sys.argv[1]))["citations"]:
+    if c["page"] and c["n"] <= 9: print(c["n"], c["page"], c["path"]); break' "$T/ask.json")
+last=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["citations"][-1]["path"])' "$T/ask.json")
+nc=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["citations"]))' "$T/ask.json")
+keys a "$q" Enter
+check "ask without a model: an extractive answer with its citations" 'wait_for "[$nc] ${last:0:30}" 60'
+n=${cite%% *}; rest=${cite#* }; pg=${rest%% *}; cpath=${rest#* }
+check "digit $n follows citation [$n] to ${cpath##*/} page $pg" '[ -n "$cite" ] && keys "$n" && wait_for "page $pg/" && screen | grep -F "page $pg/" | grep -qF "${cpath:0:30}"'
+keys 9
 check "a citation that does not exist is reported" 'wait_for "no such citation"'
 keys e C-u "$T/conv.json" Enter
-check "export the conversation as JSON" 'wait_for "exported to" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(\"not available\" in e[\"text\"] for e in d[\"conversation\"])" "$T/conv.json"'
+check "export the conversation as JSON" 'wait_for "exported to" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(e[\"task\"] == \"ask\" and len(e[\"citations\"]) == $nc and \"[1]\" in e[\"text\"] for e in d[\"conversation\"])" "$T/conv.json"'
 keys / termination Enter e C-u "$T/res.csv" Enter
 check "export the results as CSV" 'wait_for "exported to" && head -1 "$T/res.csv" | grep -q "\"path\"" && [ "$(wc -l <"$T/res.csv")" -gt 5 ]'
 
@@ -210,6 +251,55 @@ full=$(sqlite3 "$BDB" "SELECT count(*) FROM documents")
 check "every file is indexed now ($full of $total)" '[ "$full" = "$total" ]'
 keys q
 wait_for "TTY_RAW=" >/dev/null
+
+# ---- with a generated tiny model (random weights, the real format): the answer streams into
+# the conversation and the second question about the same document finds its prefix cached ----
+fx=$FOLIO_SHARED/fixtures/engine/tiny-v3
+if [ -f "$fx/config.json" ]; then
+  m=$T/model
+  mkdir -p "$m"
+  for f in model.safetensors.index.json model-00001-of-00002.safetensors \
+           model-00002-of-00002.safetensors; do ln -s "$fx/$f" "$m/$f"; done
+  # the tiny-v3 weights with their context stretched to 4096 and the DeepSeek-V3 tokenizer cut
+  # to the tiny vocabulary, as tests/e2e_ask_model.sh makes them
+  python3 - "$fx" "$FOLIO_SHARED/fixtures/tokenizer/deepseek-v3" "$m" <<'PY'
+import json, sys
+fx, src, dst = sys.argv[1:4]
+c = json.load(open(fx + '/config.json'))
+c['max_position_embeddings'] = 4096
+c['rope_scaling']['factor'] = 64
+json.dump(c, open(dst + '/config.json', 'w'))
+t = json.load(open(src + '/tokenizer.json'))
+keep = 996
+t['model']['vocab'] = {s: i for s, i in t['model']['vocab'].items() if i < keep}
+v = t['model']['vocab']
+t['model']['merges'] = [m for m in t['model']['merges']
+                        if (m if isinstance(m, str) else ' '.join(m)).replace(' ', '') in v]
+moved = {'<｜User｜>': keep, '<｜Assistant｜>': keep + 1}
+for a in t['added_tokens']:
+    a['id'] = moved.get(a['content'], a['id'])
+t['added_tokens'] = [a for a in t['added_tokens'] if a['id'] < keep + 2]
+json.dump(t, open(dst + '/tokenizer.json', 'w'), ensure_ascii=False)
+json.dump(json.load(open(src + '/tokenizer_config.json')), open(dst + '/tokenizer_config.json', 'w'))
+PY
+  M=$T/mlib
+  mkdir -p "$M"
+  printf 'Lease terms\n\nThe lease ends after two years.\nEither party may terminate it on notice.\n' \
+    >"$M/lease.txt"
+  start 240 40 "'$M' --model '$m'" # wide: the status bar shows the model's whole path
+  wait_for "indexed 1" 60 >/dev/null
+  keys a "When does the lease end?" Enter
+  # the task's first figures come once the prompt is packed; the idle title once it is done
+  check "with a model: the answer streams into the conversation, the context in the status bar" \
+    'wait_for "ctx " 300 && wait_for "(a asks, s summarizes" 300 && screen | grep -qE "ctx [1-9][0-9]*/4096 +cached 0 "'
+  keys e C-u "$T/mconv.json" Enter
+  check "the model's answer is text after the question" 'wait_for "exported to" && python3 -c "import json,sys; d=json.load(open(sys.argv[1]))[\"conversation\"]; a=[e for e in d if e[\"task\"]==\"ask\" and e[\"role\"]==\"answer\"]; assert len(a[-1][\"text\"]) > 60, a" "$T/mconv.json"'
+  keys a "Can a party terminate the lease?" Enter
+  check "the second question: the status bar shows the cached prefix" \
+    'for i in $(seq 3000); do screen | grep -qE "ctx [1-9][0-9]*/4096 +cached [1-9]" && break; sleep 0.1; done; wait_for "(a asks, s summarizes" 300 && screen | grep -qE "ctx [1-9][0-9]*/4096 +cached (6[4-9]|[7-9][0-9]|[1-9][0-9][0-9]+)"'
+  keys q
+  wait_for "TTY_RAW=" >/dev/null
+fi
 
 [ $fails -eq 0 ] && rm -rf "$T"
 echo "$fails failed"

@@ -291,7 +291,8 @@ static void entry_rows(tui *t, const tui_entry *e, crow **rows, int *n, int *cap
         crow_add(rows, n, cap, r);
     }
     wrap_rows(rows, n, cap, e->text, a, e->role == ENTRY_QUESTION ? 2 : 0, cols);
-    for (int c = 0; c < e->ncites; c++) {
+    /* A table's rows carry their own numbers and pages: its citations are not listed again. */
+    for (int c = 0; !e->nrows && c < e->ncites; c++) {
         crow x = {NULL, 0, style(t, ST_DIM), 2, ""};
         const tui_cite *ct = &e->cites[c];
         if (ct->page > 0)

@@ -75,17 +75,6 @@ static int parse(int argc, char **argv, app_ask_opts *o)
     return 0;
 }
 
-/* A library made by an older folio is migrated by a writer's open first. */
-static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
-{
-    int rc = idx_open(db, IDX_READ, ix, err, errsz);
-    if (rc != IDX_ESCHEMA || !strstr(err, "needs migrating")) return rc;
-    idx *w;
-    if ((rc = idx_open(db, IDX_WRITE, &w, err, errsz))) return rc;
-    idx_close(w);
-    return idx_open(db, IDX_READ, ix, err, errsz);
-}
-
 /* One --in PATH (or the current folder): its library, and for a file the glob of its path. */
 static int resolve_one(const char *path, int is_default, app_ask_lib *L)
 {
@@ -174,7 +163,7 @@ static int gather(app_ask_opts *o, const app_question *q, app_passage **ps, size
         app_ask_lib *L = &o->lib[i];
         char err[1024];
         idx *ix;
-        if (open_reader(L->db, &ix, err, sizeof err)) {
+        if (app_library_open_reader(L->db, &ix, err, sizeof err)) {
             ui_fprintf(stderr, "folio ask: %s\n", err);
             failed++;
             continue;

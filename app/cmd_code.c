@@ -166,17 +166,6 @@ static int index_folder(const char *folder)
     return app_cmd_index(3, argv);
 }
 
-/* A library made by an older folio is migrated by a writer's open first. */
-static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
-{
-    int rc = idx_open(db, IDX_READ, ix, err, errsz);
-    if (rc != IDX_ESCHEMA || !strstr(err, "needs migrating")) return rc;
-    idx *w;
-    if ((rc = idx_open(db, IDX_WRITE, &w, err, errsz))) return rc;
-    idx_close(w);
-    return idx_open(db, IDX_READ, ix, err, errsz);
-}
-
 /* REPO's library: found at or above it, or made now; code read before references existed is
  * read again. The prefix is REPO's place under the library's root. */
 static int open_repo(const char *repo, const char *db, app_code *c)
@@ -200,7 +189,7 @@ static int open_repo(const char *repo, const char *db, app_code *c)
         if (index_folder(abs) || !app_library_find(abs, c->db, sizeof c->db)) return -1;
     }
     for (int pass = 0; pass < 2; pass++) {
-        if (open_reader(c->db, &c->ix, err, sizeof err)) {
+        if (app_library_open_reader(c->db, &c->ix, err, sizeof err)) {
             ui_fprintf(stderr, "folio code: %s\n", err);
             return -1;
         }

@@ -150,18 +150,6 @@ static int parse(int argc, char **argv, sopts *o)
     return 0;
 }
 
-/* A library made by an older folio is brought up to date first: a writer's open migrates it
- * (unless another process is indexing it right now: then the error says so). */
-static int open_reader(const char *db, idx **ix, char *err, size_t errsz)
-{
-    int rc = idx_open(db, IDX_READ, ix, err, errsz);
-    if (rc != IDX_ESCHEMA || !strstr(err, "needs migrating")) return rc;
-    idx *w;
-    if ((rc = idx_open(db, IDX_WRITE, &w, err, errsz))) return rc;
-    idx_close(w);
-    return idx_open(db, IDX_READ, ix, err, errsz);
-}
-
 /* How a hit matched, in words for the text output (--json has idx_match_name's token). */
 static const char *match_words(idx_match m)
 {
@@ -206,7 +194,7 @@ static int search_one(sopts *o, const char *db, size_t lib, result **res, size_t
 {
     char err[1024];
     idx *ix;
-    int orc = open_reader(db, &ix, err, sizeof err);
+    int orc = app_library_open_reader(db, &ix, err, sizeof err);
     if (orc == IDX_EDAMAGED) return app_library_say_damaged(db, err), APP_EXIT_FAIL;
     if (orc) {
         ui_fprintf(stderr, "folio search: %s\n", err);
@@ -275,7 +263,7 @@ static int symbols_one(sopts *o, const char *db)
 {
     char err[1024];
     idx *ix;
-    if (open_reader(db, &ix, err, sizeof err)) {
+    if (app_library_open_reader(db, &ix, err, sizeof err)) {
         ui_fprintf(stderr, "folio search: %s\n", err);
         return APP_EXIT_FAIL;
     }

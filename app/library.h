@@ -58,6 +58,11 @@ int app_library_rebuild_finish(const char *db, const char *tmp, int ok, int lock
 /* The options stored in db, if it can be read, into up: 1 read, 0 not. */
 int app_library_read_options(const char *db, idx_update_opts *up);
 
+/* Opens db for reading. A library made by an older folio is brought up to date first: a
+ * writer's open migrates it (unless another process is indexing it right now: then the error
+ * says so). Returns idx_open's code, err filled on failure. */
+int app_library_open_reader(const char *db, idx **ix, char *err, size_t errsz);
+
 /* Keeps the libraries of `roots` current with inotify until *stop is set: files saved, added,
  * moved or deleted are re-indexed one by one without rescanning the trees. `db` is the library
  * (already opened for writing by the caller as `ix`, an idx*). Returns 0 or -1. */

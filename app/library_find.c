@@ -177,3 +177,13 @@ void app_library_remember(const char *db)
     }
     free(abs);
 }
+
+int app_library_open_reader(const char *db, idx **ix, char *err, size_t errsz)
+{
+    int rc = idx_open(db, IDX_READ, ix, err, errsz);
+    if (rc != IDX_ESCHEMA || !strstr(err, "needs migrating")) return rc;
+    idx *w;
+    if ((rc = idx_open(db, IDX_WRITE, &w, err, errsz))) return rc;
+    idx_close(w);
+    return idx_open(db, IDX_READ, ix, err, errsz);
+}

@@ -2,29 +2,10 @@
  * bidi overrides and invalid UTF-8 through as bytes; here they become \uXXXX escapes (invalid
  * bytes \ufffd), so a JSON line shown on a terminal is as harmless as sanitized text. */
 #include "ui.h"
+#include "ui_int.h"
 
 #include <stdint.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 character at s (n bytes left) and its code point, or 0. */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, v = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, v = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, v = c & 0x07, min = 0x10000;
-    else return 0;
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return len;
-}
 
 /* Characters that are valid JSON as they are but that a terminal acts on or reorders (and
  * U+2028/2029, which end a line in JavaScript). */
@@ -42,7 +23,7 @@ int ui_json_write(FILE *f, const char *json)
     /* Bytes outside strings are ASCII in any JSON text, so every rewrite lands inside one. */
     while (i < n) {
         uint32_t cp = s[i];
-        size_t len = cp < 0x80 ? 1 : utf8_char(s + i, n - i, &cp);
+        size_t len = cp < 0x80 ? 1 : ui_utf8_decode(s + i, n - i, &cp);
         if (len && !needs_escape(cp)) {
             i += len, run += len;
             continue;

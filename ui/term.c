@@ -1,6 +1,7 @@
 /* ui/term.c: the one gate between untrusted text (document content, file names, errors that quote
  * them) and a terminal or pipe, plus folio's own colors, which are the only escapes it writes. */
 #include "ui.h"
+#include "ui_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,9 +13,7 @@
 
 static int color_mode = UI_COLOR_AUTO;
 
-/* Decodes one UTF-8 character at s (n bytes left). Returns its length, or 0 for an invalid or
- * truncated sequence (overlong forms and surrogates included), so the caller can replace one byte. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t ui_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];
     size_t len;
@@ -93,7 +92,7 @@ size_t ui_sanitize(char *out, size_t outsz, const char *text, size_t n, unsigned
     int full = 0;
     while (s && i < n) {
         uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
+        size_t len = ui_utf8_decode(s + i, n - i, &cp);
         if (!len) cp = REPLACEMENT, len = 1;
         uint32_t shown = safe_char(cp, s + i + len, n - i - len, flags);
         i += len;

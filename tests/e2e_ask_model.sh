@@ -23,29 +23,8 @@ for k in sys.argv[2].split("."): j=j[k]
 print(j)' "$1" "$2"; }
 
 m=$T/model
-mkdir -p "$m"
-for f in model.safetensors.index.json model-00001-of-00002.safetensors \
-         model-00002-of-00002.safetensors; do ln -s "$fx/$f" "$m/$f"; done
-python3 - "$fx" "$FOLIO_SHARED/fixtures/tokenizer/deepseek-v3" "$m" <<'PY'
-import json, sys
-fx, src, dst = sys.argv[1:4]
-c = json.load(open(fx + '/config.json'))
-c['max_position_embeddings'] = 4096
-c['rope_scaling']['factor'] = 64
-json.dump(c, open(dst + '/config.json', 'w'))
-t = json.load(open(src + '/tokenizer.json'))
-keep = 996
-t['model']['vocab'] = {s: i for s, i in t['model']['vocab'].items() if i < keep}
-v = t['model']['vocab']
-t['model']['merges'] = [m for m in t['model']['merges']
-                        if (m if isinstance(m, str) else ' '.join(m)).replace(' ', '') in v]
-moved = {'<｜User｜>': keep, '<｜Assistant｜>': keep + 1}
-for a in t['added_tokens']:
-    a['id'] = moved.get(a['content'], a['id'])
-t['added_tokens'] = [a for a in t['added_tokens'] if a['id'] < keep + 2]
-json.dump(t, open(dst + '/tokenizer.json', 'w'), ensure_ascii=False)
-json.dump(json.load(open(src + '/tokenizer_config.json')), open(dst + '/tokenizer_config.json', 'w'))
-PY
+python3 "$(dirname "$0")/make_tiny_model.py" "$fx" "$FOLIO_SHARED/fixtures/tokenizer/deepseek-v3" \
+  "$m" --ctx 4096
 
 L=$T/lib
 mkdir -p "$L"

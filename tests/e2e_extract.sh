@@ -134,25 +134,7 @@ fx=${FOLIO_SHARED}/fixtures/engine/tiny-v3
 tk=${FOLIO_SHARED}/fixtures/tokenizer/deepseek-v3
 if [ -f "$fx/config.json" ] && [ -f "$tk/tokenizer.json" ]; then
   M=$T/model
-  mkdir "$M"
-  for f in config.json model.safetensors.index.json model-00001-of-00002.safetensors \
-           model-00002-of-00002.safetensors; do ln -s "$fx/$f" "$M/$f"; done
-  python3 - "$tk" "$M" <<'PY'
-import json, sys
-src, dst = sys.argv[1], sys.argv[2]
-t = json.load(open(src + '/tokenizer.json'))
-keep = 996
-t['model']['vocab'] = {s: i for s, i in t['model']['vocab'].items() if i < keep}
-v = t['model']['vocab']
-t['model']['merges'] = [m for m in t['model']['merges']
-                        if (m if isinstance(m, str) else ' '.join(m)).replace(' ', '') in v]
-moved = {'<｜User｜>': keep, '<｜Assistant｜>': keep + 1}
-for a in t['added_tokens']:
-    a['id'] = moved.get(a['content'], a['id'])
-t['added_tokens'] = [a for a in t['added_tokens'] if a['id'] < keep + 2]
-json.dump(t, open(dst + '/tokenizer.json', 'w'), ensure_ascii=False)
-json.dump(json.load(open(src + '/tokenizer_config.json')), open(dst + '/tokenizer_config.json', 'w'))
-PY
+  python3 "$(dirname "$0")/make_tiny_model.py" "$fx" "$tk" "$M"
   printf 'LEASE\n\nThis lease is governed by the laws of Ohio.\n' >"$T/lease.txt"
   printf '%s\n' '[Governing Law]' 'kind = fact' 'answer = jurisdiction' 'define = Whose law governs.' \
     'phrase 6 = governed by' 'threshold = 6' '[Audit Rights]' 'define = Audits.' \

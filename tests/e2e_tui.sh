@@ -257,31 +257,10 @@ wait_for "TTY_RAW=" >/dev/null
 fx=$FOLIO_SHARED/fixtures/engine/tiny-v3
 if [ -f "$fx/config.json" ]; then
   m=$T/model
-  mkdir -p "$m"
-  for f in model.safetensors.index.json model-00001-of-00002.safetensors \
-           model-00002-of-00002.safetensors; do ln -s "$fx/$f" "$m/$f"; done
   # the tiny-v3 weights with their context stretched to 4096 and the DeepSeek-V3 tokenizer cut
-  # to the tiny vocabulary, as tests/e2e_ask_model.sh makes them
-  python3 - "$fx" "$FOLIO_SHARED/fixtures/tokenizer/deepseek-v3" "$m" <<'PY'
-import json, sys
-fx, src, dst = sys.argv[1:4]
-c = json.load(open(fx + '/config.json'))
-c['max_position_embeddings'] = 4096
-c['rope_scaling']['factor'] = 64
-json.dump(c, open(dst + '/config.json', 'w'))
-t = json.load(open(src + '/tokenizer.json'))
-keep = 996
-t['model']['vocab'] = {s: i for s, i in t['model']['vocab'].items() if i < keep}
-v = t['model']['vocab']
-t['model']['merges'] = [m for m in t['model']['merges']
-                        if (m if isinstance(m, str) else ' '.join(m)).replace(' ', '') in v]
-moved = {'<｜User｜>': keep, '<｜Assistant｜>': keep + 1}
-for a in t['added_tokens']:
-    a['id'] = moved.get(a['content'], a['id'])
-t['added_tokens'] = [a for a in t['added_tokens'] if a['id'] < keep + 2]
-json.dump(t, open(dst + '/tokenizer.json', 'w'), ensure_ascii=False)
-json.dump(json.load(open(src + '/tokenizer_config.json')), open(dst + '/tokenizer_config.json', 'w'))
-PY
+  # to the tiny vocabulary
+  python3 "$(dirname "$0")/make_tiny_model.py" "$fx" \
+    "$FOLIO_SHARED/fixtures/tokenizer/deepseek-v3" "$m" --ctx 4096
   M=$T/mlib
   mkdir -p "$M"
   printf 'Lease terms\n\nThe lease ends after two years.\nEither party may terminate it on notice.\n' \

@@ -11,6 +11,7 @@
  * usage: bench_engine_long MODEL_DIR [--threads N] [--prefill N]... [--depth N]...
  *        [--decode-tokens N] [--attention auto|absorbed|per-head] [--kv-type f32|bf16] */
 #include "bench_engine_common.h"
+#include "bench_engine_model.h"
 #include "eng_cpu.h"
 #include "eng_engine.h"
 
@@ -22,49 +23,6 @@ static double peak_rss_gib(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1048576.0; /* kB */
-}
-
-static double weight_bytes_per_token(const eng_model *m)
-{
-    const eng_config *c = eng_model_config(m);
-    double bytes = 0;
-    for (size_t i = 0; i < eng_model_tensor_count(m); i++) {
-        const eng_tensor *t = eng_model_tensor_at(m, i);
-        int layer = -1;
-        if (sscanf(t->name, "model.layers.%d.", &layer) == 1 && layer >= c->num_hidden_layers)
-            continue;
-        if (!strcmp(t->name, "model.embed_tokens.weight"))
-            bytes += (double)t->nbytes / (double)t->shape[0];
-        else if (strstr(t->name, ".mlp.experts."))
-            bytes += (double)t->nbytes * c->num_experts_per_tok / c->n_routed_experts;
-        else
-            bytes += (double)t->nbytes;
-    }
-    return bytes;
-}
-
-/* Forward FLOPs of an n-token prefill from position 0 (logits of the last token): 2 per weight
- * per token through the linears, lm_head once, and causal attention in the per-head form,
- * (qk_nope + qk_rope + v) x 2 per head per (query, key) pair: the work the model defines, not
- * what either implementation spends (decompressing keys is not counted). */
-static double prefill_flops(const eng_config *c, int n)
-{
-    double d = c->hidden_size, h = c->num_attention_heads,
-           qk = c->qk_nope_head_dim + c->qk_rope_head_dim;
-    double attn_w =
-        (c->q_lora_rank ? d * c->q_lora_rank + (double)c->q_lora_rank * h * qk : d * h * qk) +
-        d * (c->kv_lora_rank + c->qk_rope_head_dim) +
-        (double)c->kv_lora_rank * h * (c->qk_nope_head_dim + c->v_head_dim) + h * c->v_head_dim * d;
-    double dense_w = 3.0 * d * c->intermediate_size;
-    double moe_w =
-        3.0 * d * c->moe_intermediate_size * (c->num_experts_per_tok + c->n_shared_experts) +
-        d * c->n_routed_experts;
-    double per_token = 0;
-    for (int l = 0; l < c->num_hidden_layers; l++)
-        per_token += attn_w + (l < c->first_k_dense_replace ? dense_w : moe_w);
-    double pairs = (double)n * (n + 1) / 2;
-    double attn = c->num_hidden_layers * h * pairs * 2.0 * (qk + c->v_head_dim);
-    return 2.0 * per_token * n + attn + 2.0 * d * c->vocab_size;
 }
 
 static void random_tokens(int *tok, int n, int vocab, uint64_t seed)
@@ -113,7 +71,7 @@ static int prefill(bench *b, int n)
         if (rc < 0) {
             fprintf(stderr, "bench_engine_long: prefill: %s\n", eng_session_error(s));
         } else {
-            double gf = prefill_flops(b->c, n) / dt / 1e9;
+            double gf = bench_prefill_flops(b->c, n) / dt / 1e9;
             printf("prefill %6d tokens: %.1f s, %.1f tok/s, %.1f GFLOP/s = %.0f%% of sgemm "
                    "%.1f GFLOP/s; peak RSS %.2f GiB\n",
                    n, dt, n / dt, gf, 100 * gf / b->sgemm, b->sgemm, peak_rss_gib());
@@ -214,7 +172,7 @@ int main(int argc, char **argv)
         return 1;
     }
     b.c = eng_model_config(m);
-    b.weight_bytes = weight_bytes_per_token(m);
+    b.weight_bytes = bench_weight_bytes_per_token(m);
     eng_pool *p = eng_engine_pool(b.e);
     b.triad = bench_triad_gbs(p);
     b.sgemm = bench_sgemm_gflops(512, b.c->intermediate_size, b.c->hidden_size);

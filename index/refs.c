@@ -334,6 +334,17 @@ static int name_query(const char *name, char *out, size_t outsz)
     return 1;
 }
 
+/* A document's row of a lookup: id, path, names, postings (columns 0-3). */
+static docrefs row_docrefs(sqlite3_stmt *st)
+{
+    docrefs d = {.id = sqlite3_column_int64(st, 0),
+                 .path = (const char *)sqlite3_column_text(st, 1),
+                 .names = (const char *)sqlite3_column_text(st, 2),
+                 .post = sqlite3_column_blob(st, 3)};
+    d.end = d.post + sqlite3_column_bytes(st, 3);
+    return d;
+}
+
 int idx_refs_find(idx *ix, const char *name, int calls, int limit, idx_ref **out, size_t *n)
 {
     *out = NULL, *n = 0;
@@ -346,11 +357,7 @@ int idx_refs_find(idx *ix, const char *name, int calls, int limit, idx_ref **out
     int rc = 0, s = SQLITE_DONE;
     while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW && !f.oom &&
            !(f.limit && f.n >= (size_t)f.limit)) {
-        docrefs d = {.id = sqlite3_column_int64(st, 0),
-                     .path = (const char *)sqlite3_column_text(st, 1),
-                     .names = (const char *)sqlite3_column_text(st, 2),
-                     .post = sqlite3_column_blob(st, 3)};
-        d.end = d.post + sqlite3_column_bytes(st, 3);
+        docrefs d = row_docrefs(st);
         size_t from = f.n;
         if (doc_uses(&d, name, calls, &f))
             rc = idx_fail(ix, IDX_ERR, "references of document %lld: damaged row",
@@ -385,11 +392,7 @@ int idx_refs_callees(idx *ix, const char *name, int limit, idx_ref **out, size_t
     int rc = 0, s = SQLITE_DONE;
     while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW && !f.oom &&
            !(f.limit && f.n >= (size_t)f.limit)) {
-        docrefs d = {.id = sqlite3_column_int64(st, 0),
-                     .path = (const char *)sqlite3_column_text(st, 1),
-                     .names = (const char *)sqlite3_column_text(st, 2),
-                     .post = sqlite3_column_blob(st, 3)};
-        d.end = d.post + sqlite3_column_bytes(st, 3);
+        docrefs d = row_docrefs(st);
         size_t from = f.n;
         if (doc_calls_in(&d, sqlite3_column_int(st, 4), &f))
             rc = idx_fail(ix, IDX_ERR, "references of document %lld: damaged row",
